@@ -1,0 +1,3 @@
+//! Lecturer authentication.
+
+pub mod password;

@@ -1,0 +1,97 @@
+use crate::domain::{AdmissionNumber, Instant, SessionId, StudentName, Term, UnitCode};
+
+/// Whether a student arrived in time ("present") or after the session's late threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkStatus {
+    Present,
+    Late,
+}
+
+impl MarkStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Present => "present",
+            Self::Late => "late",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        match input {
+            "present" => Some(Self::Present),
+            "late" => Some(Self::Late),
+            _ => None,
+        }
+    }
+}
+
+/// Where a mark came from: the student's own scan, or a lecturer adding it by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkSource {
+    Qr,
+    Lecturer,
+}
+
+impl MarkSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qr => "qr",
+            Self::Lecturer => "lecturer",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        match input {
+            "qr" => Some(Self::Qr),
+            "lecturer" => Some(Self::Lecturer),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AttendanceRecord {
+    pub session_id: SessionId,
+    pub unit_code: UnitCode,
+    pub term: Term,
+    pub admission_number: AdmissionNumber,
+    pub student_name: StudentName,
+    pub marked_at: Instant,
+    pub status: MarkStatus,
+    pub source: MarkSource,
+}
+
+/// A mark to record: who, and how the app classified it.
+#[derive(Debug, Clone)]
+pub struct NewMark {
+    pub admission_number: AdmissionNumber,
+    pub student_name: StudentName,
+    pub status: MarkStatus,
+    pub source: MarkSource,
+}
+
+#[derive(Debug, Clone)]
+pub enum MarkOutcome {
+    /// This request created the record.
+    Marked(AttendanceRecord),
+    /// The student was already marked; the record is the first mark, unchanged.
+    AlreadyMarked(AttendanceRecord),
+    /// The lecturer removed this student's mark; marking again does not restore it.
+    Removed(AttendanceRecord),
+}
+
+impl MarkOutcome {
+    pub fn record(&self) -> &AttendanceRecord {
+        match self {
+            Self::Marked(r) | Self::AlreadyMarked(r) | Self::Removed(r) => r,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Student {
+    pub admission_number: AdmissionNumber,
+    pub name: StudentName,
+    pub units: Vec<UnitCode>,
+    pub created_at: Option<Instant>,
+    pub updated_at: Option<Instant>,
+}

@@ -1,0 +1,12 @@
+//! The records the application works with, built from validated domain values. The store turns
+//! Firestore documents into these and back; handlers and templates only ever see these.
+
+mod attendance;
+mod lecturer;
+mod session;
+mod unit;
+
+pub use attendance::{AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, NewMark, Student};
+pub use lecturer::{Lecturer, NewLecturer, PasswordHash};
+pub use session::{NewSession, QrMode, Session};
+pub use unit::{NewUnit, Unit};

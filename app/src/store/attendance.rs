@@ -1,0 +1,251 @@
+//! Marking attendance and reading it back.
+//!
+//! A mark is ONE atomic commit of two writes: create `attendance/{session}_{student}` (fails if
+//! it exists, so a duplicate is impossible rather than checked for) and upsert the student with
+//! the unit added to `units`. No read precedes it; the duplicate path reads the first mark once.
+
+use futures::TryStreamExt;
+
+use super::commit::{Writes, array_union, server_time};
+use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert, ids};
+use super::query::{
+    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM,
+};
+use super::{Store, StoreError, ts};
+use crate::domain::{
+    AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode,
+};
+use crate::model::{
+    AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, NewMark, Session, Student,
+};
+
+impl Store {
+    /// Records the mark unless the student is already marked in this session.
+    pub async fn mark_attendance(
+        &self,
+        session: &Session,
+        mark: &NewMark,
+    ) -> Result<MarkOutcome, StoreError> {
+        let key = mark.admission_number.key();
+        let id = ids::attendance(session.id, &key);
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let doc = AttendanceDoc {
+            session_id: session.id.to_string(),
+            unit_code: session.unit_code.as_str().to_owned(),
+            academic_year: session.term.year.to_string(),
+            semester: session.term.semester.number(),
+            session_number: session.number.get(),
+            admission_number: mark.admission_number.as_str().to_owned(),
+            admission_key: key.as_str().to_owned(),
+            student_name: mark.student_name.as_str().to_owned(),
+            status: mark.status.as_str().to_owned(),
+            source: mark.source.as_str().to_owned(),
+            request_id: request_id.clone(),
+            deleted: false,
+            marked_at: None,
+            updated_at: None,
+            deleted_at: None,
+        };
+        let student = StudentUpsert {
+            admission_number: mark.admission_number.as_str(),
+            name: mark.student_name.as_str(),
+        };
+        // One retry for a lost answer; the request id tells whether the first attempt landed.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut writes = Writes::new(&self.db);
+            writes
+                .create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?
+                .merge(
+                    STUDENTS,
+                    key.as_str(),
+                    &student,
+                    &StudentUpsert::FIELDS,
+                    vec![
+                        array_union("units", vec![session.unit_code.as_str().into()]),
+                        server_time("updated_at"),
+                    ],
+                )?;
+            match writes.commit().await {
+                Ok(committed) => {
+                    let marked_at = committed.server_time(0, 0).ok_or_else(|| {
+                        StoreError::Invalid("commit returned no server time".into())
+                    })?;
+                    let record = record_from_doc(AttendanceDoc {
+                        marked_at: Some(marked_at),
+                        ..doc
+                    })?;
+                    return Ok(MarkOutcome::Marked(record));
+                }
+                Err(StoreError::AlreadyExists(_)) => {
+                    let first = self
+                        .get_doc::<AttendanceDoc>(ATTENDANCE, &id)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::Unavailable("mark vanished after AlreadyExists".into())
+                        })?;
+                    let ours = first.request_id == request_id;
+                    let deleted = first.deleted;
+                    let record = record_from_doc(first)?;
+                    return Ok(match (ours, deleted) {
+                        (_, true) => MarkOutcome::Removed(record),
+                        (true, false) => MarkOutcome::Marked(record),
+                        (false, false) => MarkOutcome::AlreadyMarked(record),
+                    });
+                }
+                Err(e) if e.is_transient() && attempts < 2 => {
+                    tracing::warn!(error = %e, "retrying an attendance commit");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One student's mark in one session, if any (removed marks included, flagged).
+    pub async fn attendance_record(
+        &self,
+        session: SessionId,
+        admission: &AdmissionNumber,
+    ) -> Result<Option<(AttendanceRecord, bool)>, StoreError> {
+        let doc = self
+            .get_doc::<AttendanceDoc>(ATTENDANCE, &ids::attendance(session, &admission.key()))
+            .await?;
+        doc.map(|d| {
+            let deleted = d.deleted;
+            record_from_doc(d).map(|r| (r, deleted))
+        })
+        .transpose()
+    }
+
+    /// A session's attendance list, newest mark first.
+    pub async fn attendance_of_session(
+        &self,
+        session: SessionId,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION
+            .select(&self.db, vec![session.to_string().into(), false.into()])
+            .obj()
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(record_from_doc).collect()
+    }
+
+    /// How many students are marked in a session (server-side count).
+    pub async fn attendance_count(&self, session: SessionId) -> Result<u64, StoreError> {
+        ATTENDANCE_OF_SESSION
+            .count(&self.db, vec![session.to_string().into(), false.into()])
+            .await
+    }
+
+    /// How many sessions of a unit and term the student attended.
+    pub async fn student_attendance_count(
+        &self,
+        admission: &AdmissionNumber,
+        unit: &UnitCode,
+        term: Term,
+    ) -> Result<u64, StoreError> {
+        ATTENDANCE_OF_STUDENT_IN_UNIT_TERM
+            .count(
+                &self.db,
+                vec![
+                    admission.key().as_str().into(),
+                    unit.as_str().into(),
+                    term.year.to_string().into(),
+                    term.semester.number().into(),
+                    false.into(),
+                ],
+            )
+            .await
+    }
+
+    /// Every mark of a unit in a term, in lecture order.
+    pub async fn attendance_of_unit_term(
+        &self,
+        unit: &UnitCode,
+        term: Term,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM
+            .select(
+                &self.db,
+                vec![
+                    unit.as_str().into(),
+                    term.year.to_string().into(),
+                    term.semester.number().into(),
+                    false.into(),
+                ],
+            )
+            .obj()
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(record_from_doc).collect()
+    }
+
+    /// Removes a mark (a lecturer's correction). The document stays, flagged, so the mirror
+    /// sees the removal and the student cannot simply mark again.
+    pub async fn soft_delete_attendance(
+        &self,
+        session: SessionId,
+        admission: &AdmissionNumber,
+    ) -> Result<(), StoreError> {
+        let mut writes = Writes::new(&self.db);
+        writes.update(
+            ATTENDANCE,
+            &ids::attendance(session, &admission.key()),
+            &super::sessions::Deleted { deleted: true },
+            &["deleted"],
+            vec![server_time("deleted_at"), server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
+    pub async fn student(
+        &self,
+        admission: &AdmissionNumber,
+    ) -> Result<Option<Student>, StoreError> {
+        let Some(doc) = self
+            .get_doc::<StudentDoc>(STUDENTS, admission.key().as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let bad = |e| StoreError::corrupt("student", e);
+        Ok(Some(Student {
+            admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(bad)?,
+            name: StudentName::parse(&doc.name).map_err(bad)?,
+            units: doc
+                .units
+                .iter()
+                .map(|u| UnitCode::parse(u))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?,
+            created_at: ts(doc.created_at),
+            updated_at: ts(doc.updated_at),
+        }))
+    }
+}
+
+pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance", e);
+    Ok(AttendanceRecord {
+        session_id: SessionId::parse(&doc.session_id).ok_or_else(|| bad(&doc.session_id))?,
+        unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
+        term: Term {
+            year: AcademicYear::parse(&doc.academic_year).map_err(|e| bad(&e))?,
+            semester: Semester::try_from(i64::from(doc.semester)).map_err(|e| bad(&e))?,
+        },
+        admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(|e| bad(&e))?,
+        student_name: StudentName::parse(&doc.student_name).map_err(|e| bad(&e))?,
+        marked_at: doc
+            .marked_at
+            .map(|t| t.0)
+            .ok_or_else(|| bad(&"no marked_at"))?,
+        status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
+        source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
+    })
+}

@@ -1,0 +1,188 @@
+//! The Firestore document types: field names and shapes, written once and shared with the
+//! reconciler, which mirrors these same documents into PostgreSQL.
+//!
+//! Server-set timestamps (`created_at`, `updated_at`, `marked_at`) are `Option`s: absent when
+//! writing (a `REQUEST_TIME` transform fills them in the same commit), present when reading.
+
+use firestore::FirestoreTimestamp;
+use serde::{Deserialize, Serialize};
+
+pub const LECTURERS: &str = "lecturers";
+pub const STAFF_IDS: &str = "staff_ids";
+pub const UNITS: &str = "units";
+pub const SESSIONS: &str = "sessions";
+pub const SESSION_SLOTS: &str = "session_slots";
+pub const SESSION_TIMES: &str = "session_times";
+pub const ATTENDANCE: &str = "attendance";
+pub const STUDENTS: &str = "students";
+
+/// The collections the reconciler mirrors, each with an `updated_at` on every document.
+pub const MIRRORED: [&str; 5] = [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE];
+
+/// Every mirrored document's change-tracking fields, set by the server on each write.
+pub const UPDATED_AT: &str = "updated_at";
+pub const CREATED_AT: &str = "created_at";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LecturerDoc {
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub staff_id: String,
+    pub department: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// argon2id PHC string. The reconciler never copies it.
+    pub password_hash: String,
+    pub active: bool,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub created_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub deleted_at: Option<FirestoreTimestamp>,
+}
+
+/// `staff_ids/{staff_id}`: written with its lecturer so a staff id belongs to one account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StaffIdDoc {
+    pub staff_id: String,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnitDoc {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub lecturer: String,
+    pub expected_lessons: u32,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub created_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub deleted_at: Option<FirestoreTimestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionDoc {
+    pub id: String,
+    pub unit_code: String,
+    pub lecturer: String,
+    /// `2025/2026`.
+    pub academic_year: String,
+    pub semester: u8,
+    pub session_number: u8,
+    /// ISO date, `2025-09-01`.
+    pub date: String,
+    /// `HH:MM`.
+    pub start_time: String,
+    pub end_time: String,
+    pub venue: String,
+    pub lecturer_name: String,
+    pub class_year: u8,
+    pub is_active: bool,
+    /// `static` or `rotating`.
+    pub qr_mode: String,
+    pub late_after_minutes: u32,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub created_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub deleted_at: Option<FirestoreTimestamp>,
+}
+
+/// `session_slots/{CODE}_{year}_{sem}_{NN}` and `session_times/{CODE}_{year}_{sem}_{date}_{HHMM}`:
+/// created with the session so a lecture number and a start time are used once per unit and term.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionGuardDoc {
+    pub session_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttendanceDoc {
+    pub session_id: String,
+    pub unit_code: String,
+    pub academic_year: String,
+    pub semester: u8,
+    pub session_number: u8,
+    /// The normalised admission number, as shown to people.
+    pub admission_number: String,
+    /// Its document-key form, the second half of this document's id; queries filter on it.
+    pub admission_key: String,
+    pub student_name: String,
+    /// `present` or `late`.
+    pub status: String,
+    /// `qr` or `lecturer`.
+    pub source: String,
+    /// Random per request: tells our own retried write apart from another request's.
+    pub request_id: String,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub marked_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub deleted_at: Option<FirestoreTimestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StudentDoc {
+    pub admission_number: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Unit codes the student has attended at least once.
+    #[serde(default)]
+    pub units: Vec<String>,
+    /// The document's creation time, from Firestore's own metadata.
+    #[serde(default, alias = "_firestore_created", skip_serializing)]
+    pub created_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+}
+
+/// The fields a mark upserts on `students/{key}`; `units` and `updated_at` are transforms.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StudentUpsert<'a> {
+    pub admission_number: &'a str,
+    pub name: &'a str,
+}
+
+impl StudentUpsert<'_> {
+    pub(crate) const FIELDS: [&'static str; 2] = ["admission_number", "name"];
+}
+
+/// Document ids: the only place that knows how they are spelled.
+pub mod ids {
+    use crate::domain::{AdmissionKey, SessionId, SessionNumber, Term, UnitCode};
+    use jiff::civil::{Date, Time};
+
+    pub fn attendance(session: SessionId, student: &AdmissionKey) -> String {
+        format!("{session}_{student}")
+    }
+
+    pub fn session_slot(unit: &UnitCode, term: Term, number: SessionNumber) -> String {
+        format!("{unit}_{}_{:02}", term.id_fragment(), number.get())
+    }
+
+    pub fn session_time(unit: &UnitCode, term: Term, date: Date, start: Time) -> String {
+        format!(
+            "{unit}_{}_{date}_{}",
+            term.id_fragment(),
+            start.strftime("%H%M")
+        )
+    }
+}

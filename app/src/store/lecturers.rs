@@ -1,0 +1,146 @@
+//! Lecturer accounts, with the staff-id guard document written in the same commit.
+
+use super::commit::{Writes, server_time};
+use super::docs::{LECTURERS, LecturerDoc, STAFF_IDS, StaffIdDoc};
+use super::{Store, StoreError, Taken, ts};
+use crate::domain::{Department, Email, FullName, Phone, StaffId, Username};
+use crate::model::{Lecturer, NewLecturer, PasswordHash};
+
+impl Store {
+    /// Creates the account; refuses a taken username or staff id with `AlreadyExists`.
+    pub async fn create_lecturer(&self, new: &NewLecturer) -> Result<Lecturer, StoreError> {
+        let doc = LecturerDoc {
+            username: new.username.as_str().to_owned(),
+            full_name: new.full_name.as_str().to_owned(),
+            email: new.email.as_str().to_owned(),
+            staff_id: new.staff_id.as_str().to_owned(),
+            department: new.department.as_str().to_owned(),
+            phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
+            password_hash: new.password_hash.as_str().to_owned(),
+            active: true,
+            deleted: false,
+            created_at: None,
+            updated_at: None,
+            deleted_at: None,
+        };
+        let guard = StaffIdDoc {
+            staff_id: doc.staff_id.clone(),
+            username: doc.username.clone(),
+        };
+        let mut writes = Writes::new(&self.db);
+        writes
+            .create(
+                LECTURERS,
+                &new.username.key(),
+                &doc,
+                &["created_at", "updated_at"],
+            )?
+            .create(STAFF_IDS, &new.staff_id.key(), &guard, &[])?;
+        match writes.commit().await {
+            Ok(_) => {}
+            Err(StoreError::AlreadyExists(_)) => {
+                return Err(self.which_lecturer_key_is_taken(new).await);
+            }
+            Err(e) => return Err(e),
+        }
+        self.lecturer_with_hash(&new.username)
+            .await?
+            .map(|(lecturer, _)| lecturer)
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn which_lecturer_key_is_taken(&self, new: &NewLecturer) -> StoreError {
+        match self
+            .get_doc::<LecturerDoc>(LECTURERS, &new.username.key())
+            .await
+        {
+            Ok(Some(_)) => StoreError::AlreadyExists(Taken::Username),
+            Ok(None) => StoreError::AlreadyExists(Taken::StaffId),
+            Err(e) => e,
+        }
+    }
+
+    /// The account and its password hash, for login. Deleted accounts are not found.
+    pub async fn lecturer_with_hash(
+        &self,
+        username: &Username,
+    ) -> Result<Option<(Lecturer, PasswordHash)>, StoreError> {
+        let Some(doc) = self
+            .get_doc::<LecturerDoc>(LECTURERS, &username.key())
+            .await?
+        else {
+            return Ok(None);
+        };
+        if doc.deleted {
+            return Ok(None);
+        }
+        let hash = PasswordHash::from_phc(doc.password_hash.clone());
+        Ok(Some((lecturer_from_doc(doc)?, hash)))
+    }
+
+    pub async fn lecturer(&self, username: &Username) -> Result<Option<Lecturer>, StoreError> {
+        Ok(self.lecturer_with_hash(username).await?.map(|(l, _)| l))
+    }
+
+    pub async fn set_password(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+    ) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change<'a> {
+            password_hash: &'a str,
+        }
+        let mut writes = Writes::new(&self.db);
+        writes.update(
+            LECTURERS,
+            &username.key(),
+            &Change {
+                password_hash: hash.as_str(),
+            },
+            &["password_hash"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
+    /// Allows or stops logins for the account; its data stays.
+    pub async fn set_lecturer_active(
+        &self,
+        username: &Username,
+        active: bool,
+    ) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change {
+            active: bool,
+        }
+        let mut writes = Writes::new(&self.db);
+        writes.update(
+            LECTURERS,
+            &username.key(),
+            &Change { active },
+            &["active"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+}
+
+fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
+    let bad = |e| StoreError::corrupt("lecturer", e);
+    Ok(Lecturer {
+        username: Username::parse(&doc.username).map_err(bad)?,
+        full_name: FullName::parse(&doc.full_name).map_err(bad)?,
+        email: Email::parse(&doc.email).map_err(bad)?,
+        staff_id: StaffId::parse(&doc.staff_id).map_err(bad)?,
+        department: Department::parse(&doc.department).map_err(bad)?,
+        phone: doc
+            .phone
+            .as_deref()
+            .map(Phone::parse)
+            .transpose()
+            .map_err(bad)?,
+        active: doc.active,
+        created_at: ts(doc.created_at),
+    })
+}

@@ -1,0 +1,237 @@
+//! Lecture sessions. A session is created in one atomic commit together with two guard
+//! documents: its lecture-number slot and its start-time slot within the unit and term. Taking
+//! the lowest free slot and moving on when another request won it is race-free and, unlike a
+//! read-then-write transaction, does not stall under contention (see DESIGN.md).
+
+use futures::TryStreamExt;
+use jiff::civil::{Date, Time};
+
+use super::commit::{Writes, server_time};
+use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGuardDoc, ids};
+use super::query::{ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM};
+use super::{Conflict, Store, StoreError, ts};
+use crate::domain::{
+    AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange,
+    UnitCode, Username, Venue,
+};
+use crate::model::{NewSession, QrMode, Session};
+
+#[derive(serde::Serialize)]
+pub(super) struct Deleted {
+    pub deleted: bool,
+}
+
+impl Store {
+    /// Creates the session with the lowest free lecture number of its unit and term.
+    /// `Conflict(TermFull)` once all numbers are used, `Conflict(TimeClash)` when the unit
+    /// already has a session starting at that date and time.
+    pub async fn create_session(&self, new: &NewSession) -> Result<Session, StoreError> {
+        let slot_ids: Vec<String> = SessionNumber::all()
+            .map(|n| ids::session_slot(&new.unit_code, new.term, n))
+            .collect();
+        let time_id = ids::session_time(&new.unit_code, new.term, new.date, new.times.start());
+        let (taken, clash) = tokio::try_join!(
+            self.existing_ids(SESSION_SLOTS, &slot_ids),
+            self.existing_ids(SESSION_TIMES, std::slice::from_ref(&time_id)),
+        )?;
+        if !clash.is_empty() {
+            return Err(StoreError::Conflict(Conflict::TimeClash));
+        }
+        for (number, slot_id) in SessionNumber::all().zip(&slot_ids) {
+            if taken.contains(slot_id) {
+                continue;
+            }
+            let id = SessionId::new_random();
+            let doc = session_doc(new, id, number);
+            let guard = SessionGuardDoc {
+                session_id: id.to_string(),
+            };
+            let mut writes = Writes::new(&self.db);
+            writes
+                .create(SESSIONS, &doc.id, &doc, &["created_at", "updated_at"])?
+                .create(SESSION_SLOTS, slot_id, &guard, &[])?
+                .create(SESSION_TIMES, &time_id, &guard, &[])?;
+            match writes.commit().await {
+                Ok(committed) => {
+                    let created = committed.server_time(0, 0).map(|t| t.0);
+                    let updated = committed.server_time(0, 1).map(|t| t.0);
+                    return Ok(Session {
+                        created_at: created,
+                        updated_at: updated,
+                        ..session_from_doc(doc)?
+                    });
+                }
+                // Another request took this number, or this start time, first.
+                Err(StoreError::AlreadyExists(_)) => {
+                    if !self
+                        .existing_ids(SESSION_TIMES, std::slice::from_ref(&time_id))
+                        .await?
+                        .is_empty()
+                    {
+                        return Err(StoreError::Conflict(Conflict::TimeClash));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict(Conflict::TermFull))
+    }
+
+    /// The session, whoever owns it (callers check ownership). Deleted sessions are not found.
+    pub async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        match self
+            .get_doc::<SessionDoc>(SESSIONS, &id.to_string())
+            .await?
+        {
+            Some(doc) if !doc.deleted => Ok(Some(session_from_doc(doc)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// A lecturer's most recent sessions by lecture date and time, newest first.
+    pub async fn recent_sessions(
+        &self,
+        lecturer: &Username,
+        limit: u32,
+    ) -> Result<Vec<Session>, StoreError> {
+        let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER
+            .select(&self.db, vec![lecturer.as_str().into(), false.into()])
+            .limit(limit)
+            .obj()
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(session_from_doc).collect()
+    }
+
+    /// A unit's sessions in one term, in lecture order.
+    pub async fn sessions_of_unit(
+        &self,
+        unit: &UnitCode,
+        term: Term,
+    ) -> Result<Vec<Session>, StoreError> {
+        let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM
+            .select(
+                &self.db,
+                vec![
+                    unit.as_str().into(),
+                    term.year.to_string().into(),
+                    term.semester.number().into(),
+                    false.into(),
+                ],
+            )
+            .obj()
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(session_from_doc).collect()
+    }
+
+    /// (all sessions, open sessions) of a lecturer, counted by the server.
+    pub async fn session_totals(&self, lecturer: &Username) -> Result<(u64, u64), StoreError> {
+        let all = vec![lecturer.as_str().into(), false.into()];
+        let open = vec![lecturer.as_str().into(), false.into(), true.into()];
+        tokio::try_join!(
+            SESSIONS_OF_LECTURER.count(&self.db, all),
+            ACTIVE_SESSIONS_OF_LECTURER.count(&self.db, open),
+        )
+    }
+
+    /// Opens or closes the session for marking.
+    pub async fn set_session_active(&self, id: SessionId, active: bool) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change {
+            is_active: bool,
+        }
+        let mut writes = Writes::new(&self.db);
+        writes.update(
+            SESSIONS,
+            &id.to_string(),
+            &Change { is_active: active },
+            &["is_active"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
+    /// Hides the session and frees its lecture number and start time, in one commit.
+    pub async fn soft_delete_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut writes = Writes::new(&self.db);
+        writes
+            .update(
+                SESSIONS,
+                &session.id.to_string(),
+                &Deleted { deleted: true },
+                &["deleted"],
+                vec![server_time("deleted_at"), server_time("updated_at")],
+            )?
+            .delete(
+                SESSION_SLOTS,
+                &ids::session_slot(&session.unit_code, session.term, session.number),
+            )?
+            .delete(
+                SESSION_TIMES,
+                &ids::session_time(
+                    &session.unit_code,
+                    session.term,
+                    session.date,
+                    session.times.start(),
+                ),
+            )?;
+        writes.commit().await.map(|_| ())
+    }
+}
+
+fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> SessionDoc {
+    SessionDoc {
+        id: id.to_string(),
+        unit_code: new.unit_code.as_str().to_owned(),
+        lecturer: new.lecturer.as_str().to_owned(),
+        academic_year: new.term.year.to_string(),
+        semester: new.term.semester.number(),
+        session_number: number.get(),
+        date: new.date.to_string(),
+        start_time: new.times.start().strftime("%H:%M").to_string(),
+        end_time: new.times.end().strftime("%H:%M").to_string(),
+        venue: new.venue.as_str().to_owned(),
+        lecturer_name: new.lecturer_name.as_str().to_owned(),
+        class_year: new.class_year.get(),
+        is_active: true,
+        qr_mode: new.qr_mode.as_str().to_owned(),
+        late_after_minutes: new.late_after_minutes,
+        deleted: false,
+        created_at: None,
+        updated_at: None,
+        deleted_at: None,
+    }
+}
+
+pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("session", e);
+    let id = SessionId::parse(&doc.id).ok_or_else(|| bad(&doc.id))?;
+    let date: Date = doc.date.parse().map_err(|e| bad(&e))?;
+    let start: Time = doc.start_time.parse().map_err(|e| bad(&e))?;
+    let end: Time = doc.end_time.parse().map_err(|e| bad(&e))?;
+    Ok(Session {
+        id,
+        unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
+        lecturer: Username::parse(&doc.lecturer).map_err(|e| bad(&e))?,
+        term: Term {
+            year: AcademicYear::parse(&doc.academic_year).map_err(|e| bad(&e))?,
+            semester: Semester::try_from(i64::from(doc.semester)).map_err(|e| bad(&e))?,
+        },
+        number: SessionNumber::try_from(i64::from(doc.session_number)).map_err(|e| bad(&e))?,
+        date,
+        times: TimeRange::new(start, end).map_err(|e| bad(&e))?,
+        venue: Venue::parse(&doc.venue).map_err(|e| bad(&e))?,
+        lecturer_name: FullName::parse(&doc.lecturer_name).map_err(|e| bad(&e))?,
+        class_year: ClassYear::try_from(i64::from(doc.class_year)).map_err(|e| bad(&e))?,
+        is_active: doc.is_active,
+        qr_mode: QrMode::parse(&doc.qr_mode).ok_or_else(|| bad(&doc.qr_mode))?,
+        late_after_minutes: doc.late_after_minutes,
+        created_at: ts(doc.created_at),
+        updated_at: ts(doc.updated_at),
+    })
+}

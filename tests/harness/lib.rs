@@ -1,0 +1,10 @@
+//! Test harness shared by the end-to-end tests and the benchmarks: one Firestore emulator per
+//! test run, a fresh Firestore project per test, the real app on a random port, and a fresh
+//! PostgreSQL database per test.
+
+pub mod emulator;
+pub mod postgres;
+pub mod rest;
+
+pub use emulator::{TestFirestore, emulator_host};
+pub use postgres::TestDatabase;

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real app and store against the Firestore emulator and PostgreSQL.
+//! One binary, one module per feature.
+
+mod fixtures;
+mod harness_postgres;
+mod rules;
+mod store_attendance;
+mod store_lecturers;
+mod store_sessions;
+mod store_units;
