@@ -105,18 +105,24 @@ impl Drop for Emulator {
 pub async fn is_ready(host: &str) -> bool {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
-        stream
-            .write_all(format!("GET / HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
-            .await
-            .ok()?;
+        let request = format!("GET / HTTP/1.0\r\nHost: {host}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        // The emulator keeps the connection open, so read until the body arrives, not to EOF.
         let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.ok()?;
-        let text = String::from_utf8_lossy(&response);
-        Some(
-            text.starts_with("HTTP/1.")
-                && text.contains(" 200 ")
-                && text.trim_end().ends_with("Ok"),
-        )
+        let mut chunk = [0u8; 512];
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return Some(false);
+            }
+            response.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&response);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                if body.trim_end() == "Ok" {
+                    return Some(head.starts_with("HTTP/1.") && head.contains(" 200 "));
+                }
+            }
+        }
     };
     matches!(
         tokio::time::timeout(Duration::from_secs(2), attempt).await,

@@ -1,1 +1,26 @@
-fn main() {}
+use std::io::IsTerminal;
+
+use clap::Parser;
+
+use attendance::cli::{Cli, Console, run};
+use attendance::config::Vars;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    attendance::telemetry::init("info,attendance=info");
+    let cli = Cli::parse();
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut console = Console {
+        stdin: &mut stdin.lock(),
+        stdout: &mut std::io::stdout(),
+        interactive,
+    };
+    match run(cli, &Vars::from_process(), &mut console).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

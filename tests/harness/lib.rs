@@ -2,9 +2,11 @@
 //! test run, a fresh Firestore project per test, the real app on a random port, and a fresh
 //! PostgreSQL database per test.
 
+pub mod app;
 pub mod emulator;
 pub mod postgres;
 pub mod rest;
 
+pub use app::{TestApp, spawn_app, spawn_app_on};
 pub use emulator::{TestFirestore, emulator_host};
 pub use postgres::TestDatabase;

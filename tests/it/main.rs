@@ -1,9 +1,11 @@
 //! End-to-end tests: the real app and store against the Firestore emulator and PostgreSQL.
 //! One binary, one module per feature.
 
+mod cli;
 mod fixtures;
 mod harness_postgres;
 mod rules;
+mod status;
 mod store_attendance;
 mod store_lecturers;
 mod store_sessions;

@@ -54,7 +54,7 @@ impl Store {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut writes = Writes::new(&self.db);
+            let mut writes = Writes::new(self.db().await?);
             writes
                 .create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?
                 .merge(
@@ -125,7 +125,10 @@ impl Store {
         session: SessionId,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION
-            .select(&self.db, vec![session.to_string().into(), false.into()])
+            .select(
+                self.db().await?,
+                vec![session.to_string().into(), false.into()],
+            )
             .obj()
             .stream_query_with_errors()
             .await?
@@ -137,7 +140,10 @@ impl Store {
     /// How many students are marked in a session (server-side count).
     pub async fn attendance_count(&self, session: SessionId) -> Result<u64, StoreError> {
         ATTENDANCE_OF_SESSION
-            .count(&self.db, vec![session.to_string().into(), false.into()])
+            .count(
+                self.db().await?,
+                vec![session.to_string().into(), false.into()],
+            )
             .await
     }
 
@@ -150,7 +156,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         ATTENDANCE_OF_STUDENT_IN_UNIT_TERM
             .count(
-                &self.db,
+                self.db().await?,
                 vec![
                     admission.key().as_str().into(),
                     unit.as_str().into(),
@@ -170,7 +176,7 @@ impl Store {
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM
             .select(
-                &self.db,
+                self.db().await?,
                 vec![
                     unit.as_str().into(),
                     term.year.to_string().into(),
@@ -193,7 +199,7 @@ impl Store {
         session: SessionId,
         admission: &AdmissionNumber,
     ) -> Result<(), StoreError> {
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes.update(
             ATTENDANCE,
             &ids::attendance(session, &admission.key()),

@@ -27,7 +27,7 @@ impl Store {
             staff_id: doc.staff_id.clone(),
             username: doc.username.clone(),
         };
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes
             .create(
                 LECTURERS,
@@ -91,7 +91,7 @@ impl Store {
         struct Change<'a> {
             password_hash: &'a str,
         }
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes.update(
             LECTURERS,
             &username.key(),
@@ -114,7 +114,7 @@ impl Store {
         struct Change {
             active: bool,
         }
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes.update(
             LECTURERS,
             &username.key(),

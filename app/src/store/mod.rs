@@ -11,50 +11,86 @@ pub mod query;
 mod sessions;
 mod units;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use firestore::FirestoreDb;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 
 pub use connect::FirestoreSettings;
 pub use error::{Conflict, StoreError, Taken};
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.
+///
+/// The gRPC channel is opened on first use rather than at start-up, so the app starts (and
+/// reports itself unhealthy) while Firestore is unreachable, and recovers when it returns.
 #[derive(Clone)]
 pub struct Store {
-    db: FirestoreDb,
+    settings: Arc<FirestoreSettings>,
+    db: Arc<OnceCell<FirestoreDb>>,
 }
+
+/// How long opening the channel may take before a request gives up (the library's own
+/// connect timeout is 30 s, far longer than a page may wait).
+const CONNECT_LIMIT: Duration = Duration::from_secs(3);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("database", self.db.get_database_path())
+            .field("project", &self.settings.project_id)
             .finish()
     }
 }
 
 impl Store {
-    /// Builds the client. Connecting is lazy: an unreachable Firestore shows at the first
-    /// request, so the app can start (and report itself unhealthy) without it.
+    /// Connects now, failing if Firestore cannot be reached (for commands that need it).
     pub async fn connect(settings: &FirestoreSettings) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: connect::connect(settings).await?,
-        })
+        let store = Self::connect_lazy(settings);
+        store.db().await?;
+        Ok(store)
     }
 
-    /// The underlying client, for the reconciler's mirror reads and for tests.
-    pub fn firestore(&self) -> &FirestoreDb {
-        &self.db
+    /// Connects on first use (for the long-running app).
+    pub fn connect_lazy(settings: &FirestoreSettings) -> Self {
+        Self {
+            settings: Arc::new(settings.clone()),
+            db: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// The client, opening the channel if this is the first use.
+    pub async fn firestore(&self) -> Result<&FirestoreDb, StoreError> {
+        self.db().await
+    }
+
+    async fn db(&self) -> Result<&FirestoreDb, StoreError> {
+        self.db
+            .get_or_try_init(|| async {
+                match tokio::time::timeout(CONNECT_LIMIT, connect::connect(&self.settings)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(StoreError::Unavailable(format!(
+                        "no connection within {CONNECT_LIMIT:?}"
+                    ))),
+                }
+            })
+            .await
     }
 
     /// A cheap round trip proving Firestore answers, bounded by `limit`.
     pub async fn ping(&self, limit: Duration) -> Result<(), StoreError> {
-        let db = self.db.clone_with_request_timeout(Some(limit));
-        // Reading a document that need not exist touches the backend without a query.
-        let read = db.fluent().select().by_id_in(docs::UNITS).one("__ping");
-        match tokio::time::timeout(limit, read).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(e.into()),
+        let attempt = async {
+            let db = self.db().await?.clone_with_request_timeout(Some(limit));
+            // Reading a document that need not exist touches the backend without a query.
+            db.fluent()
+                .select()
+                .by_id_in(docs::UNITS)
+                .one("__ping")
+                .await?;
+            Ok(())
+        };
+        match tokio::time::timeout(limit, attempt).await {
+            Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(format!(
                 "no answer within {limit:?}"
             ))),
@@ -67,7 +103,8 @@ impl Store {
         id: &str,
     ) -> Result<Option<T>, StoreError> {
         Ok(self
-            .db
+            .db()
+            .await?
             .fluent()
             .select()
             .by_id_in(collection)
@@ -84,7 +121,8 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         use futures::StreamExt;
         let found: Vec<(String, Option<firestore::FirestoreDocument>)> = self
-            .db
+            .db()
+            .await?
             .fluent()
             .select()
             .by_id_in(collection)

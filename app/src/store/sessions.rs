@@ -46,7 +46,7 @@ impl Store {
             let guard = SessionGuardDoc {
                 session_id: id.to_string(),
             };
-            let mut writes = Writes::new(&self.db);
+            let mut writes = Writes::new(self.db().await?);
             writes
                 .create(SESSIONS, &doc.id, &doc, &["created_at", "updated_at"])?
                 .create(SESSION_SLOTS, slot_id, &guard, &[])?
@@ -95,7 +95,10 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Session>, StoreError> {
         let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER
-            .select(&self.db, vec![lecturer.as_str().into(), false.into()])
+            .select(
+                self.db().await?,
+                vec![lecturer.as_str().into(), false.into()],
+            )
             .limit(limit)
             .obj()
             .stream_query_with_errors()
@@ -113,7 +116,7 @@ impl Store {
     ) -> Result<Vec<Session>, StoreError> {
         let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM
             .select(
-                &self.db,
+                self.db().await?,
                 vec![
                     unit.as_str().into(),
                     term.year.to_string().into(),
@@ -134,8 +137,8 @@ impl Store {
         let all = vec![lecturer.as_str().into(), false.into()];
         let open = vec![lecturer.as_str().into(), false.into(), true.into()];
         tokio::try_join!(
-            SESSIONS_OF_LECTURER.count(&self.db, all),
-            ACTIVE_SESSIONS_OF_LECTURER.count(&self.db, open),
+            SESSIONS_OF_LECTURER.count(self.db().await?, all),
+            ACTIVE_SESSIONS_OF_LECTURER.count(self.db().await?, open),
         )
     }
 
@@ -145,7 +148,7 @@ impl Store {
         struct Change {
             is_active: bool,
         }
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes.update(
             SESSIONS,
             &id.to_string(),
@@ -158,7 +161,7 @@ impl Store {
 
     /// Hides the session and frees its lecture number and start time, in one commit.
     pub async fn soft_delete_session(&self, session: &Session) -> Result<(), StoreError> {
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes
             .update(
                 SESSIONS,

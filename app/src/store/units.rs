@@ -23,7 +23,7 @@ impl Store {
             updated_at: None,
             deleted_at: None,
         };
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes.create(
             UNITS,
             new.code.as_str(),
@@ -52,7 +52,10 @@ impl Store {
     /// A lecturer's units, ordered by code.
     pub async fn units_of(&self, lecturer: &Username) -> Result<Vec<Unit>, StoreError> {
         let docs: Vec<UnitDoc> = UNITS_OF_LECTURER
-            .select(&self.db, vec![lecturer.as_str().into(), false.into()])
+            .select(
+                self.db().await?,
+                vec![lecturer.as_str().into(), false.into()],
+            )
             .obj()
             .stream_query_with_errors()
             .await?
@@ -63,7 +66,7 @@ impl Store {
 
     /// Hides the unit everywhere; the document stays (with `deleted_at`) so the mirror sees it.
     pub async fn soft_delete_unit(&self, code: &UnitCode) -> Result<(), StoreError> {
-        let mut writes = Writes::new(&self.db);
+        let mut writes = Writes::new(self.db().await?);
         writes.update(
             UNITS,
             code.as_str(),

@@ -1,0 +1,140 @@
+//! `attendance dev`: everything a newcomer needs on one machine, with nothing to configure.
+//! Data lives in the emulator's memory and is gone when the command stops.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::Console;
+use crate::auth::password::hash_password;
+use crate::config::{BaseUrl, Config, SecretKey, Vars};
+use crate::domain::*;
+use crate::emulator::Emulator;
+use crate::model::{NewLecturer, NewSession, NewUnit, QrMode};
+use crate::startup::Application;
+use crate::store::{FirestoreSettings, Store};
+
+const RULES: &str = include_str!("../../../firestore.rules");
+const DEMO_USER: &str = "demo";
+const DEMO_PASSWORD: &str = "attendance-demo";
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Port for the web app.
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Port for the Firestore emulator (a free one when omitted).
+    #[arg(long)]
+    pub emulator_port: Option<u16>,
+}
+
+pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("attendance-dev-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let rules = dir.join("firestore.rules");
+    std::fs::write(&rules, RULES)?;
+    let log = dir.join("emulator.log");
+    writeln!(
+        console.stdout,
+        "Starting the Firestore emulator (log: {}) ...",
+        log.display()
+    )?;
+    let emulator = Emulator::start(args.emulator_port, &rules, &log).await?;
+
+    let bind_addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let base_url = BaseUrl::parse(&format!("http://{bind_addr}")).context("base URL")?;
+    let timezone = jiff::tz::TimeZone::system();
+    let config = Config {
+        firestore: FirestoreSettings::emulator("demo-attendance", emulator.host()),
+        base_url: base_url.clone(),
+        bind_addr,
+        secret_key: SecretKey::random(),
+        expected_lessons: 12,
+        year_start: YearStart::default(),
+        timezone: timezone.clone(),
+    };
+    let app = Application::build(&config).await?;
+    let store = Store::connect(&config.firestore).await?;
+    let session = seed(&store, &timezone).await?;
+
+    writeln!(console.stdout)?;
+    writeln!(
+        console.stdout,
+        "QR Attendance is running in development mode (data is kept in memory until you stop it)."
+    )?;
+    writeln!(console.stdout, "  Open:       {}", base_url.join("/"))?;
+    writeln!(
+        console.stdout,
+        "  Log in as:  username {DEMO_USER}  password {DEMO_PASSWORD}"
+    )?;
+    writeln!(
+        console.stdout,
+        "  Try a scan: {}",
+        base_url.join(&format!("/attend/{session}/"))
+    )?;
+    writeln!(
+        console.stdout,
+        "  Emulator:   FIRESTORE_EMULATOR_HOST={} FIRESTORE_PROJECT_ID=demo-attendance",
+        emulator.host()
+    )?;
+    writeln!(console.stdout, "Press Ctrl-C to stop.")?;
+    console.stdout.flush()?;
+
+    app.run_until_stopped().await?;
+    emulator.stop();
+    Ok(())
+}
+
+/// A demo lecturer with one unit and a session open now, so every page has something to show.
+async fn seed(store: &Store, timezone: &jiff::tz::TimeZone) -> anyhow::Result<SessionId> {
+    let password = Password::parse(DEMO_PASSWORD)?;
+    let username = Username::parse(DEMO_USER)?;
+    store
+        .create_lecturer(&NewLecturer {
+            username: username.clone(),
+            full_name: FullName::parse("Dr. Demo Lecturer")?,
+            email: Email::parse("demo@university.example")?,
+            staff_id: StaffId::parse("STF/0001")?,
+            department: Department::parse("Computer Science")?,
+            phone: None,
+            password_hash: hash_password(&password)?,
+        })
+        .await?;
+    let code = UnitCode::parse("CS101")?;
+    store
+        .create_unit(&NewUnit {
+            code: code.clone(),
+            name: UnitName::parse("Introduction to Programming")?,
+            description: UnitDescription::parse("Demo unit created by `attendance dev`.")?,
+            lecturer: username.clone(),
+            expected_lessons: 12,
+        })
+        .await?;
+    let now = jiff::Zoned::now().with_time_zone(timezone.clone());
+    let start = jiff::civil::time(now.hour(), 0, 0, 0);
+    let end = jiff::civil::time(
+        (now.hour() + 2).min(23),
+        if now.hour() >= 22 { 59 } else { 0 },
+        0,
+        0,
+    );
+    let session = store
+        .create_session(&NewSession {
+            unit_code: code,
+            lecturer: username,
+            term: Term {
+                year: AcademicYear::containing(now.date(), YearStart::default()),
+                semester: Semester::One,
+            },
+            date: now.date(),
+            times: TimeRange::new(start, end)?,
+            venue: Venue::parse("Lecture Theatre 1")?,
+            lecturer_name: FullName::parse("Dr. Demo Lecturer")?,
+            class_year: ClassYear::parse("1")?,
+            qr_mode: QrMode::Static,
+            late_after_minutes: 15,
+        })
+        .await?;
+    Ok(session.id)
+}

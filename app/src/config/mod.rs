@@ -1,0 +1,251 @@
+//! Typed configuration, read once from the environment (12-factor). A missing or malformed
+//! setting stops start-up with a message naming the variable and what it expects.
+
+mod env;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use env::{ConfigError, Vars};
+
+use crate::domain::YearStart;
+use crate::store::FirestoreSettings;
+
+/// Which Firestore to use: all any command that touches data needs.
+pub fn firestore_from(vars: &Vars) -> Result<FirestoreSettings, ConfigError> {
+    Ok(FirestoreSettings {
+        project_id: vars.required(
+            "FIRESTORE_PROJECT_ID",
+            "a Google Cloud project id such as my-university-attendance",
+            |v| {
+                let ok = (4..=40).contains(&v.len())
+                    && v.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                ok.then(|| v.to_owned())
+            },
+        )?,
+        emulator_host: vars.optional(
+            "FIRESTORE_EMULATOR_HOST",
+            "host:port of a Firestore emulator, such as 127.0.0.1:8080",
+            |v| (v.contains(':') && !v.contains('/')).then(|| v.to_owned()),
+        )?,
+        request_timeout: Duration::from_secs(
+            vars.optional(
+                "FIRESTORE_TIMEOUT_SECS",
+                "whole seconds from 1 to 120",
+                |v| v.parse::<u64>().ok().filter(|s| (1..=120).contains(s)),
+            )?
+            .unwrap_or(10),
+        ),
+    })
+}
+
+/// The public address the QR codes encode, without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    pub fn parse(input: &str) -> Option<Self> {
+        let url = input.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))?;
+        let host = rest.split('/').next()?;
+        let valid = !host.is_empty()
+            && !url.contains(['?', '#', ' ', '"', '<', '>'])
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        valid.then(|| Self(url.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// An absolute URL for `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+/// The key for every HMAC the app issues (CSRF, form and QR tokens). Never printed.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    pub const MIN_LEN: usize = 32;
+
+    pub fn parse(input: &str) -> Option<Self> {
+        (input.len() >= Self::MIN_LEN).then(|| Self(input.as_bytes().to_vec()))
+    }
+
+    /// A random key, for `attendance dev` and tests.
+    pub fn random() -> Self {
+        let mut bytes = vec![0u8; 32];
+        // getrandom only fails without an OS entropy source, where nothing secure can run.
+        getrandom::fill(&mut bytes).expect("the OS random number generator is available");
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// Everything `attendance serve` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub firestore: FirestoreSettings,
+    pub base_url: BaseUrl,
+    pub bind_addr: SocketAddr,
+    pub secret_key: SecretKey,
+    /// Lectures per unit and term a student is expected to attend (percentage denominator).
+    pub expected_lessons: u32,
+    pub year_start: YearStart,
+    /// Where lectures happen: dates and times typed by lecturers are in this zone.
+    pub timezone: jiff::tz::TimeZone,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&Vars::from_process())
+    }
+
+    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            firestore: firestore_from(vars)?,
+            base_url: vars.required(
+                "BASE_URL",
+                "the public http(s) address students reach, such as https://attendance.uni.ac.ke",
+                BaseUrl::parse,
+            )?,
+            bind_addr: vars
+                .optional(
+                    "BIND_ADDR",
+                    "an address:port to listen on, such as 0.0.0.0:8000",
+                    |v| v.parse().ok(),
+                )?
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            secret_key: vars.required(
+                "SECRET_KEY",
+                "at least 32 random characters (generate with `openssl rand -hex 32`)",
+                SecretKey::parse,
+            )?,
+            expected_lessons: vars
+                .optional(
+                    "EXPECTED_LESSONS",
+                    "a whole number of lectures per term from 1 to 13",
+                    |v| v.parse::<u32>().ok().filter(|n| (1..=13).contains(n)),
+                )?
+                .unwrap_or(12),
+            year_start: vars
+                .optional(
+                    "ACADEMIC_YEAR_START_MONTH",
+                    "a month number from 1 to 12",
+                    |v| v.parse::<i8>().ok().and_then(|m| YearStart::new(m).ok()),
+                )?
+                .unwrap_or_default(),
+            timezone: vars
+                .optional(
+                    "TIMEZONE",
+                    "an IANA time zone such as Africa/Nairobi",
+                    |v| jiff::tz::TimeZone::get(v).ok(),
+                )?
+                .unwrap_or(jiff::tz::TimeZone::UTC),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vars {
+        Vars::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+    }
+
+    fn minimal() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("FIRESTORE_PROJECT_ID", "demo-attendance"),
+            ("BASE_URL", "https://attendance.uni.ac.ke/"),
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+        ]
+    }
+
+    #[test]
+    fn minimal_config_gets_sensible_defaults() {
+        let config = Config::from_vars(&vars(&minimal())).expect("valid");
+        assert_eq!(config.base_url.as_str(), "https://attendance.uni.ac.ke");
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.expected_lessons, 12);
+        assert_eq!(config.firestore.emulator_host, None);
+        assert_eq!(config.year_start, YearStart::AUGUST);
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_what_it_expects() {
+        let mut pairs = minimal();
+        pairs.retain(|(k, _)| *k != "SECRET_KEY");
+        let err = Config::from_vars(&vars(&pairs)).expect_err("missing");
+        assert!(
+            err.to_string().starts_with("SECRET_KEY is not set"),
+            "{err}"
+        );
+
+        for (name, bad) in [
+            ("SECRET_KEY", "short"),
+            ("BASE_URL", "attendance.uni.ac.ke"),
+            ("BIND_ADDR", "localhost"),
+            ("EXPECTED_LESSONS", "0"),
+            ("TIMEZONE", "Mars/Olympus"),
+            ("FIRESTORE_PROJECT_ID", "Bad Project"),
+            ("ACADEMIC_YEAR_START_MONTH", "13"),
+        ] {
+            let mut pairs = minimal();
+            pairs.retain(|(k, _)| *k != name);
+            pairs.push((name, bad));
+            let err = Config::from_vars(&vars(&pairs)).expect_err(name);
+            let text = err.to_string();
+            assert!(text.starts_with(name), "{text}");
+            assert!(text.contains("expected"), "{text}");
+            assert!(
+                !text.contains("0123456789abcdef"),
+                "no secrets in messages: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn base_urls_are_http_or_https_without_query() {
+        assert!(BaseUrl::parse("http://127.0.0.1:8000").is_some());
+        assert_eq!(
+            BaseUrl::parse("https://x.ac.ke/att/").map(|u| u.join("/a/")),
+            Some("https://x.ac.ke/att/a/".into())
+        );
+        for bad in [
+            "",
+            "ftp://x",
+            "https://",
+            "https://x?y",
+            "javascript:alert(1)",
+            "https://a b",
+        ] {
+            assert!(BaseUrl::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

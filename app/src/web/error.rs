@@ -1,0 +1,126 @@
+//! The web layer's one error type. Each variant picks a status code; the page shown is a
+//! friendly one rendered by `render_error_pages`, and internal causes are logged, never shown.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
+use serde::Serialize;
+
+use super::AppState;
+use super::templates::Layout;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// A request no form could produce (the message is safe to show).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Firestore did not answer: nothing was saved.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// Marks a response whose body the error-page middleware should render.
+#[derive(Debug, Clone)]
+struct ErrorPage {
+    heading: &'static str,
+    message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match &self {
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address. If you followed a link or scanned a code, ask for a new one.".to_owned(),
+            ),
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "That did not work", message.clone()),
+            Self::Forbidden(message) => (StatusCode::FORBIDDEN, "Not allowed", (*message).to_owned()),
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "Firestore unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "The attendance service cannot reach its database right now. Nothing was saved. Please try again in a minute.".to_owned(),
+                )
+            }
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "An unexpected error happened on our side and has been logged. Please try again.".to_owned(),
+                )
+            }
+        };
+        let mut response = status.into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorPage { heading, message });
+        response
+    }
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+#[derive(Serialize)]
+struct ErrorContext<'a> {
+    status: u16,
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// Turns the marked error responses into full pages (handlers have no templates in
+/// `IntoResponse`), keeping the status code.
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    let layout = Layout {
+        light: true,
+        ..Layout::public(page.heading)
+    };
+    let context = ErrorContext {
+        status: status.as_u16(),
+        heading: page.heading,
+        message: &page.message,
+    };
+    match state.templates().render("error", &layout, &context) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            (status, page.message).into_response()
+        }
+    }
+}

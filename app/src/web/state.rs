@@ -1,0 +1,69 @@
+//! The application state every handler shares: an `Arc` inside, parts reachable by `FromRef`.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use super::Templates;
+use crate::config::{BaseUrl, Config, SecretKey};
+use crate::domain::YearStart;
+use crate::store::Store;
+
+/// The settings handlers read (the part of `Config` that matters after start-up).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub base_url: BaseUrl,
+    pub secret_key: SecretKey,
+    pub expected_lessons: u32,
+    pub year_start: YearStart,
+    pub timezone: jiff::tz::TimeZone,
+}
+
+impl From<&Config> for Settings {
+    fn from(config: &Config) -> Self {
+        Self {
+            base_url: config.base_url.clone(),
+            secret_key: config.secret_key.clone(),
+            expected_lessons: config.expected_lessons,
+            year_start: config.year_start,
+            timezone: config.timezone.clone(),
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    templates: Templates,
+    settings: Settings,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            templates,
+            settings,
+        }))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.0.templates
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.store.clone()
+    }
+}

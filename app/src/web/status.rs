@@ -1,0 +1,37 @@
+//! `/api/status/`: whether the app can reach Firestore, for load balancers and people.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http::StatusCode;
+
+use super::AppState;
+
+/// A load balancer's health check must get an answer well inside its own timeout.
+const PING_LIMIT: Duration = Duration::from_secs(2);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/status/", get(status))
+}
+
+async fn status(State(state): State<AppState>) -> Response {
+    let (code, firestore) = match state.store().ping(PING_LIMIT).await {
+        Ok(()) => (StatusCode::OK, "connected"),
+        Err(e) => {
+            tracing::warn!(error = %e, "status check: Firestore unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    };
+    // `database` is the original system's name for the primary store, which is now Firestore.
+    let body =
+        serde_json::json!({ "app": "running", "database": firestore, "firestore": firestore });
+    (
+        code,
+        [(http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response()
+}

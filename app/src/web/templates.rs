@@ -1,0 +1,96 @@
+//! The Handlebars registry: templates embedded in the binary, strict mode on, so a field a
+//! template names but the context lacks is an error (caught by tests), not a blank.
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use super::AppError;
+
+/// `(name, source)` of every template; partials are registered the same way.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout", include_str!("../../templates/layout.hbs")),
+    ("home", include_str!("../../templates/home.hbs")),
+    ("error", include_str!("../../templates/error.hbs")),
+];
+
+#[derive(Clone)]
+pub struct Templates {
+    registry: std::sync::Arc<Handlebars<'static>>,
+    asset_version: String,
+}
+
+impl Templates {
+    pub fn new() -> Result<Self, handlebars::TemplateError> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.set_dev_mode(false);
+        for (name, source) in TEMPLATES {
+            registry.register_template_string(name, source)?;
+        }
+        Ok(Self {
+            registry: std::sync::Arc::new(registry),
+            asset_version: super::assets::version(),
+        })
+    }
+
+    /// Renders `name` with `page`, plus the shared `layout` data.
+    pub fn render<T: Serialize>(
+        &self,
+        name: &str,
+        layout: &Layout,
+        page: &T,
+    ) -> Result<String, AppError> {
+        #[derive(Serialize)]
+        struct Context<'a, T> {
+            layout: &'a Layout,
+            page: &'a T,
+            asset_version: &'a str,
+        }
+        self.registry
+            .render(
+                name,
+                &Context {
+                    layout,
+                    page,
+                    asset_version: &self.asset_version,
+                },
+            )
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering {name}: {e}")))
+    }
+}
+
+/// What the shared layout shows around every page.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Layout {
+    pub title: String,
+    /// The signed-in lecturer, for the navigation; `None` on public pages.
+    pub lecturer: Option<LayoutLecturer>,
+    pub csrf_token: Option<String>,
+    pub flashes: Vec<Flash>,
+    /// Student pages skip the lecturer stylesheet to stay light on a phone.
+    pub light: bool,
+    /// Whether the page needs the dashboard script (`/static/app.js`).
+    pub script: bool,
+}
+
+impl Layout {
+    pub fn public(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayoutLecturer {
+    pub username: String,
+    pub full_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Flash {
+    /// `success`, `info` or `error`: the CSS class.
+    pub kind: &'static str,
+    pub text: String,
+}
