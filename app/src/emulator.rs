@@ -52,7 +52,8 @@ impl Emulator {
         let host = format!("127.0.0.1:{port}");
         let log_file = std::fs::File::create(log)?;
         // `read` returns when our stdin end closes (drop or death); then the emulator goes too.
-        let guard = r#"java="$1"; shift; "$java" "$@" & pid=$!; read -r line; kill "$pid" 2>/dev/null; wait "$pid""#;
+        let guard =
+            r#"java="$1"; shift; "$java" "$@" & pid=$!; read -r line; kill "$pid" 2>/dev/null; wait "$pid""#;
         let child = Command::new("sh")
             .arg("-c")
             .arg(guard)
@@ -117,17 +118,14 @@ pub async fn is_ready(host: &str) -> bool {
             }
             response.extend_from_slice(&chunk[..n]);
             let text = String::from_utf8_lossy(&response);
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                if body.trim_end() == "Ok" {
-                    return Some(head.starts_with("HTTP/1.") && head.contains(" 200 "));
-                }
+            if let Some((head, body)) = text.split_once("\r\n\r\n")
+                && body.trim_end() == "Ok"
+            {
+                return Some(head.starts_with("HTTP/1.") && head.contains(" 200 "));
             }
         }
     };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Some(true))
-    )
+    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Some(true)))
 }
 
 fn find_jar() -> Option<PathBuf> {
@@ -152,10 +150,7 @@ fn find_jar() -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("HOME") {
         roots.push(PathBuf::from(home).join("google-cloud-sdk"));
     }
-    roots
-        .into_iter()
-        .map(|root| root.join(JAR_IN_SDK))
-        .find(|jar| jar.is_file())
+    roots.into_iter().map(|root| root.join(JAR_IN_SDK)).find(|jar| jar.is_file())
 }
 
 fn find_java() -> Option<PathBuf> {
@@ -173,7 +168,5 @@ fn find_java() -> Option<PathBuf> {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -11,11 +11,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
-    let mut console = Console {
-        stdin: &mut stdin.lock(),
-        stdout: &mut std::io::stdout(),
-        interactive,
-    };
+    let mut console = Console { stdin: &mut stdin.lock(), stdout: &mut std::io::stdout(), interactive };
     match run(cli, &Vars::from_process(), &mut console).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -20,10 +20,7 @@ impl Application {
     /// Binds `config.bind_addr` and prepares the app.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind_addr).await.with_context(|| {
-            format!(
-                "cannot listen on {} (BIND_ADDR); is another server using it?",
-                config.bind_addr
-            )
+            format!("cannot listen on {} (BIND_ADDR); is another server using it?", config.bind_addr)
         })?;
         Self::build_on(listener, config).await
     }
@@ -34,11 +31,7 @@ impl Application {
         Self::with_store(listener, store, Settings::from(config))
     }
 
-    pub fn with_store(
-        listener: TcpListener,
-        store: Store,
-        settings: Settings,
-    ) -> anyhow::Result<Self> {
+    pub fn with_store(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Result<Self> {
         let templates = Templates::new().context("loading templates")?;
         let router = web::router(AppState::new(store, templates, settings));
         Ok(Self { listener, router })
@@ -53,16 +46,9 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    pub async fn run_until(
-        self,
-        signal: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(signal)
-            .await
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(signal).await
     }
 }
 

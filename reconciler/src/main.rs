@@ -1,1 +1,4 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    eprintln!("reconciler: not built yet; see the reconciler issue");
+    std::process::ExitCode::FAILURE
+}

@@ -21,11 +21,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("app answers")
+        self.client.get(self.url(path)).send().await.expect("app answers")
     }
 }
 
@@ -46,9 +42,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with explicit Firestore settings (e.g. an unreachable host).
 pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let config = Config {
         firestore: settings,
@@ -59,13 +53,7 @@ pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings)
         year_start: YearStart::default(),
         timezone: jiff::tz::TimeZone::UTC,
     };
-    let app = Application::build_on(listener, &config)
-        .await
-        .expect("app builds");
+    let app = Application::build_on(listener, &config).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp {
-        address,
-        client: client(),
-        firestore,
-    }
+    TestApp { address, client: client(), firestore }
 }

@@ -17,12 +17,9 @@ pub fn emulator_host() -> String {
         // A thread of its own: the caller may be inside any Tokio runtime, or none.
         std::thread::spawn(|| {
             let root = repo_root();
-            let log =
-                std::env::temp_dir().join(format!("firestore-emulator-{}.log", std::process::id()));
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let log = std::env::temp_dir().join(format!("firestore-emulator-{}.log", std::process::id()));
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             let emulator = runtime
                 .block_on(Emulator::start(None, &root.join("firestore.rules"), &log))
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -54,11 +51,7 @@ impl TestFirestore {
         let project_id = format!("test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let settings = FirestoreSettings::emulator(&project_id, &host);
         let store = Store::connect(&settings).await.expect("store connects");
-        Self {
-            project_id,
-            host,
-            store,
-        }
+        Self { project_id, host, store }
     }
 
     pub fn settings(&self) -> FirestoreSettings {

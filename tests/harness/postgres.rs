@@ -24,13 +24,9 @@ impl TestDatabase {
         conn.execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
             .await
             .expect("create database");
-        let base = admin
-            .rsplit_once('/')
-            .map_or(admin.as_str(), |(base, _)| base);
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
         let url = format!("{base}/{name}");
-        let pool = PgPool::connect(&url)
-            .await
-            .expect("connect to test database");
+        let pool = PgPool::connect(&url).await.expect("connect to test database");
         Self { name, url, pool }
     }
 }
@@ -41,17 +37,12 @@ impl Drop for TestDatabase {
         // Drop runs inside the test's runtime, which cannot block on itself: use a thread. FORCE
         // closes the test's own pooled connections too.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 let mut conn = PgConnection::connect(&admin_url()).await.ok()?;
-                conn.execute(sqlx::AssertSqlSafe(format!(
-                    r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-                )))
-                .await
-                .ok()
+                conn.execute(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)))
+                    .await
+                    .ok()
             })
         })
         .join();

@@ -22,20 +22,12 @@ impl Rest {
 
     /// GET as the server (admin token): `None` when the document does not exist.
     pub async fn get_as_admin(&self, path: &str) -> Option<Value> {
-        let response = self
-            .client
-            .get(self.url(path))
-            .bearer_auth("owner")
-            .send()
-            .await
-            .expect("emulator answers");
+        let response =
+            self.client.get(self.url(path)).bearer_auth("owner").send().await.expect("emulator answers");
         match response.status().as_u16() {
             200 => Some(response.json().await.expect("json")),
             404 => None,
-            other => panic!(
-                "unexpected {other} for {path}: {}",
-                response.text().await.unwrap_or_default()
-            ),
+            other => panic!("unexpected {other} for {path}: {}", response.text().await.unwrap_or_default()),
         }
     }
 
@@ -55,12 +47,7 @@ impl Rest {
                 .json()
                 .await
                 .expect("json");
-            docs.extend(
-                response["documents"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
+            docs.extend(response["documents"].as_array().cloned().unwrap_or_default());
             match response["nextPageToken"].as_str() {
                 Some(token) if !token.is_empty() => page_token = token.to_owned(),
                 _ => return docs,
@@ -70,13 +57,7 @@ impl Rest {
 
     /// Status of an unauthenticated GET, as a browser using the client SDK would make it.
     pub async fn get_status_unauthenticated(&self, path: &str) -> u16 {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("emulator answers")
-            .status()
-            .as_u16()
+        self.client.get(self.url(path)).send().await.expect("emulator answers").status().as_u16()
     }
 
     /// Status of an unauthenticated create of `collection/id`.

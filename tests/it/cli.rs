@@ -14,11 +14,7 @@ async fn lecturer_cli(fs: &TestFirestore, args: &[&str], stdin: &str) -> anyhow:
     ]);
     let mut input = stdin.as_bytes();
     let mut output = Vec::new();
-    let mut console = Console {
-        stdin: &mut input,
-        stdout: &mut output,
-        interactive: false,
-    };
+    let mut console = Console { stdin: &mut input, stdout: &mut output, interactive: false };
     run(cli, &vars, &mut console).await?;
     Ok(String::from_utf8(output)?)
 }
@@ -42,56 +38,29 @@ const ADD: &[&str] = &[
 #[tokio::test]
 async fn lecturer_add_stores_an_argon2id_hash_never_the_password() {
     let fs = TestFirestore::new().await;
-    let out = lecturer_cli(&fs, ADD, "a long enough secret\n")
-        .await
-        .expect("added");
+    let out = lecturer_cli(&fs, ADD, "a long enough secret\n").await.expect("added");
     assert!(out.contains("Created lecturer jkamau"), "{out}");
-    let doc = fs
-        .rest()
-        .get_as_admin("lecturers/jkamau")
-        .await
-        .expect("stored");
+    let doc = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     let hash = string_field(&doc, "password_hash").expect("hash");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(
-        !doc.to_string().contains("a long enough secret"),
-        "the password itself is stored nowhere"
-    );
+    assert!(!doc.to_string().contains("a long enough secret"), "the password itself is stored nowhere");
 }
 
 #[tokio::test]
 async fn lecturer_add_refuses_duplicates_and_short_passwords() {
     let fs = TestFirestore::new().await;
-    lecturer_cli(&fs, ADD, "a long enough secret\n")
-        .await
-        .expect("first");
-    let err = lecturer_cli(&fs, ADD, "a long enough secret\n")
-        .await
-        .expect_err("same username");
-    assert!(
-        err.to_string().contains("username jkamau is already taken"),
-        "{err:#}"
-    );
+    lecturer_cli(&fs, ADD, "a long enough secret\n").await.expect("first");
+    let err = lecturer_cli(&fs, ADD, "a long enough secret\n").await.expect_err("same username");
+    assert!(err.to_string().contains("username jkamau is already taken"), "{err:#}");
 
     let mut other = ADD.to_vec();
     other[3] = "potieno";
-    let err = lecturer_cli(&fs, &other, "a long enough secret\n")
-        .await
-        .expect_err("same staff id");
-    assert!(
-        err.to_string()
-            .contains("staff id STF/0042 already belongs"),
-        "{err:#}"
-    );
+    let err = lecturer_cli(&fs, &other, "a long enough secret\n").await.expect_err("same staff id");
+    assert!(err.to_string().contains("staff id STF/0042 already belongs"), "{err:#}");
 
     other[9] = "STF/0043";
-    let err = lecturer_cli(&fs, &other, "short\n")
-        .await
-        .expect_err("short password");
-    assert!(
-        format!("{err:#}").contains("at least 10 characters"),
-        "{err:#}"
-    );
+    let err = lecturer_cli(&fs, &other, "short\n").await.expect_err("short password");
+    assert!(format!("{err:#}").contains("at least 10 characters"), "{err:#}");
     assert!(fs.rest().get_as_admin("lecturers/potieno").await.is_none());
 }
 
@@ -100,80 +69,38 @@ async fn lecturer_add_explains_bad_fields_and_missing_stdin() {
     let fs = TestFirestore::new().await;
     let mut bad = ADD.to_vec();
     bad[7] = "not-an-email";
-    let err = lecturer_cli(&fs, &bad, "a long enough secret\n")
-        .await
-        .expect_err("bad email");
+    let err = lecturer_cli(&fs, &bad, "a long enough secret\n").await.expect_err("bad email");
     assert!(format!("{err:#}").contains("--email"), "{err:#}");
-    let without_stdin: Vec<_> = ADD
-        .iter()
-        .copied()
-        .filter(|a| *a != "--password-stdin")
-        .collect();
-    let err = lecturer_cli(&fs, &without_stdin, "")
-        .await
-        .expect_err("no terminal");
+    let without_stdin: Vec<_> = ADD.iter().copied().filter(|a| *a != "--password-stdin").collect();
+    let err = lecturer_cli(&fs, &without_stdin, "").await.expect_err("no terminal");
     assert!(err.to_string().contains("--password-stdin"), "{err:#}");
 }
 
 #[tokio::test]
 async fn set_password_and_disable_change_the_account() {
     let fs = TestFirestore::new().await;
-    lecturer_cli(&fs, ADD, "a long enough secret\n")
-        .await
-        .expect("added");
-    let before = fs
-        .rest()
-        .get_as_admin("lecturers/jkamau")
-        .await
-        .expect("stored");
+    lecturer_cli(&fs, ADD, "a long enough secret\n").await.expect("added");
+    let before = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     lecturer_cli(
         &fs,
-        &[
-            "lecturer",
-            "set-password",
-            "--username",
-            "jkamau",
-            "--password-stdin",
-        ],
+        &["lecturer", "set-password", "--username", "jkamau", "--password-stdin"],
         "another long secret\n",
     )
     .await
     .expect("changed");
-    let after = fs
-        .rest()
-        .get_as_admin("lecturers/jkamau")
-        .await
-        .expect("stored");
-    assert_ne!(
-        string_field(&before, "password_hash"),
-        string_field(&after, "password_hash")
-    );
-    lecturer_cli(&fs, &["lecturer", "disable", "--username", "jkamau"], "")
-        .await
-        .expect("disabled");
-    let disabled = fs
-        .rest()
-        .get_as_admin("lecturers/jkamau")
-        .await
-        .expect("stored");
+    let after = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
+    assert_ne!(string_field(&before, "password_hash"), string_field(&after, "password_hash"));
+    lecturer_cli(&fs, &["lecturer", "disable", "--username", "jkamau"], "").await.expect("disabled");
+    let disabled = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     assert_eq!(disabled["fields"]["active"]["booleanValue"], false);
     let err = lecturer_cli(
         &fs,
-        &[
-            "lecturer",
-            "set-password",
-            "--username",
-            "nobody",
-            "--password-stdin",
-        ],
+        &["lecturer", "set-password", "--username", "nobody", "--password-stdin"],
         "another long secret\n",
     )
     .await
     .expect_err("missing");
-    assert!(
-        err.to_string().contains("no lecturer is called nobody"),
-        "{err:#}"
-    );
+    assert!(err.to_string().contains("no lecturer is called nobody"), "{err:#}");
 }
 
 #[test]
@@ -183,7 +110,6 @@ fn help_describes_every_command() {
     for command in ["serve", "dev", "lecturer"] {
         assert!(help.contains(command), "{help}");
     }
-    let err =
-        Cli::try_parse_from(["attendance", "lecturer", "add", "--help"]).expect_err("help exits");
+    let err = Cli::try_parse_from(["attendance", "lecturer", "add", "--help"]).expect_err("help exits");
     assert!(err.to_string().contains("--password-stdin"));
 }

@@ -11,18 +11,14 @@ pub fn username(s: &str) -> Username {
 }
 
 pub fn term() -> Term {
-    Term {
-        year: AcademicYear::parse("2025/2026").expect("year"),
-        semester: Semester::One,
-    }
+    Term { year: AcademicYear::parse("2025/2026").expect("year"), semester: Semester::One }
 }
 
 pub fn new_lecturer(user: &str, staff: &str) -> NewLecturer {
     // A cheap fixed hash: these tests are about storage, not hashing.
     static HASH: std::sync::OnceLock<PasswordHash> = std::sync::OnceLock::new();
-    let hash = HASH.get_or_init(|| {
-        hash_password(&Password::parse("fixture-password").expect("pw")).expect("hash")
-    });
+    let hash =
+        HASH.get_or_init(|| hash_password(&Password::parse("fixture-password").expect("pw")).expect("hash"));
     NewLecturer {
         username: username(user),
         full_name: FullName::parse("Dr. Jane Kamau").expect("name"),
@@ -75,16 +71,7 @@ pub fn mark(admission: &str, name: &str) -> NewMark {
 
 /// A lecturer with one unit and one open session.
 pub async fn session_fixture(store: &Store) -> Session {
-    store
-        .create_lecturer(&new_lecturer("jkamau", "STF/001"))
-        .await
-        .expect("lecturer");
-    store
-        .create_unit(&new_unit("CS101", "jkamau"))
-        .await
-        .expect("unit");
-    store
-        .create_session(&new_session("CS101", "jkamau", monday(), 8))
-        .await
-        .expect("session")
+    store.create_lecturer(&new_lecturer("jkamau", "STF/001")).await.expect("lecturer");
+    store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
+    store.create_session(&new_session("CS101", "jkamau", monday(), 8)).await.expect("session")
 }

@@ -7,10 +7,7 @@ async fn each_test_gets_its_own_empty_database() {
     let a = TestDatabase::new().await;
     let b = TestDatabase::new().await;
     assert_ne!(a.name, b.name);
-    sqlx::query("CREATE TABLE t (x int)")
-        .execute(&a.pool)
-        .await
-        .expect("create in a");
+    sqlx::query("CREATE TABLE t (x int)").execute(&a.pool).await.expect("create in a");
     let in_b: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = 't'")
         .fetch_one(&b.pool)
         .await

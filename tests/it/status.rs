@@ -23,21 +23,13 @@ async fn status_is_503_within_seconds_when_firestore_is_unreachable_and_pages_st
     let app = spawn_app_on(firestore, settings).await;
     let started = std::time::Instant::now();
     let response = app.get("/api/status/").await;
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["app"], "running");
     assert_eq!(body["firestore"], "unavailable");
     assert_eq!(body["database"], "unavailable");
-    assert_eq!(
-        app.get("/").await.status(),
-        200,
-        "the landing page does not need Firestore"
-    );
+    assert_eq!(app.get("/").await.status(), 200, "the landing page does not need Firestore");
 }
 
 #[tokio::test]
@@ -47,10 +39,7 @@ async fn pages_carry_security_headers() {
     assert_eq!(response.status(), 200);
     let headers = response.headers();
     let csp = headers["content-security-policy"].to_str().expect("csp");
-    assert!(
-        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-        "{csp}"
-    );
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -62,12 +51,7 @@ async fn pages_carry_security_headers() {
 #[tokio::test]
 async fn unknown_pages_get_a_friendly_404() {
     let app = spawn_app().await;
-    for path in [
-        "/nope",
-        "/static/missing.css",
-        "/static/..%2Fbase.css",
-        "/api/status",
-    ] {
+    for path in ["/nope", "/static/missing.css", "/static/..%2Fbase.css", "/api/status"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
         let html = response.text().await.expect("html");
@@ -80,14 +64,6 @@ async fn stylesheets_are_served_with_caching() {
     let app = spawn_app().await;
     let response = app.get("/static/base.css").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "text/css; charset=utf-8"
-    );
-    assert!(
-        response.headers()["cache-control"]
-            .to_str()
-            .expect("cc")
-            .contains("max-age")
-    );
+    assert_eq!(response.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(response.headers()["cache-control"].to_str().expect("cc").contains("max-age"));
 }

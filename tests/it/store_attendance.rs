@@ -9,14 +9,8 @@ use crate::fixtures::*;
 async fn a_mark_creates_the_record_and_enrols_the_student_in_one_commit() {
     let fs = TestFirestore::new().await;
     let session = session_fixture(&fs.store).await;
-    let outcome = fs
-        .store
-        .mark_attendance(&session, &mark("ADM/2023/001", "Jane Doe"))
-        .await
-        .expect("mark");
-    let MarkOutcome::Marked(record) = outcome else {
-        panic!("expected a new mark: {outcome:?}")
-    };
+    let outcome = fs.store.mark_attendance(&session, &mark("ADM/2023/001", "Jane Doe")).await.expect("mark");
+    let MarkOutcome::Marked(record) = outcome else { panic!("expected a new mark: {outcome:?}") };
     assert_eq!(record.admission_number.as_str(), "ADM/2023/001");
 
     let doc = fs
@@ -25,19 +19,9 @@ async fn a_mark_creates_the_record_and_enrols_the_student_in_one_commit() {
         .await
         .expect("stored");
     assert_eq!(string_field(&doc, "admission_number"), Some("ADM/2023/001"));
-    assert!(
-        doc["fields"]["marked_at"]["timestampValue"].is_string(),
-        "server timestamp: {doc}"
-    );
-    let student = fs
-        .rest()
-        .get_as_admin("students/ADM%252F2023%252F001")
-        .await
-        .expect("student");
-    assert_eq!(
-        student["fields"]["units"]["arrayValue"]["values"][0]["stringValue"],
-        "CS101"
-    );
+    assert!(doc["fields"]["marked_at"]["timestampValue"].is_string(), "server timestamp: {doc}");
+    let student = fs.rest().get_as_admin("students/ADM%252F2023%252F001").await.expect("student");
+    assert_eq!(student["fields"]["units"]["arrayValue"]["values"][0]["stringValue"], "CS101");
     assert!(student["fields"]["updated_at"]["timestampValue"].is_string());
 }
 
@@ -49,32 +33,15 @@ async fn fifty_concurrent_marks_of_one_student_make_one_record() {
         let store = fs.store.clone();
         let session = session.clone();
         // Every case and spacing a phone keyboard produces is the same student.
-        let typed = if i % 2 == 0 {
-            "ADM/2023/001"
-        } else {
-            " adm/2023/001 "
-        };
-        async move {
-            store
-                .mark_attendance(&session, &mark(typed, "Jane Doe"))
-                .await
-        }
+        let typed = if i % 2 == 0 { "ADM/2023/001" } else { " adm/2023/001 " };
+        async move { store.mark_attendance(&session, &mark(typed, "Jane Doe")).await }
     });
     let results = futures::future::join_all(attempts).await;
-    let marked = results
-        .iter()
-        .filter(|r| matches!(r, Ok(MarkOutcome::Marked(_))))
-        .count();
-    let already = results
-        .iter()
-        .filter(|r| matches!(r, Ok(MarkOutcome::AlreadyMarked(_))))
-        .count();
+    let marked = results.iter().filter(|r| matches!(r, Ok(MarkOutcome::Marked(_)))).count();
+    let already = results.iter().filter(|r| matches!(r, Ok(MarkOutcome::AlreadyMarked(_)))).count();
     assert_eq!((marked, already), (1, 49), "{results:?}");
     assert_eq!(fs.rest().list_as_admin("attendance").await.len(), 1);
-    assert_eq!(
-        fs.store.attendance_count(session.id).await.expect("count"),
-        1
-    );
+    assert_eq!(fs.store.attendance_count(session.id).await.expect("count"), 1);
     // Every "already marked" answer reports the first mark's time.
     let first = results.iter().find_map(|r| match r {
         Ok(MarkOutcome::Marked(rec)) => Some(rec.marked_at),
@@ -89,32 +56,22 @@ async fn fifty_concurrent_marks_of_one_student_make_one_record() {
 async fn no_attendance_document_exists_without_its_student_enrolment() {
     let fs = TestFirestore::new().await;
     let session = session_fixture(&fs.store).await;
-    let attempts = (0..40).map(|i| {
-        let store = fs.store.clone();
-        let session = session.clone();
-        async move {
-            store
-                .mark_attendance(
-                    &session,
-                    &mark(&format!("ADM/2023/{:03}", i % 20), "Student"),
-                )
-                .await
-        }
-    });
+    let attempts =
+        (0..40).map(|i| {
+            let store = fs.store.clone();
+            let session = session.clone();
+            async move {
+                store.mark_attendance(&session, &mark(&format!("ADM/2023/{:03}", i % 20), "Student")).await
+            }
+        });
     futures::future::join_all(attempts).await;
     let marks = fs.rest().list_as_admin("attendance").await;
     assert_eq!(marks.len(), 20);
     for mark in &marks {
         let key = string_field(mark, "admission_key").expect("key");
-        let student = fs
-            .rest()
-            .get_as_admin(&format!("students/{}", key.replace('%', "%25")))
-            .await;
+        let student = fs.rest().get_as_admin(&format!("students/{}", key.replace('%', "%25"))).await;
         let student = student.unwrap_or_else(|| panic!("student {key} missing for {mark}"));
-        assert_eq!(
-            student["fields"]["units"]["arrayValue"]["values"][0]["stringValue"],
-            "CS101"
-        );
+        assert_eq!(student["fields"]["units"]["arrayValue"]["values"][0]["stringValue"], "CS101");
     }
 }
 
@@ -122,60 +79,22 @@ async fn no_attendance_document_exists_without_its_student_enrolment() {
 async fn lists_counts_and_percentages_come_back_from_the_store() {
     let fs = TestFirestore::new().await;
     let session = session_fixture(&fs.store).await;
-    let second = fs
-        .store
-        .create_session(&new_session("CS101", "jkamau", monday(), 14))
-        .await
-        .expect("2nd");
+    let second = fs.store.create_session(&new_session("CS101", "jkamau", monday(), 14)).await.expect("2nd");
     for (admission, name) in [("ADM/1", "First"), ("ADM/2", "Second"), ("ADM/3", "Third")] {
-        fs.store
-            .mark_attendance(&session, &mark(admission, name))
-            .await
-            .expect("mark");
+        fs.store.mark_attendance(&session, &mark(admission, name)).await.expect("mark");
     }
-    fs.store
-        .mark_attendance(&second, &mark("adm/1", "First"))
-        .await
-        .expect("mark");
+    fs.store.mark_attendance(&second, &mark("adm/1", "First")).await.expect("mark");
 
-    let list = fs
-        .store
-        .attendance_of_session(session.id)
-        .await
-        .expect("list");
+    let list = fs.store.attendance_of_session(session.id).await.expect("list");
     let names: Vec<_> = list.iter().map(|r| r.student_name.as_str()).collect();
     assert_eq!(names, ["Third", "Second", "First"], "newest first");
     let adm1 = AdmissionNumber::parse("ADM/1").expect("adm");
-    assert_eq!(
-        fs.store
-            .student_attendance_count(&adm1, &session.unit_code, term())
-            .await
-            .expect("count"),
-        2
-    );
+    assert_eq!(fs.store.student_attendance_count(&adm1, &session.unit_code, term()).await.expect("count"), 2);
     let adm3 = AdmissionNumber::parse("ADM/3").expect("adm");
-    assert_eq!(
-        fs.store
-            .student_attendance_count(&adm3, &session.unit_code, term())
-            .await
-            .expect("count"),
-        1
-    );
-    assert_eq!(
-        fs.store
-            .attendance_of_unit_term(&session.unit_code, term())
-            .await
-            .expect("all")
-            .len(),
-        4
-    );
+    assert_eq!(fs.store.student_attendance_count(&adm3, &session.unit_code, term()).await.expect("count"), 1);
+    assert_eq!(fs.store.attendance_of_unit_term(&session.unit_code, term()).await.expect("all").len(), 4);
 
-    let student = fs
-        .store
-        .student(&adm1)
-        .await
-        .expect("read")
-        .expect("exists");
+    let student = fs.store.student(&adm1).await.expect("read").expect("exists");
     assert_eq!(student.units.len(), 1, "enrolled once however often marked");
     assert!(student.created_at.is_some());
 }
@@ -184,30 +103,11 @@ async fn lists_counts_and_percentages_come_back_from_the_store() {
 async fn a_removed_mark_stays_removed() {
     let fs = TestFirestore::new().await;
     let session = session_fixture(&fs.store).await;
-    fs.store
-        .mark_attendance(&session, &mark("ADM/9", "Proxy"))
-        .await
-        .expect("mark");
+    fs.store.mark_attendance(&session, &mark("ADM/9", "Proxy")).await.expect("mark");
     let adm = AdmissionNumber::parse("ADM/9").expect("adm");
-    fs.store
-        .soft_delete_attendance(session.id, &adm)
-        .await
-        .expect("remove");
-    assert_eq!(
-        fs.store.attendance_count(session.id).await.expect("count"),
-        0
-    );
-    let again = fs
-        .store
-        .mark_attendance(&session, &mark("ADM/9", "Proxy"))
-        .await
-        .expect("mark");
+    fs.store.soft_delete_attendance(session.id, &adm).await.expect("remove");
+    assert_eq!(fs.store.attendance_count(session.id).await.expect("count"), 0);
+    let again = fs.store.mark_attendance(&session, &mark("ADM/9", "Proxy")).await.expect("mark");
     assert!(matches!(again, MarkOutcome::Removed(_)), "{again:?}");
-    assert_eq!(
-        fs.store
-            .student_attendance_count(&adm, &session.unit_code, term())
-            .await
-            .expect("count"),
-        0
-    );
+    assert_eq!(fs.store.student_attendance_count(&adm, &session.unit_code, term()).await.expect("count"), 0);
 }

@@ -6,24 +6,11 @@ use crate::fixtures::*;
 #[tokio::test]
 async fn unit_codes_are_unique_across_lecturers() {
     let fs = TestFirestore::new().await;
-    fs.store
-        .create_unit(&new_unit("CS101", "jkamau"))
-        .await
-        .expect("first");
-    let err = fs
-        .store
-        .create_unit(&new_unit("cs 101", "potieno"))
-        .await
-        .expect_err("duplicate");
-    assert!(
-        matches!(err, StoreError::AlreadyExists(Taken::UnitCode)),
-        "{err:?}"
-    );
-    let unit = fs
-        .store
-        .unit(&attendance::domain::UnitCode::parse("CS101").expect("code"))
-        .await
-        .expect("read");
+    fs.store.create_unit(&new_unit("CS101", "jkamau")).await.expect("first");
+    let err = fs.store.create_unit(&new_unit("cs 101", "potieno")).await.expect_err("duplicate");
+    assert!(matches!(err, StoreError::AlreadyExists(Taken::UnitCode)), "{err:?}");
+    let unit =
+        fs.store.unit(&attendance::domain::UnitCode::parse("CS101").expect("code")).await.expect("read");
     assert_eq!(unit.expect("exists").lecturer.as_str(), "jkamau");
 }
 
@@ -31,15 +18,9 @@ async fn unit_codes_are_unique_across_lecturers() {
 async fn a_lecturer_sees_only_their_units_in_code_order_and_not_deleted_ones() {
     let fs = TestFirestore::new().await;
     for code in ["MA201", "CS101", "CS102"] {
-        fs.store
-            .create_unit(&new_unit(code, "jkamau"))
-            .await
-            .expect("unit");
+        fs.store.create_unit(&new_unit(code, "jkamau")).await.expect("unit");
     }
-    fs.store
-        .create_unit(&new_unit("BIO100", "potieno"))
-        .await
-        .expect("other");
+    fs.store.create_unit(&new_unit("BIO100", "potieno")).await.expect("other");
     fs.store
         .soft_delete_unit(&attendance::domain::UnitCode::parse("CS102").expect("code"))
         .await

@@ -17,18 +17,14 @@ fn hasher() -> Argon2<'static> {
 }
 
 pub fn hash_password(password: &Password) -> Result<PasswordHash, HashError> {
-    let phc = hasher()
-        .hash_password(password.expose().as_bytes())
-        .map_err(|e| HashError(e.to_string()))?;
+    let phc = hasher().hash_password(password.expose().as_bytes()).map_err(|e| HashError(e.to_string()))?;
     Ok(PasswordHash::from_phc(phc.to_string()))
 }
 
 /// Whether `candidate` matches `stored`. A malformed stored hash simply does not match.
 pub fn verify_password(candidate: &str, stored: &PasswordHash) -> bool {
     match PhcHash::new(stored.as_str()) {
-        Ok(parsed) => hasher()
-            .verify_password(candidate.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => hasher().verify_password(candidate.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -38,9 +34,7 @@ pub fn verify_password(candidate: &str, stored: &PasswordHash) -> bool {
 pub fn verify_against_dummy(candidate: &str) {
     static DUMMY: std::sync::OnceLock<Option<PasswordHash>> = std::sync::OnceLock::new();
     let dummy = DUMMY.get_or_init(|| {
-        Password::parse("dummy-password-for-timing")
-            .ok()
-            .and_then(|p| hash_password(&p).ok())
+        Password::parse("dummy-password-for-timing").ok().and_then(|p| hash_password(&p).ok())
     });
     if let Some(hash) = dummy {
         let _ = verify_password(candidate, hash);
@@ -59,10 +53,7 @@ mod tests {
         assert!(!hash.as_str().contains("correct horse"));
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong horse battery", &hash));
-        assert!(!verify_password(
-            "x",
-            &PasswordHash::from_phc("not a hash".into())
-        ));
+        assert!(!verify_password("x", &PasswordHash::from_phc("not a hash".into())));
     }
 
     #[test]

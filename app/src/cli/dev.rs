@@ -35,11 +35,7 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
     let rules = dir.join("firestore.rules");
     std::fs::write(&rules, RULES)?;
     let log = dir.join("emulator.log");
-    writeln!(
-        console.stdout,
-        "Starting the Firestore emulator (log: {}) ...",
-        log.display()
-    )?;
+    writeln!(console.stdout, "Starting the Firestore emulator (log: {}) ...", log.display())?;
     let emulator = Emulator::start(args.emulator_port, &rules, &log).await?;
 
     let bind_addr = SocketAddr::from(([127, 0, 0, 1], args.port));
@@ -64,15 +60,8 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
         "QR Attendance is running in development mode (data is kept in memory until you stop it)."
     )?;
     writeln!(console.stdout, "  Open:       {}", base_url.join("/"))?;
-    writeln!(
-        console.stdout,
-        "  Log in as:  username {DEMO_USER}  password {DEMO_PASSWORD}"
-    )?;
-    writeln!(
-        console.stdout,
-        "  Try a scan: {}",
-        base_url.join(&format!("/attend/{session}/"))
-    )?;
+    writeln!(console.stdout, "  Log in as:  username {DEMO_USER}  password {DEMO_PASSWORD}")?;
+    writeln!(console.stdout, "  Try a scan: {}", base_url.join(&format!("/attend/{session}/")))?;
     writeln!(
         console.stdout,
         "  Emulator:   FIRESTORE_EMULATOR_HOST={} FIRESTORE_PROJECT_ID=demo-attendance",
@@ -113,12 +102,7 @@ async fn seed(store: &Store, timezone: &jiff::tz::TimeZone) -> anyhow::Result<Se
         .await?;
     let now = jiff::Zoned::now().with_time_zone(timezone.clone());
     let start = jiff::civil::time(now.hour(), 0, 0, 0);
-    let end = jiff::civil::time(
-        (now.hour() + 2).min(23),
-        if now.hour() >= 22 { 59 } else { 0 },
-        0,
-        0,
-    );
+    let end = jiff::civil::time((now.hour() + 2).min(23), if now.hour() >= 22 { 59 } else { 0 }, 0, 0);
     let session = store
         .create_session(&NewSession {
             unit_code: code,

@@ -58,11 +58,7 @@ pub struct UsernameArg {
     pub username: String,
 }
 
-pub async fn run(
-    command: LecturerCommand,
-    vars: &Vars,
-    console: &mut Console<'_>,
-) -> anyhow::Result<()> {
+pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_>) -> anyhow::Result<()> {
     let store = Store::connect(&firestore_from(vars)?).await?;
     match command {
         LecturerCommand::Add(args) => {
@@ -72,18 +68,11 @@ pub async fn run(
                     anyhow::anyhow!("username {} is already taken", new.username)
                 }
                 StoreError::AlreadyExists(Taken::StaffId) => {
-                    anyhow::anyhow!(
-                        "staff id {} already belongs to another lecturer",
-                        new.staff_id
-                    )
+                    anyhow::anyhow!("staff id {} already belongs to another lecturer", new.staff_id)
                 }
                 other => anyhow::Error::new(other).context("saving the lecturer"),
             })?;
-            writeln!(
-                console.stdout,
-                "Created lecturer {} ({}).",
-                created.username, created.full_name
-            )?;
+            writeln!(console.stdout, "Created lecturer {} ({}).", created.username, created.full_name)?;
         }
         LecturerCommand::SetPassword(args) => {
             let username = Username::parse(&args.username)?;
@@ -123,33 +112,17 @@ fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Resu
     let email = Email::parse(&args.email).context("--email")?;
     let staff_id = StaffId::parse(&args.staff_id).context("--staff-id")?;
     let department = Department::parse(&args.department).context("--department")?;
-    let phone = args
-        .phone
-        .as_deref()
-        .map(Phone::parse)
-        .transpose()
-        .context("--phone")?;
+    let phone = args.phone.as_deref().map(Phone::parse).transpose().context("--phone")?;
     let password = read_password(args.password_stdin, console)?;
     let password_hash = hash_password(&password)?;
-    Ok(NewLecturer {
-        username,
-        full_name,
-        email,
-        staff_id,
-        department,
-        phone,
-        password_hash,
-    })
+    Ok(NewLecturer { username, full_name, email, staff_id, department, phone, password_hash })
 }
 
 /// The new password from stdin's first line, or prompted twice without echo.
 fn read_password(from_stdin: bool, console: &mut Console<'_>) -> anyhow::Result<Password> {
     if from_stdin {
         let mut line = String::new();
-        console
-            .stdin
-            .read_line(&mut line)
-            .context("reading the password from stdin")?;
+        console.stdin.read_line(&mut line).context("reading the password from stdin")?;
         return Ok(Password::parse(line.trim_end_matches(['\r', '\n']))?);
     }
     if !console.interactive {

@@ -26,10 +26,7 @@ impl Vars {
 
     /// The variable's value, unless unset or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
+        self.0.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
     }
 
     pub fn required<T>(
@@ -40,11 +37,7 @@ impl Vars {
     ) -> Result<T, ConfigError> {
         match self.optional(name, expected, parse)? {
             Some(value) => Ok(value),
-            None => Err(ConfigError {
-                variable: name,
-                problem: "is not set",
-                expected,
-            }),
+            None => Err(ConfigError { variable: name, problem: "is not set", expected }),
         }
     }
 

@@ -19,8 +19,7 @@ pub fn firestore_from(vars: &Vars) -> Result<FirestoreSettings, ConfigError> {
             "a Google Cloud project id such as my-university-attendance",
             |v| {
                 let ok = (4..=40).contains(&v.len())
-                    && v.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                    && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
                 ok.then(|| v.to_owned())
             },
         )?,
@@ -30,11 +29,9 @@ pub fn firestore_from(vars: &Vars) -> Result<FirestoreSettings, ConfigError> {
             |v| (v.contains(':') && !v.contains('/')).then(|| v.to_owned()),
         )?,
         request_timeout: Duration::from_secs(
-            vars.optional(
-                "FIRESTORE_TIMEOUT_SECS",
-                "whole seconds from 1 to 120",
-                |v| v.parse::<u64>().ok().filter(|s| (1..=120).contains(s)),
-            )?
+            vars.optional("FIRESTORE_TIMEOUT_SECS", "whole seconds from 1 to 120", |v| {
+                v.parse::<u64>().ok().filter(|s| (1..=120).contains(s))
+            })?
             .unwrap_or(10),
         ),
     })
@@ -47,15 +44,11 @@ pub struct BaseUrl(String);
 impl BaseUrl {
     pub fn parse(input: &str) -> Option<Self> {
         let url = input.trim().trim_end_matches('/');
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))?;
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
         let host = rest.split('/').next()?;
         let valid = !host.is_empty()
             && !url.contains(['?', '#', ' ', '"', '<', '>'])
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
         valid.then(|| Self(url.to_owned()))
     }
 
@@ -131,11 +124,9 @@ impl Config {
                 BaseUrl::parse,
             )?,
             bind_addr: vars
-                .optional(
-                    "BIND_ADDR",
-                    "an address:port to listen on, such as 0.0.0.0:8000",
-                    |v| v.parse().ok(),
-                )?
+                .optional("BIND_ADDR", "an address:port to listen on, such as 0.0.0.0:8000", |v| {
+                    v.parse().ok()
+                })?
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
             secret_key: vars.required(
                 "SECRET_KEY",
@@ -143,25 +134,19 @@ impl Config {
                 SecretKey::parse,
             )?,
             expected_lessons: vars
-                .optional(
-                    "EXPECTED_LESSONS",
-                    "a whole number of lectures per term from 1 to 13",
-                    |v| v.parse::<u32>().ok().filter(|n| (1..=13).contains(n)),
-                )?
+                .optional("EXPECTED_LESSONS", "a whole number of lectures per term from 1 to 13", |v| {
+                    v.parse::<u32>().ok().filter(|n| (1..=13).contains(n))
+                })?
                 .unwrap_or(12),
             year_start: vars
-                .optional(
-                    "ACADEMIC_YEAR_START_MONTH",
-                    "a month number from 1 to 12",
-                    |v| v.parse::<i8>().ok().and_then(|m| YearStart::new(m).ok()),
-                )?
+                .optional("ACADEMIC_YEAR_START_MONTH", "a month number from 1 to 12", |v| {
+                    v.parse::<i8>().ok().and_then(|m| YearStart::new(m).ok())
+                })?
                 .unwrap_or_default(),
             timezone: vars
-                .optional(
-                    "TIMEZONE",
-                    "an IANA time zone such as Africa/Nairobi",
-                    |v| jiff::tz::TimeZone::get(v).ok(),
-                )?
+                .optional("TIMEZONE", "an IANA time zone such as Africa/Nairobi", |v| {
+                    jiff::tz::TimeZone::get(v).ok()
+                })?
                 .unwrap_or(jiff::tz::TimeZone::UTC),
         })
     }
@@ -172,11 +157,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vars {
-        Vars::from_pairs(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        )
+        Vars::from_pairs(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
     }
 
     fn minimal() -> Vec<(&'static str, &'static str)> {
@@ -202,10 +183,7 @@ mod tests {
         let mut pairs = minimal();
         pairs.retain(|(k, _)| *k != "SECRET_KEY");
         let err = Config::from_vars(&vars(&pairs)).expect_err("missing");
-        assert!(
-            err.to_string().starts_with("SECRET_KEY is not set"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("SECRET_KEY is not set"), "{err}");
 
         for (name, bad) in [
             ("SECRET_KEY", "short"),
@@ -223,10 +201,7 @@ mod tests {
             let text = err.to_string();
             assert!(text.starts_with(name), "{text}");
             assert!(text.contains("expected"), "{text}");
-            assert!(
-                !text.contains("0123456789abcdef"),
-                "no secrets in messages: {text}"
-            );
+            assert!(!text.contains("0123456789abcdef"), "no secrets in messages: {text}");
         }
     }
 
@@ -237,14 +212,7 @@ mod tests {
             BaseUrl::parse("https://x.ac.ke/att/").map(|u| u.join("/a/")),
             Some("https://x.ac.ke/att/a/".into())
         );
-        for bad in [
-            "",
-            "ftp://x",
-            "https://",
-            "https://x?y",
-            "javascript:alert(1)",
-            "https://a b",
-        ] {
+        for bad in ["", "ftp://x", "https://", "https://x?y", "javascript:alert(1)", "https://a b"] {
             assert!(BaseUrl::parse(bad).is_none(), "{bad}");
         }
     }

@@ -30,9 +30,7 @@ impl TryFrom<i64> for ClassYear {
     fn try_from(n: i64) -> Result<Self, Invalid> {
         match u8::try_from(n) {
             Ok(n @ 1..=5) => Ok(Self(n)),
-            _ => Err(Invalid::new(
-                "Class year must be a whole number from 1 to 5.",
-            )),
+            _ => Err(Invalid::new("Class year must be a whole number from 1 to 5.")),
         }
     }
 }
@@ -60,10 +58,7 @@ impl TryFrom<i64> for SessionNumber {
     fn try_from(n: i64) -> Result<Self, Invalid> {
         match u8::try_from(n) {
             Ok(n @ 1..=Self::MAX) => Ok(Self(n)),
-            _ => Err(Invalid(format!(
-                "Session number must be 1 to {}.",
-                Self::MAX
-            ))),
+            _ => Err(Invalid(format!("Session number must be 1 to {}.", Self::MAX))),
         }
     }
 }
@@ -126,11 +121,7 @@ impl TimeRange {
             return Err(invalid());
         }
         let time: Time = input.parse().map_err(|_| invalid())?;
-        Ok(time
-            .with()
-            .subsec_nanosecond(0)
-            .build()
-            .map_err(|_| invalid())?)
+        time.with().subsec_nanosecond(0).build().map_err(|_| invalid())
     }
 
     pub fn start(self) -> Time {
@@ -149,17 +140,7 @@ mod tests {
     #[test]
     fn class_year_is_one_to_five() {
         assert_eq!(ClassYear::parse("3").expect("3").get(), 3);
-        for input in [
-            "0",
-            "6",
-            "",
-            "x",
-            "-1",
-            "3.5",
-            "99999999999999999999",
-            "%2F",
-            "..",
-        ] {
+        for input in ["0", "6", "", "x", "-1", "3.5", "99999999999999999999", "%2F", ".."] {
             assert!(ClassYear::parse(input).is_err(), "{input:?}");
         }
     }
@@ -197,10 +178,7 @@ mod tests {
         assert!(TimeRange::new(t("10:00"), t("08:00")).is_err());
         assert_eq!(t("08:00:30").to_string(), "08:00:30");
         for input in ["", "25:00", "8", "08:60", "noon", "08:00\u{202E}"] {
-            assert!(
-                TimeRange::parse_time(input, "Start time").is_err(),
-                "{input:?}"
-            );
+            assert!(TimeRange::parse_time(input, "Start time").is_err(), "{input:?}");
         }
     }
 }

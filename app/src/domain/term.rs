@@ -16,9 +16,7 @@ impl YearStart {
         if (1..=12).contains(&month) {
             Ok(Self(month))
         } else {
-            Err(Invalid::new(
-                "The academic year's first month must be 1–12.",
-            ))
+            Err(Invalid::new("The academic year's first month must be 1–12."))
         }
     }
 }
@@ -49,9 +47,7 @@ impl AcademicYear {
         let first: i16 = a.parse().map_err(|_| invalid())?;
         let second: i16 = b.parse().map_err(|_| invalid())?;
         if second != first + 1 {
-            return Err(Invalid::new(
-                "Academic year must be two consecutive years, such as 2025/2026.",
-            ));
+            return Err(Invalid::new("Academic year must be two consecutive years, such as 2025/2026."));
         }
         Self::starting(first)
     }
@@ -60,19 +56,13 @@ impl AcademicYear {
         if Self::RANGE.contains(&first) {
             Ok(Self { first })
         } else {
-            Err(Invalid::new(
-                "Academic year must be between 2000/2001 and 2100/2101.",
-            ))
+            Err(Invalid::new("Academic year must be between 2000/2001 and 2100/2101."))
         }
     }
 
     /// The academic year a date falls in.
     pub fn containing(date: Date, start: YearStart) -> Self {
-        let first = if date.month() >= start.0 {
-            date.year()
-        } else {
-            date.year() - 1
-        };
+        let first = if date.month() >= start.0 { date.year() } else { date.year() - 1 };
         Self { first }
     }
 
@@ -202,28 +192,13 @@ mod tests {
     #[test]
     fn academic_year_derives_from_date_with_configurable_start() {
         let aug = YearStart::AUGUST;
-        assert_eq!(
-            AcademicYear::containing(date(2025, 8, 1), aug).to_string(),
-            "2025/2026"
-        );
-        assert_eq!(
-            AcademicYear::containing(date(2026, 7, 31), aug).to_string(),
-            "2025/2026"
-        );
-        assert_eq!(
-            AcademicYear::containing(date(2026, 1, 15), aug).to_string(),
-            "2025/2026"
-        );
+        assert_eq!(AcademicYear::containing(date(2025, 8, 1), aug).to_string(), "2025/2026");
+        assert_eq!(AcademicYear::containing(date(2026, 7, 31), aug).to_string(), "2025/2026");
+        assert_eq!(AcademicYear::containing(date(2026, 1, 15), aug).to_string(), "2025/2026");
         let sept = YearStart::new(9).expect("month");
-        assert_eq!(
-            AcademicYear::containing(date(2025, 8, 31), sept).to_string(),
-            "2024/2025"
-        );
+        assert_eq!(AcademicYear::containing(date(2025, 8, 31), sept).to_string(), "2024/2025");
         let jan = YearStart::new(1).expect("month");
-        assert_eq!(
-            AcademicYear::containing(date(2026, 1, 1), jan).to_string(),
-            "2026/2027"
-        );
+        assert_eq!(AcademicYear::containing(date(2026, 1, 1), jan).to_string(), "2026/2027");
         assert!(YearStart::new(13).is_err());
         assert!(YearStart::new(0).is_err());
     }
@@ -241,10 +216,7 @@ mod tests {
 
     #[test]
     fn term_id_fragment_has_no_slash() {
-        let term = Term {
-            year: AcademicYear::parse("2025/2026").expect("ok"),
-            semester: Semester::Two,
-        };
+        let term = Term { year: AcademicYear::parse("2025/2026").expect("ok"), semester: Semester::Two };
         assert_eq!(term.id_fragment(), "2025-2026_2");
     }
 }

@@ -35,9 +35,7 @@ pub(super) fn single_line(input: &str, what: &str, max: usize) -> Result<String,
         return Err(Invalid(format!("{what} is required.")));
     }
     if len > max {
-        return Err(Invalid(format!(
-            "{what} must be at most {max} characters (got {len})."
-        )));
+        return Err(Invalid(format!("{what} must be at most {max} characters (got {len}).")));
     }
     Ok(out)
 }
@@ -107,10 +105,7 @@ impl UnitDescription {
 
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let text = input.trim().replace("\r\n", "\n");
-        if let Some(c) = text
-            .chars()
-            .find(|&c| c != '\n' && c != '\t' && is_forbidden(c))
-        {
+        if let Some(c) = text.chars().find(|&c| c != '\n' && c != '\t' && is_forbidden(c)) {
             return Err(Invalid(format!(
                 "Description contains an invisible or control character (U+{:04X}).",
                 c as u32
@@ -154,38 +149,21 @@ mod tests {
         assert!(StudentName::parse(&"é".repeat(100)).is_ok());
         assert!(StudentName::parse(&"é".repeat(101)).is_err());
         let huge = "x".repeat(10 * 1024);
-        assert!(
-            StudentName::parse(&huge)
-                .expect_err("10 KB")
-                .0
-                .contains("at most 100")
-        );
+        assert!(StudentName::parse(&huge).expect_err("10 KB").0.contains("at most 100"));
     }
 
     #[test]
     fn control_and_bidi_override_characters_are_refused() {
-        for input in [
-            "Jane\u{0007}",
-            "Jane\u{202E}eod",
-            "a\u{200B}b",
-            "x\u{0000}",
-            "\u{FEFF}Bob",
-        ] {
+        for input in ["Jane\u{0007}", "Jane\u{202E}eod", "a\u{200B}b", "x\u{0000}", "\u{FEFF}Bob"] {
             assert!(StudentName::parse(input).is_err(), "{input:?}");
         }
         // A newline is whitespace: it collapses instead of failing.
-        assert_eq!(
-            StudentName::parse("Jane\nDoe").expect("ok").as_str(),
-            "Jane Doe"
-        );
+        assert_eq!(StudentName::parse("Jane\nDoe").expect("ok").as_str(), "Jane Doe");
     }
 
     #[test]
     fn right_to_left_scripts_and_emoji_are_names_too() {
-        assert_eq!(
-            StudentName::parse("محمد علي").expect("arabic").as_str(),
-            "محمد علي"
-        );
+        assert_eq!(StudentName::parse("محمد علي").expect("arabic").as_str(), "محمد علي");
         assert!(StudentName::parse("Ana 🎓").is_ok());
         assert!(Venue::parse("LT 2 / Block ..").is_ok());
     }
@@ -194,12 +172,7 @@ mod tests {
     fn descriptions_keep_line_breaks() {
         let d = UnitDescription::parse(" Line one\r\nLine two \n").expect("ok");
         assert_eq!(d.as_str(), "Line one\nLine two");
-        assert!(
-            UnitDescription::parse("")
-                .expect("empty ok")
-                .as_str()
-                .is_empty()
-        );
+        assert!(UnitDescription::parse("").expect("empty ok").as_str().is_empty());
         assert!(UnitDescription::parse("bad\u{0001}").is_err());
         assert!(UnitDescription::parse(&"x".repeat(2001)).is_err());
     }

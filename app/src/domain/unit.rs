@@ -14,11 +14,8 @@ impl UnitCode {
         if input.len() > 256 {
             return Err(Invalid::new("Unit code must be at most 16 characters."));
         }
-        let code: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let code: String =
+            input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
         if code.is_empty() {
             return Err(Invalid::new("Unit code is required."));
         }
@@ -28,16 +25,11 @@ impl UnitCode {
             ));
         }
         if !code.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Err(Invalid::new(
-                "Unit code must start with a letter (for example CS101).",
-            ));
+            return Err(Invalid::new("Unit code must start with a letter (for example CS101)."));
         }
         let len = code.chars().count();
         if !(2..=Self::MAX_CHARS).contains(&len) {
-            return Err(Invalid(format!(
-                "Unit code must be 2 to {} characters long.",
-                Self::MAX_CHARS
-            )));
+            return Err(Invalid(format!("Unit code must be 2 to {} characters long.", Self::MAX_CHARS)));
         }
         Ok(Self(code))
     }
@@ -61,10 +53,7 @@ mod tests {
     fn normalises_case_and_spaces() {
         assert_eq!(UnitCode::parse(" cs101 ").expect("ok").as_str(), "CS101");
         assert_eq!(UnitCode::parse("SCS 301").expect("ok").as_str(), "SCS301");
-        assert_eq!(
-            UnitCode::parse("math-101a").expect("ok").as_str(),
-            "MATH-101A"
-        );
+        assert_eq!(UnitCode::parse("math-101a").expect("ok").as_str(), "MATH-101A");
     }
 
     #[test]

@@ -1,8 +1,7 @@
 use jiff::civil::Date;
 
 use crate::domain::{
-    ClassYear, FullName, Instant, SessionId, SessionNumber, Term, TimeRange, UnitCode, Username,
-    Venue,
+    ClassYear, FullName, Instant, SessionId, SessionNumber, Term, TimeRange, UnitCode, Username, Venue,
 };
 
 /// How the session's QR code behaves: a printable code that never changes, or a projected code

@@ -8,16 +8,10 @@ use futures::TryStreamExt;
 
 use super::commit::{Writes, array_union, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert, ids};
-use super::query::{
-    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM,
-};
+use super::query::{ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM};
 use super::{Store, StoreError, ts};
-use crate::domain::{
-    AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode,
-};
-use crate::model::{
-    AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, NewMark, Session, Student,
-};
+use crate::domain::{AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode};
+use crate::model::{AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, NewMark, Session, Student};
 
 impl Store {
     /// Records the mark unless the student is already marked in this session.
@@ -55,36 +49,29 @@ impl Store {
         loop {
             attempts += 1;
             let mut writes = Writes::new(self.db().await?);
-            writes
-                .create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?
-                .merge(
-                    STUDENTS,
-                    key.as_str(),
-                    &student,
-                    &StudentUpsert::FIELDS,
-                    vec![
-                        array_union("units", vec![session.unit_code.as_str().into()]),
-                        server_time("updated_at"),
-                    ],
-                )?;
+            writes.create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?.merge(
+                STUDENTS,
+                key.as_str(),
+                &student,
+                &StudentUpsert::FIELDS,
+                vec![
+                    array_union("units", vec![session.unit_code.as_str().into()]),
+                    server_time("updated_at"),
+                ],
+            )?;
             match writes.commit().await {
                 Ok(committed) => {
-                    let marked_at = committed.server_time(0, 0).ok_or_else(|| {
-                        StoreError::Invalid("commit returned no server time".into())
-                    })?;
-                    let record = record_from_doc(AttendanceDoc {
-                        marked_at: Some(marked_at),
-                        ..doc
-                    })?;
+                    let marked_at = committed
+                        .server_time(0, 0)
+                        .ok_or_else(|| StoreError::Invalid("commit returned no server time".into()))?;
+                    let record = record_from_doc(AttendanceDoc { marked_at: Some(marked_at), ..doc })?;
                     return Ok(MarkOutcome::Marked(record));
                 }
                 Err(StoreError::AlreadyExists(_)) => {
                     let first = self
                         .get_doc::<AttendanceDoc>(ATTENDANCE, &id)
                         .await?
-                        .ok_or_else(|| {
-                            StoreError::Unavailable("mark vanished after AlreadyExists".into())
-                        })?;
+                        .ok_or_else(|| StoreError::Unavailable("mark vanished after AlreadyExists".into()))?;
                     let ours = first.request_id == request_id;
                     let deleted = first.deleted;
                     let record = record_from_doc(first)?;
@@ -109,9 +96,8 @@ impl Store {
         session: SessionId,
         admission: &AdmissionNumber,
     ) -> Result<Option<(AttendanceRecord, bool)>, StoreError> {
-        let doc = self
-            .get_doc::<AttendanceDoc>(ATTENDANCE, &ids::attendance(session, &admission.key()))
-            .await?;
+        let doc =
+            self.get_doc::<AttendanceDoc>(ATTENDANCE, &ids::attendance(session, &admission.key())).await?;
         doc.map(|d| {
             let deleted = d.deleted;
             record_from_doc(d).map(|r| (r, deleted))
@@ -125,10 +111,7 @@ impl Store {
         session: SessionId,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION
-            .select(
-                self.db().await?,
-                vec![session.to_string().into(), false.into()],
-            )
+            .select(self.db().await?, vec![session.to_string().into(), false.into()])
             .obj()
             .stream_query_with_errors()
             .await?
@@ -139,12 +122,7 @@ impl Store {
 
     /// How many students are marked in a session (server-side count).
     pub async fn attendance_count(&self, session: SessionId) -> Result<u64, StoreError> {
-        ATTENDANCE_OF_SESSION
-            .count(
-                self.db().await?,
-                vec![session.to_string().into(), false.into()],
-            )
-            .await
+        ATTENDANCE_OF_SESSION.count(self.db().await?, vec![session.to_string().into(), false.into()]).await
     }
 
     /// How many sessions of a unit and term the student attended.
@@ -210,26 +188,15 @@ impl Store {
         writes.commit().await.map(|_| ())
     }
 
-    pub async fn student(
-        &self,
-        admission: &AdmissionNumber,
-    ) -> Result<Option<Student>, StoreError> {
-        let Some(doc) = self
-            .get_doc::<StudentDoc>(STUDENTS, admission.key().as_str())
-            .await?
-        else {
+    pub async fn student(&self, admission: &AdmissionNumber) -> Result<Option<Student>, StoreError> {
+        let Some(doc) = self.get_doc::<StudentDoc>(STUDENTS, admission.key().as_str()).await? else {
             return Ok(None);
         };
         let bad = |e| StoreError::corrupt("student", e);
         Ok(Some(Student {
             admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(bad)?,
             name: StudentName::parse(&doc.name).map_err(bad)?,
-            units: doc
-                .units
-                .iter()
-                .map(|u| UnitCode::parse(u))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?,
+            units: doc.units.iter().map(|u| UnitCode::parse(u)).collect::<Result<_, _>>().map_err(bad)?,
             created_at: ts(doc.created_at),
             updated_at: ts(doc.updated_at),
         }))
@@ -247,10 +214,7 @@ pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, St
         },
         admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(|e| bad(&e))?,
         student_name: StudentName::parse(&doc.student_name).map_err(|e| bad(&e))?,
-        marked_at: doc
-            .marked_at
-            .map(|t| t.0)
-            .ok_or_else(|| bad(&"no marked_at"))?,
+        marked_at: doc.marked_at.map(|t| t.0).ok_or_else(|| bad(&"no marked_at"))?,
         status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
         source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
     })

@@ -8,8 +8,8 @@
 use firestore::gcloud_sdk::google::firestore::v1::{CommitRequest, value::ValueType};
 use firestore::{
     FirestoreDb, FirestoreFieldTransform, FirestoreFieldTransformType, FirestoreTimestamp,
-    FirestoreTransactionData, FirestoreTransactionOps, FirestoreTransformServerValue,
-    FirestoreValue, FirestoreWritePrecondition,
+    FirestoreTransactionData, FirestoreTransactionOps, FirestoreTransformServerValue, FirestoreValue,
+    FirestoreWritePrecondition,
 };
 use serde::Serialize;
 
@@ -29,16 +29,10 @@ impl Committed {
     /// The server time a `REQUEST_TIME` transform set: `write` is the write's index in the
     /// commit, `transform` the transform's index within that write.
     pub(crate) fn server_time(&self, write: usize, transform: usize) -> Option<FirestoreTimestamp> {
-        match self
-            .transform_results
-            .get(write)?
-            .get(transform)?
-            .value_type
-            .as_ref()?
-        {
-            ValueType::TimestampValue(ts) => firestore::timestamp_utils::from_timestamp(*ts)
-                .ok()
-                .map(FirestoreTimestamp),
+        match self.transform_results.get(write)?.get(transform)?.value_type.as_ref()? {
+            ValueType::TimestampValue(ts) => {
+                firestore::timestamp_utils::from_timestamp(*ts).ok().map(FirestoreTimestamp)
+            }
             _ => None,
         }
     }
@@ -52,10 +46,7 @@ pub(crate) fn server_time(field: &str) -> FirestoreFieldTransform {
 }
 
 pub(crate) fn array_union(field: &str, values: Vec<FirestoreValue>) -> FirestoreFieldTransform {
-    FirestoreFieldTransform::new(
-        field.to_owned(),
-        FirestoreFieldTransformType::AppendMissingElements(values),
-    )
+    FirestoreFieldTransform::new(field.to_owned(), FirestoreFieldTransformType::AppendMissingElements(values))
 }
 
 impl<'a> Writes<'a> {
@@ -99,8 +90,7 @@ impl<'a> Writes<'a> {
         transforms: Vec<FirestoreFieldTransform>,
     ) -> Result<&mut Self, StoreError> {
         let mask = fields.iter().map(|f| (*f).to_owned()).collect();
-        self.data
-            .update_object(collection, id, doc, Some(mask), None, transforms)?;
+        self.data.update_object(collection, id, doc, Some(mask), None, transforms)?;
         Ok(self)
     }
 
@@ -155,11 +145,7 @@ impl<'a> Writes<'a> {
         .map_err(|status| StoreError::from_status(&status))?
         .into_inner();
         Ok(Committed {
-            transform_results: response
-                .write_results
-                .into_iter()
-                .map(|r| r.transform_results)
-                .collect(),
+            transform_results: response.write_results.into_iter().map(|r| r.transform_results).collect(),
         })
     }
 }

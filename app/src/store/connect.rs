@@ -34,14 +34,12 @@ impl FirestoreSettings {
 }
 
 pub(super) async fn connect(settings: &FirestoreSettings) -> Result<FirestoreDb, StoreError> {
-    let options = FirestoreDbOptions::new(settings.project_id.clone())
-        .with_request_timeout(settings.request_timeout);
+    let options =
+        FirestoreDbOptions::new(settings.project_id.clone()).with_request_timeout(settings.request_timeout);
     let db = match &settings.emulator_host {
         Some(host) => {
             let options = options.with_firebase_api_url(format!("http://{host}"));
-            let auth = GoogleAuthHeaders::from(Credentials::from(EmulatorOwner {
-                tag: EntityTag::new(),
-            }));
+            let auth = GoogleAuthHeaders::from(Credentials::from(EmulatorOwner { tag: EntityTag::new() }));
             FirestoreDb::with_options_auth(options, auth).await?
         }
         None => FirestoreDb::with_options(options).await?,
@@ -65,14 +63,8 @@ impl CredentialsProvider for EmulatorOwner {
             return Ok(CacheableResource::NotModified);
         }
         let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::AUTHORIZATION,
-            http::HeaderValue::from_static("Bearer owner"),
-        );
-        Ok(CacheableResource::New {
-            entity_tag: self.tag.clone(),
-            data: headers,
-        })
+        headers.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer owner"));
+        Ok(CacheableResource::New { entity_tag: self.tag.clone(), data: headers })
     }
 
     async fn universe_domain(&self) -> Option<String> {

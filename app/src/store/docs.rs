@@ -179,10 +179,6 @@ pub mod ids {
     }
 
     pub fn session_time(unit: &UnitCode, term: Term, date: Date, start: Time) -> String {
-        format!(
-            "{unit}_{}_{date}_{}",
-            term.id_fragment(),
-            start.strftime("%H%M")
-        )
+        format!("{unit}_{}_{date}_{}", term.id_fragment(), start.strftime("%H%M"))
     }
 }

@@ -40,10 +40,7 @@ pub enum Taken {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Conflict {
-    #[error(
-        "all {} lecture numbers of this unit and term are used",
-        SessionNumber::MAX
-    )]
+    #[error("all {} lecture numbers of this unit and term are used", SessionNumber::MAX)]
     TermFull,
     #[error("a session of this unit already starts at this date and time")]
     TimeClash,
@@ -58,10 +55,7 @@ impl StoreError {
 
     /// Whether a repeat of the same request might succeed (network trouble, contention).
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::Unavailable(_) | Self::Conflict(Conflict::Contention)
-        )
+        matches!(self, Self::Unavailable(_) | Self::Conflict(Conflict::Contention))
     }
 
     pub(crate) fn from_status(status: &Status) -> Self {
@@ -70,9 +64,7 @@ impl StoreError {
             Code::AlreadyExists => Self::AlreadyExists(Taken::DocumentId),
             Code::NotFound => Self::NotFound,
             Code::Aborted => Self::Conflict(Conflict::Contention),
-            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
-                Self::Invalid(detail)
-            }
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => Self::Invalid(detail),
             _ => Self::Unavailable(detail),
         }
     }
@@ -85,9 +77,7 @@ impl From<FirestoreError> for StoreError {
             FirestoreError::DataNotFoundError(_) => Self::NotFound,
             FirestoreError::DatabaseError(e) => match e.public.code.as_str() {
                 "Aborted" => Self::Conflict(Conflict::Contention),
-                "InvalidArgument" | "FailedPrecondition" | "OutOfRange" => {
-                    Self::Invalid(e.to_string())
-                }
+                "InvalidArgument" | "FailedPrecondition" | "OutOfRange" => Self::Invalid(e.to_string()),
                 _ => Self::Unavailable(e.to_string()),
             },
             FirestoreError::InvalidParametersError(e) => Self::Invalid(e.to_string()),

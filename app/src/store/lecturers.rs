@@ -23,19 +23,14 @@ impl Store {
             updated_at: None,
             deleted_at: None,
         };
-        let guard = StaffIdDoc {
-            staff_id: doc.staff_id.clone(),
-            username: doc.username.clone(),
-        };
+        let guard = StaffIdDoc { staff_id: doc.staff_id.clone(), username: doc.username.clone() };
         let mut writes = Writes::new(self.db().await?);
-        writes
-            .create(
-                LECTURERS,
-                &new.username.key(),
-                &doc,
-                &["created_at", "updated_at"],
-            )?
-            .create(STAFF_IDS, &new.staff_id.key(), &guard, &[])?;
+        writes.create(LECTURERS, &new.username.key(), &doc, &["created_at", "updated_at"])?.create(
+            STAFF_IDS,
+            &new.staff_id.key(),
+            &guard,
+            &[],
+        )?;
         match writes.commit().await {
             Ok(_) => {}
             Err(StoreError::AlreadyExists(_)) => {
@@ -50,10 +45,7 @@ impl Store {
     }
 
     async fn which_lecturer_key_is_taken(&self, new: &NewLecturer) -> StoreError {
-        match self
-            .get_doc::<LecturerDoc>(LECTURERS, &new.username.key())
-            .await
-        {
+        match self.get_doc::<LecturerDoc>(LECTURERS, &new.username.key()).await {
             Ok(Some(_)) => StoreError::AlreadyExists(Taken::Username),
             Ok(None) => StoreError::AlreadyExists(Taken::StaffId),
             Err(e) => e,
@@ -65,10 +57,7 @@ impl Store {
         &self,
         username: &Username,
     ) -> Result<Option<(Lecturer, PasswordHash)>, StoreError> {
-        let Some(doc) = self
-            .get_doc::<LecturerDoc>(LECTURERS, &username.key())
-            .await?
-        else {
+        let Some(doc) = self.get_doc::<LecturerDoc>(LECTURERS, &username.key()).await? else {
             return Ok(None);
         };
         if doc.deleted {
@@ -82,11 +71,7 @@ impl Store {
         Ok(self.lecturer_with_hash(username).await?.map(|(l, _)| l))
     }
 
-    pub async fn set_password(
-        &self,
-        username: &Username,
-        hash: &PasswordHash,
-    ) -> Result<(), StoreError> {
+    pub async fn set_password(&self, username: &Username, hash: &PasswordHash) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change<'a> {
             password_hash: &'a str,
@@ -95,9 +80,7 @@ impl Store {
         writes.update(
             LECTURERS,
             &username.key(),
-            &Change {
-                password_hash: hash.as_str(),
-            },
+            &Change { password_hash: hash.as_str() },
             &["password_hash"],
             vec![server_time("updated_at")],
         )?;
@@ -105,11 +88,7 @@ impl Store {
     }
 
     /// Allows or stops logins for the account; its data stays.
-    pub async fn set_lecturer_active(
-        &self,
-        username: &Username,
-        active: bool,
-    ) -> Result<(), StoreError> {
+    pub async fn set_lecturer_active(&self, username: &Username, active: bool) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             active: bool,
@@ -134,12 +113,7 @@ fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
         email: Email::parse(&doc.email).map_err(bad)?,
         staff_id: StaffId::parse(&doc.staff_id).map_err(bad)?,
         department: Department::parse(&doc.department).map_err(bad)?,
-        phone: doc
-            .phone
-            .as_deref()
-            .map(Phone::parse)
-            .transpose()
-            .map_err(bad)?,
+        phone: doc.phone.as_deref().map(Phone::parse).transpose().map_err(bad)?,
         active: doc.active,
         created_at: ts(doc.created_at),
     })

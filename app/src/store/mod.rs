@@ -37,9 +37,7 @@ const CONNECT_LIMIT: Duration = Duration::from_secs(3);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("project", &self.settings.project_id)
-            .finish()
+        f.debug_struct("Store").field("project", &self.settings.project_id).finish()
     }
 }
 
@@ -53,10 +51,7 @@ impl Store {
 
     /// Connects on first use (for the long-running app).
     pub fn connect_lazy(settings: &FirestoreSettings) -> Self {
-        Self {
-            settings: Arc::new(settings.clone()),
-            db: Arc::new(OnceCell::new()),
-        }
+        Self { settings: Arc::new(settings.clone()), db: Arc::new(OnceCell::new()) }
     }
 
     /// The client, opening the channel if this is the first use.
@@ -69,9 +64,7 @@ impl Store {
             .get_or_try_init(|| async {
                 match tokio::time::timeout(CONNECT_LIMIT, connect::connect(&self.settings)).await {
                     Ok(result) => result,
-                    Err(_) => Err(StoreError::Unavailable(format!(
-                        "no connection within {CONNECT_LIMIT:?}"
-                    ))),
+                    Err(_) => Err(StoreError::Unavailable(format!("no connection within {CONNECT_LIMIT:?}"))),
                 }
             })
             .await
@@ -82,18 +75,12 @@ impl Store {
         let attempt = async {
             let db = self.db().await?.clone_with_request_timeout(Some(limit));
             // Reading a document that need not exist touches the backend without a query.
-            db.fluent()
-                .select()
-                .by_id_in(docs::UNITS)
-                .one("__ping")
-                .await?;
+            db.fluent().select().by_id_in(docs::UNITS).one("__ping").await?;
             Ok(())
         };
         match tokio::time::timeout(limit, attempt).await {
             Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable(format!(
-                "no answer within {limit:?}"
-            ))),
+            Err(_) => Err(StoreError::Unavailable(format!("no answer within {limit:?}"))),
         }
     }
 
@@ -102,23 +89,11 @@ impl Store {
         collection: &str,
         id: &str,
     ) -> Result<Option<T>, StoreError> {
-        Ok(self
-            .db()
-            .await?
-            .fluent()
-            .select()
-            .by_id_in(collection)
-            .obj()
-            .one(id)
-            .await?)
+        Ok(self.db().await?.fluent().select().by_id_in(collection).obj().one(id).await?)
     }
 
     /// Which of `ids` exist in `collection`, in one round trip.
-    async fn existing_ids(
-        &self,
-        collection: &str,
-        ids: &[String],
-    ) -> Result<Vec<String>, StoreError> {
+    async fn existing_ids(&self, collection: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
         use futures::StreamExt;
         let found: Vec<(String, Option<firestore::FirestoreDocument>)> = self
             .db()
@@ -130,11 +105,7 @@ impl Store {
             .await?
             .collect()
             .await;
-        Ok(found
-            .into_iter()
-            .filter(|(_, doc)| doc.is_some())
-            .map(|(id, _)| id)
-            .collect())
+        Ok(found.into_iter().filter(|(_, doc)| doc.is_some()).map(|(id, _)| id).collect())
     }
 }
 

@@ -23,11 +23,8 @@ pub struct QuerySpec {
 }
 
 /// A lecturer's units, by code.
-pub const UNITS_OF_LECTURER: QuerySpec = QuerySpec {
-    collection: UNITS,
-    equals: &["lecturer", "deleted"],
-    order: &[("code", Direction::Asc)],
-};
+pub const UNITS_OF_LECTURER: QuerySpec =
+    QuerySpec { collection: UNITS, equals: &["lecturer", "deleted"], order: &[("code", Direction::Asc)] };
 
 /// A lecturer's sessions, most recent lecture first (also counted for the dashboard totals).
 pub const SESSIONS_OF_LECTURER: QuerySpec = QuerySpec {
@@ -37,11 +34,8 @@ pub const SESSIONS_OF_LECTURER: QuerySpec = QuerySpec {
 };
 
 /// A lecturer's open sessions (the dashboard's "active" total).
-pub const ACTIVE_SESSIONS_OF_LECTURER: QuerySpec = QuerySpec {
-    collection: SESSIONS,
-    equals: &["lecturer", "deleted", "is_active"],
-    order: &[],
-};
+pub const ACTIVE_SESSIONS_OF_LECTURER: QuerySpec =
+    QuerySpec { collection: SESSIONS, equals: &["lecturer", "deleted", "is_active"], order: &[] };
 
 /// A unit's sessions of one term, in lecture order.
 pub const SESSIONS_OF_UNIT_TERM: QuerySpec = QuerySpec {
@@ -60,13 +54,7 @@ pub const ATTENDANCE_OF_SESSION: QuerySpec = QuerySpec {
 /// One student's marks in one unit and term: the percentage's numerator.
 pub const ATTENDANCE_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
     collection: ATTENDANCE,
-    equals: &[
-        "admission_key",
-        "unit_code",
-        "academic_year",
-        "semester",
-        "deleted",
-    ],
+    equals: &["admission_key", "unit_code", "academic_year", "semester", "deleted"],
     order: &[],
 };
 
@@ -104,12 +92,7 @@ impl QuerySpec {
             .select()
             .from(self.collection)
             .filter(|q| {
-                q.for_all(
-                    self.equals
-                        .iter()
-                        .zip(values.iter())
-                        .map(|(f, v)| q.field(*f).eq(v.clone())),
-                )
+                q.for_all(self.equals.iter().zip(values.iter()).map(|(f, v)| q.field(*f).eq(v.clone())))
             })
             .order(|o| {
                 o.fields(self.order.iter().map(|(field, dir)| match dir {
@@ -129,21 +112,13 @@ impl QuerySpec {
         struct Count {
             count: u64,
         }
-        let rows: Vec<Count> = self
-            .select(db, values)
-            .aggregate(|a| a.fields([a.field("count").count()]))
-            .obj()
-            .query()
-            .await?;
+        let rows: Vec<Count> =
+            self.select(db, values).aggregate(|a| a.fields([a.field("count").count()])).obj().query().await?;
         Ok(rows.first().map_or(0, |row| row.count))
     }
 
     fn index_fields(&self) -> Vec<(&'static str, Direction)> {
-        self.equals
-            .iter()
-            .map(|f| (*f, Direction::Asc))
-            .chain(self.order.iter().copied())
-            .collect()
+        self.equals.iter().map(|f| (*f, Direction::Asc)).chain(self.order.iter().copied()).collect()
     }
 }
 
@@ -192,8 +167,7 @@ mod tests {
     #[test]
     fn firestore_indexes_json_matches_the_queries() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../firestore.indexes.json");
-        let text =
-            std::fs::read_to_string(path).expect("firestore.indexes.json at the repository root");
+        let text = std::fs::read_to_string(path).expect("firestore.indexes.json at the repository root");
         let on_disk: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         let expected = indexes_json();
         assert_eq!(

@@ -11,8 +11,8 @@ use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGua
 use super::query::{ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM};
 use super::{Conflict, Store, StoreError, ts};
 use crate::domain::{
-    AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange,
-    UnitCode, Username, Venue,
+    AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange, UnitCode,
+    Username, Venue,
 };
 use crate::model::{NewSession, QrMode, Session};
 
@@ -26,9 +26,8 @@ impl Store {
     /// `Conflict(TermFull)` once all numbers are used, `Conflict(TimeClash)` when the unit
     /// already has a session starting at that date and time.
     pub async fn create_session(&self, new: &NewSession) -> Result<Session, StoreError> {
-        let slot_ids: Vec<String> = SessionNumber::all()
-            .map(|n| ids::session_slot(&new.unit_code, new.term, n))
-            .collect();
+        let slot_ids: Vec<String> =
+            SessionNumber::all().map(|n| ids::session_slot(&new.unit_code, new.term, n)).collect();
         let time_id = ids::session_time(&new.unit_code, new.term, new.date, new.times.start());
         let (taken, clash) = tokio::try_join!(
             self.existing_ids(SESSION_SLOTS, &slot_ids),
@@ -43,9 +42,7 @@ impl Store {
             }
             let id = SessionId::new_random();
             let doc = session_doc(new, id, number);
-            let guard = SessionGuardDoc {
-                session_id: id.to_string(),
-            };
+            let guard = SessionGuardDoc { session_id: id.to_string() };
             let mut writes = Writes::new(self.db().await?);
             writes
                 .create(SESSIONS, &doc.id, &doc, &["created_at", "updated_at"])?
@@ -63,11 +60,7 @@ impl Store {
                 }
                 // Another request took this number, or this start time, first.
                 Err(StoreError::AlreadyExists(_)) => {
-                    if !self
-                        .existing_ids(SESSION_TIMES, std::slice::from_ref(&time_id))
-                        .await?
-                        .is_empty()
-                    {
+                    if !self.existing_ids(SESSION_TIMES, std::slice::from_ref(&time_id)).await?.is_empty() {
                         return Err(StoreError::Conflict(Conflict::TimeClash));
                     }
                 }
@@ -79,26 +72,16 @@ impl Store {
 
     /// The session, whoever owns it (callers check ownership). Deleted sessions are not found.
     pub async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        match self
-            .get_doc::<SessionDoc>(SESSIONS, &id.to_string())
-            .await?
-        {
+        match self.get_doc::<SessionDoc>(SESSIONS, &id.to_string()).await? {
             Some(doc) if !doc.deleted => Ok(Some(session_from_doc(doc)?)),
             _ => Ok(None),
         }
     }
 
     /// A lecturer's most recent sessions by lecture date and time, newest first.
-    pub async fn recent_sessions(
-        &self,
-        lecturer: &Username,
-        limit: u32,
-    ) -> Result<Vec<Session>, StoreError> {
+    pub async fn recent_sessions(&self, lecturer: &Username, limit: u32) -> Result<Vec<Session>, StoreError> {
         let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER
-            .select(
-                self.db().await?,
-                vec![lecturer.as_str().into(), false.into()],
-            )
+            .select(self.db().await?, vec![lecturer.as_str().into(), false.into()])
             .limit(limit)
             .obj()
             .stream_query_with_errors()
@@ -109,11 +92,7 @@ impl Store {
     }
 
     /// A unit's sessions in one term, in lecture order.
-    pub async fn sessions_of_unit(
-        &self,
-        unit: &UnitCode,
-        term: Term,
-    ) -> Result<Vec<Session>, StoreError> {
+    pub async fn sessions_of_unit(&self, unit: &UnitCode, term: Term) -> Result<Vec<Session>, StoreError> {
         let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM
             .select(
                 self.db().await?,
@@ -170,18 +149,10 @@ impl Store {
                 &["deleted"],
                 vec![server_time("deleted_at"), server_time("updated_at")],
             )?
-            .delete(
-                SESSION_SLOTS,
-                &ids::session_slot(&session.unit_code, session.term, session.number),
-            )?
+            .delete(SESSION_SLOTS, &ids::session_slot(&session.unit_code, session.term, session.number))?
             .delete(
                 SESSION_TIMES,
-                &ids::session_time(
-                    &session.unit_code,
-                    session.term,
-                    session.date,
-                    session.times.start(),
-                ),
+                &ids::session_time(&session.unit_code, session.term, session.date, session.times.start()),
             )?;
         writes.commit().await.map(|_| ())
     }

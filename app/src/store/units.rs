@@ -24,21 +24,13 @@ impl Store {
             deleted_at: None,
         };
         let mut writes = Writes::new(self.db().await?);
-        writes.create(
-            UNITS,
-            new.code.as_str(),
-            &doc,
-            &["created_at", "updated_at"],
-        )?;
+        writes.create(UNITS, new.code.as_str(), &doc, &["created_at", "updated_at"])?;
         let committed = writes.commit().await.map_err(|e| match e {
             StoreError::AlreadyExists(_) => StoreError::AlreadyExists(Taken::UnitCode),
             e => e,
         })?;
         let created = committed.server_time(0, 0).map(|t| t.0);
-        Ok(Unit {
-            created_at: created,
-            ..unit_from_doc(doc)?
-        })
+        Ok(Unit { created_at: created, ..unit_from_doc(doc)? })
     }
 
     /// The unit, whoever owns it (callers check ownership). Deleted units are not found.
@@ -52,10 +44,7 @@ impl Store {
     /// A lecturer's units, ordered by code.
     pub async fn units_of(&self, lecturer: &Username) -> Result<Vec<Unit>, StoreError> {
         let docs: Vec<UnitDoc> = UNITS_OF_LECTURER
-            .select(
-                self.db().await?,
-                vec![lecturer.as_str().into(), false.into()],
-            )
+            .select(self.db().await?, vec![lecturer.as_str().into(), false.into()])
             .obj()
             .stream_query_with_errors()
             .await?

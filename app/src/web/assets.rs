@@ -11,16 +11,8 @@ use sha2::{Digest, Sha256};
 use super::{AppError, AppState};
 
 const ASSETS: &[(&str, &str, &str)] = &[
-    (
-        "base.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/base.css"),
-    ),
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/app.css"),
-    ),
+    ("base.css", "text/css; charset=utf-8", include_str!("../../static/base.css")),
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -33,25 +25,10 @@ pub fn version() -> String {
     for (_, _, body) in ASSETS {
         hasher.update(body.as_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
-    let (_, content_type, body) = ASSETS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .ok_or(AppError::NotFound)?;
-    Ok((
-        [
-            (CONTENT_TYPE, *content_type),
-            (CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        *body,
-    )
-        .into_response())
+    let (_, content_type, body) = ASSETS.iter().find(|(n, _, _)| *n == name).ok_or(AppError::NotFound)?;
+    Ok(([(CONTENT_TYPE, *content_type), (CACHE_CONTROL, "public, max-age=86400")], *body).into_response())
 }

@@ -72,9 +72,7 @@ impl IntoResponse for AppError {
             }
         };
         let mut response = status.into_response();
-        response
-            .extensions_mut()
-            .insert(ErrorPage { heading, message });
+        response.extensions_mut().insert(ErrorPage { heading, message });
         response
     }
 }
@@ -97,25 +95,14 @@ struct ErrorContext<'a> {
 
 /// Turns the marked error responses into full pages (handlers have no templates in
 /// `IntoResponse`), keeping the status code.
-pub async fn render_error_pages(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;
     };
     let status = response.status();
-    let layout = Layout {
-        light: true,
-        ..Layout::public(page.heading)
-    };
-    let context = ErrorContext {
-        status: status.as_u16(),
-        heading: page.heading,
-        message: &page.message,
-    };
+    let layout = Layout { light: true, ..Layout::public(page.heading) };
+    let context = ErrorContext { status: status.as_u16(), heading: page.heading, message: &page.message };
     match state.templates().render("error", &layout, &context) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {

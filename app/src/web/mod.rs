@@ -37,10 +37,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("<unmatched>", MatchedPath::as_str);
+            let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
             tracing::info_span!("request", method = %request.method(), route, uri = %request.uri().path())
         }))
         .with_state(state)

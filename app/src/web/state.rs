@@ -42,11 +42,7 @@ pub struct AppState(Arc<Inner>);
 
 impl AppState {
     pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
-        Self(Arc::new(Inner {
-            store,
-            templates,
-            settings,
-        }))
+        Self(Arc::new(Inner { store, templates, settings }))
     }
 
     pub fn store(&self) -> &Store {

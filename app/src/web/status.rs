@@ -26,12 +26,6 @@ async fn status(State(state): State<AppState>) -> Response {
         }
     };
     // `database` is the original system's name for the primary store, which is now Firestore.
-    let body =
-        serde_json::json!({ "app": "running", "database": firestore, "firestore": firestore });
-    (
-        code,
-        [(http::header::CACHE_CONTROL, "no-store")],
-        Json(body),
-    )
-        .into_response()
+    let body = serde_json::json!({ "app": "running", "database": firestore, "firestore": firestore });
+    (code, [(http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

@@ -27,19 +27,11 @@ impl Templates {
         for (name, source) in TEMPLATES {
             registry.register_template_string(name, source)?;
         }
-        Ok(Self {
-            registry: std::sync::Arc::new(registry),
-            asset_version: super::assets::version(),
-        })
+        Ok(Self { registry: std::sync::Arc::new(registry), asset_version: super::assets::version() })
     }
 
     /// Renders `name` with `page`, plus the shared `layout` data.
-    pub fn render<T: Serialize>(
-        &self,
-        name: &str,
-        layout: &Layout,
-        page: &T,
-    ) -> Result<String, AppError> {
+    pub fn render<T: Serialize>(&self, name: &str, layout: &Layout, page: &T) -> Result<String, AppError> {
         #[derive(Serialize)]
         struct Context<'a, T> {
             layout: &'a Layout,
@@ -47,14 +39,7 @@ impl Templates {
             asset_version: &'a str,
         }
         self.registry
-            .render(
-                name,
-                &Context {
-                    layout,
-                    page,
-                    asset_version: &self.asset_version,
-                },
-            )
+            .render(name, &Context { layout, page, asset_version: &self.asset_version })
             .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering {name}: {e}")))
     }
 }
@@ -75,10 +60,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn public(title: impl Into<String>) -> Self {
-        Self {
-            title: title.into(),
-            ..Self::default()
-        }
+        Self { title: title.into(), ..Self::default() }
     }
 }
 

@@ -1,0 +1,30 @@
+#![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
+//! Benchmarks, apart from the tests: each starts its own emulator (and app or database) and
+//! prints throughput next to a baseline measured in the same run.
+//!
+//!   cargo run --release -p attendance-system --bin bench -- creates
+
+mod creates;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Throughput benchmarks against a fresh Firestore emulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Raw document creates per second against the emulator, 1 and 32 in flight.
+    Creates(creates::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Creates(args) => creates::run(args).await,
+    }
+}
