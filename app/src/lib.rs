@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod emulator;
 pub mod model;
+pub mod qr;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -52,6 +52,8 @@ pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings)
         expected_lessons: 12,
         year_start: YearStart::default(),
         timezone: jiff::tz::TimeZone::UTC,
+        session_policy: Default::default(),
+        proxy_hops: 0,
     };
     let app = Application::build_on(listener, &config).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));

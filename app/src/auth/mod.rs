@@ -1,3 +1,5 @@
 //! Lecturer authentication.
 
+pub mod login;
 pub mod password;
+pub mod tokens;

@@ -49,6 +49,8 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
         expected_lessons: 12,
         year_start: YearStart::default(),
         timezone: timezone.clone(),
+        session_policy: Default::default(),
+        proxy_hops: 0,
     };
     let app = Application::build(&config).await?;
     let store = Store::connect(&config.firestore).await?;

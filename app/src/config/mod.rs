@@ -8,7 +8,12 @@ use std::time::Duration;
 
 pub use env::{ConfigError, Vars};
 
+use crate::auth::login::SessionPolicy;
 use crate::domain::YearStart;
+
+fn minutes(value: Option<i64>) -> Option<jiff::SignedDuration> {
+    value.map(|m| jiff::SignedDuration::from_mins(m))
+}
 use crate::store::FirestoreSettings;
 
 /// Which Firestore to use: all any command that touches data needs.
@@ -108,6 +113,10 @@ pub struct Config {
     pub year_start: YearStart,
     /// Where lectures happen: dates and times typed by lecturers are in this zone.
     pub timezone: jiff::tz::TimeZone,
+    pub session_policy: SessionPolicy,
+    /// Trusted reverse proxies in front of the app: the client address is this many entries
+    /// from the right of `X-Forwarded-For` (0: the TCP peer).
+    pub proxy_hops: usize,
 }
 
 impl Config {
@@ -148,6 +157,21 @@ impl Config {
                     jiff::tz::TimeZone::get(v).ok()
                 })?
                 .unwrap_or(jiff::tz::TimeZone::UTC),
+            session_policy: SessionPolicy {
+                idle: minutes(vars.optional("SESSION_IDLE_MINUTES", "minutes from 5 to 1440", |v| {
+                    v.parse::<i64>().ok().filter(|m| (5..=1440).contains(m))
+                })?)
+                .unwrap_or(SessionPolicy::default().idle),
+                absolute: minutes(vars.optional("SESSION_MAX_HOURS", "hours from 1 to 168", |v| {
+                    v.parse::<i64>().ok().filter(|h| (1..=168).contains(h)).map(|h| h * 60)
+                })?)
+                .unwrap_or(SessionPolicy::default().absolute),
+            },
+            proxy_hops: vars
+                .optional("PROXY_HOPS", "the number of trusted proxies in front of the app, 0 to 5", |v| {
+                    v.parse::<usize>().ok().filter(|n| *n <= 5)
+                })?
+                .unwrap_or(0),
         })
     }
 }

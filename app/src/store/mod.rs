@@ -7,8 +7,10 @@ mod connect;
 pub mod docs;
 mod error;
 mod lecturers;
+mod login_sessions;
 pub mod query;
 mod sessions;
+mod throttle;
 mod units;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use tokio::sync::OnceCell;
 
 pub use connect::FirestoreSettings;
 pub use error::{Conflict, StoreError, Taken};
+pub use login_sessions::LoginSession;
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.
 ///

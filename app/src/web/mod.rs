@@ -2,12 +2,24 @@
 //! response gets (request spans, security headers, friendly error pages, limits).
 
 mod assets;
+mod auth;
+mod client;
+mod cookies;
+mod csv;
+mod dashboard;
 mod error;
+mod flash;
+mod forms;
+mod guard;
 mod headers;
 mod home;
+mod owned;
+mod sessions;
 mod state;
 mod status;
 mod templates;
+mod units;
+mod view;
 
 use std::time::Duration;
 
@@ -23,13 +35,21 @@ pub use state::{AppState, Settings};
 pub use templates::Templates;
 
 /// Forms are small; anything bigger is a mistake or an attack.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    let lecturer = Router::new()
+        .merge(auth::lecturer_router())
+        .merge(dashboard::router())
+        .merge(units::router())
+        .merge(sessions::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_lecturer));
     Router::new()
         .merge(home::router())
         .merge(status::router())
         .merge(assets::router())
+        .merge(auth::public_router())
+        .merge(lecturer)
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::add_security_headers))

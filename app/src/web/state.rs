@@ -5,6 +5,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use super::Templates;
+use crate::auth::login::SessionPolicy;
+use crate::auth::tokens::Signer;
 use crate::config::{BaseUrl, Config, SecretKey};
 use crate::domain::YearStart;
 use crate::store::Store;
@@ -17,6 +19,8 @@ pub struct Settings {
     pub expected_lessons: u32,
     pub year_start: YearStart,
     pub timezone: jiff::tz::TimeZone,
+    pub session_policy: SessionPolicy,
+    pub proxy_hops: usize,
 }
 
 impl From<&Config> for Settings {
@@ -27,6 +31,8 @@ impl From<&Config> for Settings {
             expected_lessons: config.expected_lessons,
             year_start: config.year_start,
             timezone: config.timezone.clone(),
+            session_policy: config.session_policy,
+            proxy_hops: config.proxy_hops,
         }
     }
 }
@@ -34,6 +40,7 @@ impl From<&Config> for Settings {
 struct Inner {
     store: Store,
     templates: Templates,
+    signer: Signer,
     settings: Settings,
 }
 
@@ -42,7 +49,8 @@ pub struct AppState(Arc<Inner>);
 
 impl AppState {
     pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
-        Self(Arc::new(Inner { store, templates, settings }))
+        let signer = Signer::new(settings.secret_key.clone());
+        Self(Arc::new(Inner { store, templates, signer, settings }))
     }
 
     pub fn store(&self) -> &Store {
@@ -51,6 +59,10 @@ impl AppState {
 
     pub fn templates(&self) -> &Templates {
         &self.0.templates
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.0.signer
     }
 
     pub fn settings(&self) -> &Settings {

@@ -1,7 +1,7 @@
 //! The Handlebars registry: templates embedded in the binary, strict mode on, so a field a
 //! template names but the context lacks is an error (caught by tests), not a blank.
 
-use handlebars::Handlebars;
+use handlebars::{Handlebars, handlebars_helper};
 use serde::Serialize;
 
 use super::AppError;
@@ -11,6 +11,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../../templates/layout.hbs")),
     ("home", include_str!("../../templates/home.hbs")),
     ("error", include_str!("../../templates/error.hbs")),
+    ("login", include_str!("../../templates/login.hbs")),
+    ("logout", include_str!("../../templates/logout.hbs")),
+    ("dashboard", include_str!("../../templates/dashboard.hbs")),
+    ("unit_form", include_str!("../../templates/unit_form.hbs")),
+    ("unit_fields", include_str!("../../templates/unit_fields.hbs")),
+    ("unit", include_str!("../../templates/unit.hbs")),
+    ("session_form", include_str!("../../templates/session_form.hbs")),
+    ("session", include_str!("../../templates/session.hbs")),
 ];
 
 #[derive(Clone)]
@@ -24,6 +32,8 @@ impl Templates {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.set_dev_mode(false);
+        handlebars_helper!(eq: |a: Json, b: Json| a == b);
+        registry.register_helper("eq", Box::new(eq));
         for (name, source) in TEMPLATES {
             registry.register_template_string(name, source)?;
         }

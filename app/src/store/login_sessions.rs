@@ -1,0 +1,114 @@
+//! Lecturer login sessions: `login_sessions/{sha256(token)}`. Only the hash is stored, so a
+//! copy of the database holds no cookie that works.
+
+use firestore::FirestoreTimestamp;
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::commit::{Writes, server_time};
+use super::{Store, StoreError};
+use crate::domain::{Instant, Username};
+
+pub const LOGIN_SESSIONS: &str = "login_sessions";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LoginSessionDoc {
+    lecturer: String,
+    full_name: String,
+    csrf_token: String,
+    /// Absolute expiry; a Firestore TTL policy on this field can delete old sessions.
+    expires_at: FirestoreTimestamp,
+    #[serde(default)]
+    created_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    last_seen_at: Option<FirestoreTimestamp>,
+}
+
+/// A live login: who, their CSRF token, and the times expiry is judged by.
+#[derive(Debug, Clone)]
+pub struct LoginSession {
+    pub lecturer: Username,
+    pub full_name: String,
+    pub csrf_token: String,
+    pub expires_at: Instant,
+    pub last_seen_at: Option<Instant>,
+}
+
+impl Store {
+    pub async fn create_login_session(
+        &self,
+        token_hash: &str,
+        lecturer: &Username,
+        full_name: &str,
+        csrf_token: &str,
+        expires_at: Instant,
+    ) -> Result<(), StoreError> {
+        let doc = LoginSessionDoc {
+            lecturer: lecturer.as_str().to_owned(),
+            full_name: full_name.to_owned(),
+            csrf_token: csrf_token.to_owned(),
+            expires_at: FirestoreTimestamp(expires_at),
+            created_at: None,
+            last_seen_at: None,
+        };
+        let mut writes = Writes::new(self.db().await?);
+        writes.create(LOGIN_SESSIONS, token_hash, &doc, &["created_at", "last_seen_at"])?;
+        writes.commit().await.map(|_| ())
+    }
+
+    pub async fn login_session(&self, token_hash: &str) -> Result<Option<LoginSession>, StoreError> {
+        let Some(doc) = self.get_doc::<LoginSessionDoc>(LOGIN_SESSIONS, token_hash).await? else {
+            return Ok(None);
+        };
+        Ok(Some(LoginSession {
+            lecturer: Username::parse(&doc.lecturer).map_err(|e| StoreError::corrupt("login session", e))?,
+            full_name: doc.full_name,
+            csrf_token: doc.csrf_token,
+            expires_at: doc.expires_at.0,
+            last_seen_at: doc.last_seen_at.map(|t| t.0),
+        }))
+    }
+
+    /// Records activity, for the idle timeout.
+    pub async fn touch_login_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        #[derive(Serialize)]
+        struct Nothing {}
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(LOGIN_SESSIONS, token_hash, &Nothing {}, &[], vec![server_time("last_seen_at")])?;
+        match writes.commit().await {
+            Err(StoreError::NotFound) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Ends the session server-side (logout, expiry). Deleting a missing session is fine.
+    pub async fn delete_login_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let mut writes = Writes::new(self.db().await?);
+        writes.delete(LOGIN_SESSIONS, token_hash)?;
+        writes.commit().await.map(|_| ())
+    }
+
+    /// Ends every session of a lecturer (account disabled or password changed).
+    pub async fn delete_login_sessions_of(&self, lecturer: &Username) -> Result<usize, StoreError> {
+        let db = self.db().await?;
+        let docs: Vec<firestore::FirestoreDocument> = db
+            .fluent()
+            .select()
+            .from(LOGIN_SESSIONS)
+            .filter(|q| q.field("lecturer").eq(lecturer.as_str()))
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        let mut writes = Writes::new(db);
+        for doc in &docs {
+            if let Some(id) = doc.name.rsplit('/').next() {
+                writes.delete(LOGIN_SESSIONS, id)?;
+            }
+        }
+        if !docs.is_empty() {
+            writes.commit().await?;
+        }
+        Ok(docs.len())
+    }
+}

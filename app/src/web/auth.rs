@@ -1,0 +1,170 @@
+//! `/login/` and `/logout/`.
+
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use super::cookies::{self, SetCookie};
+use super::guard::Auth;
+use super::templates::Layout;
+use super::{AppError, AppState, client, flash};
+use crate::auth::login::{self, LoginOutcome, authenticate};
+use crate::auth::tokens::{random_token, same_secret};
+
+/// Routes anyone may call.
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/login/", get(login_page).post(login_submit))
+}
+
+/// Routes behind `require_lecturer`.
+pub fn lecturer_router() -> Router<AppState> {
+    Router::new().route("/logout/", get(logout_confirm).post(logout))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "csrfmiddlewaretoken")]
+    csrf: String,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LoginView<'a> {
+    username: &'a str,
+    next: &'a str,
+    csrf_token: &'a str,
+    error: Option<String>,
+}
+
+/// Only same-site paths: `//evil.example` or `https://...` would make login an open redirect.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        _ => "/dashboard/",
+    }
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Some(token) = cookies::get(&headers, cookies::SESSION)
+        && authenticate(state.store(), token, state.settings().session_policy).await.ok().flatten().is_some()
+    {
+        return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
+    }
+    let flashes = flash::read(state.signer(), &headers);
+    render_login(&state, &headers, "", safe_next(query.next.as_deref()), None, flashes, StatusCode::OK)
+}
+
+fn render_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    username: &str,
+    next: &str,
+    error: Option<String>,
+    flashes: Vec<super::templates::Flash>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    // Double-submit token for the login form (there is no session yet to bind it to).
+    let existing = cookies::get(headers, cookies::LOGIN_CSRF).filter(|t| t.len() == 43).map(str::to_owned);
+    let csrf_token = existing.clone().unwrap_or_else(random_token);
+    let layout = Layout { flashes, ..Layout::public("Lecturer log in") };
+    let view = LoginView { username, next, csrf_token: &csrf_token, error };
+    let html = state.templates().render("login", &layout, &view)?;
+    let mut response = (status, Html(html)).into_response();
+    let secure = state.settings().base_url.is_https();
+    if existing.is_none() {
+        SetCookie::new(cookies::LOGIN_CSRF, csrf_token, secure).apply(response.headers_mut());
+    }
+    if response.status().is_success() && cookies::get(headers, cookies::FLASH).is_some() {
+        SetCookie::removal(cookies::FLASH, secure).apply(response.headers_mut());
+    }
+    Ok(response)
+}
+
+async fn login_submit(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
+    let (mut parts, body) = request.into_parts();
+    let ip = client::client_ip(&parts, state.settings().proxy_hops);
+    let Form(form) = Form::<LoginForm>::from_request(Request::from_parts(parts.clone(), body), &state)
+        .await
+        .map_err(|_| {
+            AppError::BadRequest("The login form could not be read. Reload the page and try again.".into())
+        })?;
+    let headers = std::mem::take(&mut parts.headers);
+    let next = safe_next(form.next.as_deref()).to_owned();
+
+    let cookie_token = cookies::get(&headers, cookies::LOGIN_CSRF).unwrap_or_default();
+    if cookie_token.is_empty() || !same_secret(cookie_token, &form.csrf) {
+        return Err(AppError::Forbidden(
+            "This login form has expired or did not come from this site. Reload the page and try again.",
+        ));
+    }
+    let outcome =
+        login::log_in(state.store(), &form.username, &form.password, ip, state.settings().session_policy)
+            .await?;
+    let secure = state.settings().base_url.is_https();
+    let again = |error: String, status| {
+        render_login(&state, &headers, form.username.trim(), &next, Some(error), vec![], status)
+    };
+    match outcome {
+        LoginOutcome::LoggedIn { token, lecturer } => {
+            // A session the browser already had is ended: a fresh token at every login.
+            if let Some(old) = cookies::get(&headers, cookies::SESSION) {
+                let _ = login::log_out(state.store(), old).await;
+            }
+            tracing::info!(lecturer = %lecturer.username, "logged in");
+            let mut response = Redirect::to(&next).into_response();
+            let age = state.settings().session_policy.absolute.as_secs();
+            SetCookie::new(cookies::SESSION, token, secure).max_age(age).apply(response.headers_mut());
+            SetCookie::removal(cookies::LOGIN_CSRF, secure).apply(response.headers_mut());
+            Ok(response)
+        }
+        LoginOutcome::Refused => again("Wrong username or password.".into(), StatusCode::UNAUTHORIZED),
+        LoginOutcome::Disabled => again(
+            "This account is disabled. Ask the system administrator to enable it.".into(),
+            StatusCode::FORBIDDEN,
+        ),
+        LoginOutcome::Throttled { retry_after_secs } => {
+            let minutes = retry_after_secs.div_ceil(60);
+            let plural = if minutes == 1 { "" } else { "s" };
+            let mut response = again(
+                format!("Too many failed attempts. Wait {minutes} minute{plural} and try again."),
+                StatusCode::TOO_MANY_REQUESTS,
+            )?;
+            response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+            Ok(response)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+async fn logout_confirm(State(state): State<AppState>, auth: Auth) -> Result<Html<String>, AppError> {
+    Ok(Html(state.templates().render("logout", &auth.layout("Log out"), &Empty {})?))
+}
+
+async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    login::log_out(state.store(), &auth.token).await?;
+    tracing::info!(lecturer = %auth.username, "logged out");
+    let secure = state.settings().base_url.is_https();
+    let mut response = Redirect::to("/login/").into_response();
+    SetCookie::removal(cookies::SESSION, secure).apply(response.headers_mut());
+    flash::set(state.signer(), flash::Kind::Info, "You have logged out.", secure)
+        .apply(response.headers_mut());
+    Ok(response)
+}

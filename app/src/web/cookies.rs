@@ -1,0 +1,84 @@
+//! Reading and writing the few cookies the app uses. Values are always URL-safe tokens or
+//! signed base64, so no quoting is needed.
+
+use http::{HeaderMap, HeaderValue, header};
+
+/// The lecturer's login token (only its hash is stored).
+pub const SESSION: &str = "attendance_session";
+/// Double-submit token protecting the login form itself.
+pub const LOGIN_CSRF: &str = "csrftoken";
+/// One-shot messages shown on the next page ("Unit created").
+pub const FLASH: &str = "flash";
+
+pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+}
+
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub name: &'static str,
+    pub value: String,
+    /// `None`: a browser-session cookie; `Some(0)`: delete it.
+    pub max_age_secs: Option<i64>,
+    pub secure: bool,
+}
+
+impl SetCookie {
+    pub fn new(name: &'static str, value: String, secure: bool) -> Self {
+        Self { name, value, max_age_secs: None, secure }
+    }
+
+    pub fn removal(name: &'static str, secure: bool) -> Self {
+        Self { name, value: String::new(), max_age_secs: Some(0), secure }
+    }
+
+    pub fn max_age(mut self, secs: i64) -> Self {
+        self.max_age_secs = Some(secs);
+        self
+    }
+
+    pub fn header_value(&self) -> HeaderValue {
+        let mut cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Lax", self.name, self.value);
+        if let Some(age) = self.max_age_secs {
+            cookie.push_str(&format!("; Max-Age={age}"));
+        }
+        if self.secure {
+            cookie.push_str("; Secure");
+        }
+        // Names are constants and values URL-safe, so this is always a valid header value.
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+    }
+
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        headers.append(header::SET_COOKIE, self.header_value());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_cookie_among_many() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; attendance_session=tok; b=2"));
+        headers.append(header::COOKIE, HeaderValue::from_static("flash=x.y"));
+        assert_eq!(get(&headers, SESSION), Some("tok"));
+        assert_eq!(get(&headers, FLASH), Some("x.y"));
+        assert_eq!(get(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_lax() {
+        let value = SetCookie::new(SESSION, "tok".into(), true).max_age(60).header_value();
+        let text = value.to_str().expect("ascii");
+        assert_eq!(text, "attendance_session=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+    }
+}

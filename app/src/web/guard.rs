@@ -1,0 +1,154 @@
+//! The gate in front of every lecturer page: a live login session, and on every POST a valid
+//! CSRF token (form field `csrfmiddlewaretoken` or header `X-CSRFToken`). Handlers behind it
+//! take [`Auth`] and never repeat these checks.
+
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::request::Parts;
+use http::{Method, StatusCode};
+
+use super::cookies::{self, SetCookie};
+use super::templates::{Flash, Layout, LayoutLecturer};
+use super::{AppError, AppState, MAX_BODY_BYTES, flash};
+use crate::auth::login::authenticate;
+use crate::auth::tokens::same_secret;
+use crate::domain::Username;
+
+pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+pub const CSRF_HEADER: &str = "x-csrftoken";
+
+/// The signed-in lecturer, put in the request by [`require_lecturer`].
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub username: Username,
+    pub full_name: String,
+    pub csrf_token: String,
+    /// The cookie's token, so logout can end exactly this session.
+    pub token: String,
+    /// Messages from the previous action, shown once.
+    pub flashes: Vec<Flash>,
+}
+
+impl Auth {
+    pub fn layout(&self, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            lecturer: Some(LayoutLecturer {
+                username: self.username.as_str().to_owned(),
+                full_name: self.full_name.clone(),
+            }),
+            csrf_token: Some(self.csrf_token.clone()),
+            flashes: self.flashes.clone(),
+            light: false,
+            script: false,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<Auth>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lecturer route without require_lecturer")))
+    }
+}
+
+/// Whether the caller is a script expecting JSON rather than a person expecting a page.
+pub fn wants_json(request: &Request) -> bool {
+    let headers = request.headers();
+    request.uri().path().ends_with("-ajax/")
+        || request.uri().path().ends_with(".json")
+        || headers.get("x-requested-with").is_some_and(|v| v == "XMLHttpRequest")
+        || headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+}
+
+pub async fn require_lecturer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let json = wants_json(&request);
+    let token = cookies::get(request.headers(), cookies::SESSION).map(str::to_owned);
+    let session = match &token {
+        Some(token) => authenticate(state.store(), token, state.settings().session_policy).await,
+        None => Ok(None),
+    };
+    let (session, token) = match (session, token) {
+        (Ok(Some(session)), Some(token)) => (session, token),
+        (Err(e), _) => return AppError::from(e).into_response(),
+        _ if json => {
+            let body = serde_json::json!({ "success": false, "error": "not_a_lecturer" });
+            return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        }
+        _ => return login_redirect(&request),
+    };
+
+    let flashes = flash::read(state.signer(), request.headers());
+    let had_flash = !flashes.is_empty();
+    let auth = Auth {
+        username: session.lecturer,
+        full_name: session.full_name,
+        csrf_token: session.csrf_token,
+        token,
+        flashes,
+    };
+    let mut request = if request.method() == Method::POST {
+        match check_csrf(request, &auth.csrf_token).await {
+            Ok(request) => request,
+            Err(response) => return *response,
+        }
+    } else {
+        request
+    };
+    request.extensions_mut().insert(auth);
+    let mut response = next.run(request).await;
+    // A page that showed the flash consumes it, unless the handler set a new one.
+    let sets_flash = response
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(cookies::FLASH.as_bytes()));
+    if had_flash && response.status().is_success() && !sets_flash {
+        SetCookie::removal(cookies::FLASH, state.settings().base_url.is_https())
+            .apply(response.headers_mut());
+    }
+    response
+}
+
+/// `/login/?next=<this page>`, so the lecturer lands back where they were going.
+fn login_redirect(request: &Request) -> Response {
+    let next = request.uri().path_and_query().map_or("/dashboard/", |p| p.as_str());
+    let encoded: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    Redirect::to(&format!("/login/?next={encoded}")).into_response()
+}
+
+/// Checks the CSRF token of a POST, handing the request on with its body intact.
+async fn check_csrf(request: Request, expected: &str) -> Result<Request, Box<Response>> {
+    let json = wants_json(&request);
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| Box::new(AppError::BadRequest("The form was too large.".into()).into_response()))?;
+    let from_header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let provided = from_header.or_else(|| {
+        form_urlencoded::parse(&bytes).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned())
+    });
+    if !provided.is_some_and(|token| same_secret(&token, expected)) {
+        tracing::warn!(path = %parts.uri.path(), "CSRF token missing or wrong");
+        let response = if json {
+            let body = serde_json::json!({ "success": false, "error": "csrf_failed" });
+            (StatusCode::FORBIDDEN, Json(body)).into_response()
+        } else {
+            AppError::Forbidden("This form has expired or did not come from this site. Go back, reload the page and try again.")
+                .into_response()
+        };
+        return Err(Box::new(response));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}

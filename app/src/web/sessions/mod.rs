@@ -1,0 +1,188 @@
+//! A lecturer's sessions: create, the live detail page, open/close, QR downloads, CSV export.
+
+mod create;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use serde::{Deserialize, Serialize};
+
+use super::csv::Csv;
+use super::guard::Auth;
+use super::templates::Layout;
+use super::view::{MarkRow, SessionSummary, lecture_label};
+use super::{AppError, AppState, flash, owned};
+use crate::model::Session;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/session/create/", get(create::page).post(create::submit))
+        .route("/session/{id}/", get(detail))
+        .route("/session/{id}/attendance.json", get(attendance_json))
+        .route("/session/{id}/toggle/", post(toggle))
+        .route("/session/{id}/download-qr/", get(download_qr))
+        .route("/session/{id}/export.csv", get(export_csv))
+}
+
+/// What a student's phone opens: the QR code's content.
+pub fn attend_url(state: &AppState, session: &Session) -> String {
+    state.settings().base_url.join(&format!("/attend/{}/", session.id))
+}
+
+#[derive(Serialize)]
+struct DetailView {
+    session: SessionSummary,
+    unit_name: String,
+    attend_url: String,
+    qr_svg: String,
+    count: usize,
+    rows: Vec<MarkRow>,
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let (records, unit) = tokio::try_join!(
+        state.store().attendance_of_session(session.id),
+        state.store().unit(&session.unit_code)
+    )?;
+    let tz = &state.settings().timezone;
+    let url = attend_url(&state, &session);
+    let label = format!("QR code for {} {}: {url}", session.unit_code, lecture_label(&session));
+    let view = DetailView {
+        session: SessionSummary::new(&session, Some(records.len() as u64)),
+        unit_name: unit.map(|u| u.name.to_string()).unwrap_or_default(),
+        qr_svg: crate::qr::svg(&url, &label).map_err(|e| AppError::Internal(e.into()))?,
+        attend_url: url,
+        count: records.len(),
+        rows: records.iter().map(|r| MarkRow::new(r, tz)).collect(),
+    };
+    let title = format!("{} {}", session.unit_code, lecture_label(&session));
+    let layout = Layout { script: true, ..auth.layout(title) };
+    Ok(Html(state.templates().render("session", &layout, &view)?))
+}
+
+#[derive(Serialize)]
+struct AttendanceJson {
+    count: usize,
+    is_active: bool,
+    records: Vec<MarkRow>,
+}
+
+/// The live list the detail page polls.
+async fn attendance_json(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let records = state.store().attendance_of_session(session.id).await?;
+    let tz = &state.settings().timezone;
+    let body = AttendanceJson {
+        count: records.len(),
+        is_active: session.is_active,
+        records: records.iter().map(|r| MarkRow::new(r, tz)).collect(),
+    };
+    Ok(([(CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+async fn toggle(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let open = !session.is_active;
+    state.store().set_session_active(session.id, open).await?;
+    let text = if open {
+        "Session opened: students can mark attendance."
+    } else {
+        "Session closed: no more marks are accepted."
+    };
+    let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
+    flash::set(state.signer(), flash::Kind::Success, text, state.settings().base_url.is_https())
+        .apply(response.headers_mut());
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct QrQuery {
+    format: Option<String>,
+}
+
+/// A file name like `CS101_S1_Lec3_qr.png`.
+fn file_stem(session: &Session) -> String {
+    format!("{}_S{}_Lec{}", session.unit_code, session.term.semester, session.number.get())
+}
+
+async fn download_qr(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(query): Query<QrQuery>,
+) -> Result<Response, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let url = attend_url(&state, &session);
+    let stem = file_stem(&session);
+    let internal = |e: crate::qr::QrError| AppError::Internal(e.into());
+    match query.format.as_deref() {
+        None | Some("png") => {
+            // 1,200 px: sharp on a projector and on a full A4 page at 150 dpi.
+            let png = crate::qr::png(&url, 1200).map_err(internal)?;
+            Ok((
+                [
+                    (CONTENT_TYPE, "image/png".to_owned()),
+                    (CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}_qr.png\"")),
+                ],
+                png,
+            )
+                .into_response())
+        }
+        Some("svg") => {
+            let label = format!("QR code for {} {}", session.unit_code, lecture_label(&session));
+            let svg = crate::qr::svg(&url, &label).map_err(internal)?;
+            Ok((
+                [
+                    (CONTENT_TYPE, "image/svg+xml".to_owned()),
+                    (CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}_qr.svg\"")),
+                ],
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}"),
+            )
+                .into_response())
+        }
+        Some(_) => Err(AppError::BadRequest("Choose format=png or format=svg.".into())),
+    }
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let mut records = state.store().attendance_of_session(session.id).await?;
+    records.reverse(); // in the order students arrived
+    let tz = &state.settings().timezone;
+    let mut csv = Csv::default();
+    csv.row(["Unit", "Lecture", "Date", "Venue", "Name", "Admission number", "Marked at", "Status"]);
+    let lecture = lecture_label(&session);
+    let date = session.date.to_string();
+    for record in &records {
+        csv.row([
+            session.unit_code.as_str(),
+            &lecture,
+            &date,
+            session.venue.as_str(),
+            record.student_name.as_str(),
+            record.admission_number.as_str(),
+            &super::view::clock(record.marked_at, tz),
+            record.status.as_str(),
+        ]);
+    }
+    Ok(csv.into_download(&format!("{}_attendance.csv", file_stem(&session))))
+}

@@ -1,0 +1,116 @@
+//! The student × lecture attendance matrix of a unit and term, and its bar chart.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{AttendanceRecord, MarkStatus, Session};
+use crate::web::view::{lecture_label, percentage};
+
+#[derive(Debug, Serialize)]
+pub struct Lecture {
+    pub number: u8,
+    pub label: String,
+    pub date: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StudentRow {
+    pub admission_number: String,
+    pub name: String,
+    /// Per lecture: `present`, `late` or `absent`.
+    pub cells: Vec<&'static str>,
+    pub attended: usize,
+    /// Of the unit's expected lessons (the official figure), two decimals.
+    pub percentage: String,
+    /// Of the lectures held so far.
+    pub percentage_of_held: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Matrix {
+    pub lectures: Vec<Lecture>,
+    pub students: Vec<StudentRow>,
+    pub expected_lessons: u32,
+}
+
+/// `sessions` in lecture order; `records` of the same unit and term.
+pub fn build(sessions: &[Session], records: &[AttendanceRecord], expected_lessons: u32) -> Matrix {
+    let column: BTreeMap<_, _> = sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let mut lectures: Vec<Lecture> = sessions
+        .iter()
+        .map(|s| Lecture {
+            number: s.number.get(),
+            label: lecture_label(s),
+            date: s.date.to_string(),
+            count: 0,
+        })
+        .collect();
+    // Admission number → (latest name, marked-at of that name, cells).
+    let mut students: BTreeMap<String, (String, crate::domain::Instant, Vec<&'static str>)> = BTreeMap::new();
+    for record in records {
+        let Some(&col) = column.get(&record.session_id) else { continue };
+        lectures[col].count += 1;
+        let entry = students.entry(record.admission_number.to_string()).or_insert_with(|| {
+            (record.student_name.to_string(), record.marked_at, vec!["absent"; sessions.len()])
+        });
+        if record.marked_at >= entry.1 {
+            entry.0 = record.student_name.to_string();
+            entry.1 = record.marked_at;
+        }
+        entry.2[col] = match record.status {
+            MarkStatus::Present => "present",
+            MarkStatus::Late => "late",
+        };
+    }
+    let held = sessions.len() as u64;
+    let students = students
+        .into_iter()
+        .map(|(admission_number, (name, _, cells))| {
+            let attended = cells.iter().filter(|c| **c != "absent").count();
+            StudentRow {
+                admission_number,
+                name,
+                percentage: percentage(attended as u64, u64::from(expected_lessons)),
+                percentage_of_held: percentage(attended as u64, held),
+                cells,
+                attended,
+            }
+        })
+        .collect();
+    Matrix { lectures, students, expected_lessons }
+}
+
+/// A bar chart of attendance per lecture, as an inline `<svg>` (no chart library in the browser).
+pub fn chart_svg(lectures: &[Lecture]) -> String {
+    const BAR: usize = 36;
+    const GAP: usize = 12;
+    const HEIGHT: usize = 180;
+    const TOP: usize = 20;
+    const BOTTOM: usize = 24;
+    let max = lectures.iter().map(|l| l.count).max().unwrap_or(0).max(1);
+    let width = (lectures.len().max(1)) * (BAR + GAP) + GAP;
+    let summary: Vec<String> = lectures.iter().map(|l| format!("Lec {}: {}", l.number, l.count)).collect();
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {width} {}" role="img" aria-label="Attendance per lecture. {}"><title>Attendance per lecture</title>"#,
+        HEIGHT + TOP + BOTTOM,
+        summary.join(", ")
+    );
+    for (i, lecture) in lectures.iter().enumerate() {
+        let x = GAP + i * (BAR + GAP);
+        let h = lecture.count * HEIGHT / max;
+        let y = TOP + HEIGHT - h;
+        svg.push_str(&format!(
+            r#"<rect class="bar" x="{x}" y="{y}" width="{BAR}" height="{h}"/><text x="{}" y="{}" text-anchor="middle">{}</text><text x="{}" y="{}" text-anchor="middle">L{}</text>"#,
+            x + BAR / 2,
+            y.saturating_sub(4).max(12),
+            lecture.count,
+            x + BAR / 2,
+            TOP + HEIGHT + 16,
+            lecture.number
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -1,0 +1,292 @@
+//! Course units: the create form, its AJAX twin for the dashboard's modal, and the unit page
+//! with its chart, student × lecture matrix and CSV export.
+
+mod matrix;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::csv::Csv;
+use super::forms::FieldErrors;
+use super::guard::Auth;
+use super::{AppError, AppState, flash, owned};
+use crate::domain::{AcademicYear, Semester, Term, UnitCode, UnitDescription, UnitName};
+use crate::model::NewUnit;
+use crate::store::{StoreError, Taken};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/unit/create/", get(create_page).post(create_submit))
+        .route("/unit/create-ajax/", post(create_ajax))
+        .route("/unit/{code}/", get(unit_page))
+        .route("/unit/{code}/export.csv", get(export_matrix))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct UnitForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Serialize, Default)]
+struct UnitFormErrors<'a> {
+    code: Option<&'a str>,
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct UnitFormView<'a> {
+    values: &'a UnitForm,
+    errors: UnitFormErrors<'a>,
+}
+
+fn parse_unit(form: &UnitForm, auth: &Auth, expected_lessons: u32) -> Result<NewUnit, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let code = errors.check("code", UnitCode::parse(&form.code));
+    let name = errors.check("name", UnitName::parse(&form.name));
+    let description = errors.check("description", UnitDescription::parse(&form.description));
+    match (code, name, description) {
+        (Some(code), Some(name), Some(description)) if errors.is_empty() => {
+            Ok(NewUnit { code, name, description, lecturer: auth.username.clone(), expected_lessons })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Creates the unit; a taken code becomes a field error.
+async fn create(
+    state: &AppState,
+    auth: &Auth,
+    form: &UnitForm,
+) -> Result<Result<NewUnit, FieldErrors>, AppError> {
+    let new = match parse_unit(form, auth, state.settings().expected_lessons) {
+        Ok(new) => new,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    match state.store().create_unit(&new).await {
+        Ok(_) => Ok(Ok(new)),
+        Err(StoreError::AlreadyExists(Taken::UnitCode)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("code", format!("A unit with code {} already exists.", new.code));
+            Ok(Err(errors))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn render_form(
+    state: &AppState,
+    auth: &Auth,
+    form: &UnitForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let view = UnitFormView {
+        values: form,
+        errors: UnitFormErrors {
+            code: errors.first("code"),
+            name: errors.first("name"),
+            description: errors.first("description"),
+        },
+    };
+    let html = state.templates().render("unit_form", &auth.layout("New unit"), &view)?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn create_page(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    render_form(&state, &auth, &UnitForm::default(), &FieldErrors::default(), StatusCode::OK)
+}
+
+async fn create_submit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(form): Form<UnitForm>,
+) -> Result<Response, AppError> {
+    match create(&state, &auth, &form).await? {
+        Ok(unit) => {
+            let mut response = Redirect::to(&format!("/unit/{}/", unit.code)).into_response();
+            let text = format!("Unit {} created.", unit.code);
+            flash::set(state.signer(), flash::Kind::Success, &text, state.settings().base_url.is_https())
+                .apply(response.headers_mut());
+            Ok(response)
+        }
+        Err(errors) => render_form(&state, &auth, &form, &errors, StatusCode::BAD_REQUEST),
+    }
+}
+
+async fn create_ajax(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: Result<Form<UnitForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Ok(Form(form)) = form else {
+        let body = serde_json::json!({ "success": false, "errors": { "__all__": ["Send the form as application/x-www-form-urlencoded."] } });
+        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+    };
+    Ok(match create(&state, &auth, &form).await? {
+        Ok(unit) => {
+            let body = serde_json::json!({
+                "success": true,
+                "unit": { "id": unit.code.as_str(), "code": unit.code.as_str(), "name": unit.name.as_str() },
+            });
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Err(errors) => {
+            (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "success": false, "errors": errors })))
+                .into_response()
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct TermQuery {
+    year: Option<String>,
+    semester: Option<String>,
+}
+
+/// The term a unit page shows: the one asked for, else the term of the unit's latest session,
+/// else semester 1 of the current academic year.
+async fn chosen_term(
+    state: &AppState,
+    auth: &Auth,
+    code: &UnitCode,
+    query: &TermQuery,
+) -> Result<Term, AppError> {
+    if let (Some(year), Some(semester)) = (&query.year, &query.semester) {
+        let year = AcademicYear::parse(year).map_err(|e| AppError::BadRequest(e.0))?;
+        let semester = Semester::parse(semester).map_err(|e| AppError::BadRequest(e.0))?;
+        return Ok(Term { year, semester });
+    }
+    let recent = state.store().recent_sessions(&auth.username, 30).await?;
+    if let Some(session) = recent.iter().find(|s| &s.unit_code == code) {
+        return Ok(session.term);
+    }
+    let today = jiff::Zoned::now().with_time_zone(state.settings().timezone.clone()).date();
+    Ok(Term { year: AcademicYear::containing(today, state.settings().year_start), semester: Semester::One })
+}
+
+#[derive(Serialize)]
+struct TermLink {
+    label: String,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct UnitView {
+    code: String,
+    name: String,
+    description: String,
+    term: String,
+    term_links: Vec<TermLink>,
+    export_href: String,
+    sessions: Vec<super::view::SessionSummary>,
+    matrix: matrix::Matrix,
+    chart_svg: String,
+}
+
+async fn unit_data(
+    state: &AppState,
+    auth: &Auth,
+    code: &str,
+    query: &TermQuery,
+) -> Result<(crate::model::Unit, Term, matrix::Matrix, Vec<crate::model::Session>), AppError> {
+    let unit = owned::unit(state, auth, code).await?;
+    let term = chosen_term(state, auth, &unit.code, query).await?;
+    let (sessions, records) = tokio::try_join!(
+        state.store().sessions_of_unit(&unit.code, term),
+        state.store().attendance_of_unit_term(&unit.code, term),
+    )?;
+    let matrix = matrix::build(&sessions, &records, unit.expected_lessons);
+    Ok((unit, term, matrix, sessions))
+}
+
+async fn unit_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Query(query): Query<TermQuery>,
+) -> Result<Html<String>, AppError> {
+    let (unit, term, matrix, sessions) = unit_data(&state, &auth, &code, &query).await?;
+    let term_query = |t: Term| format!("?year={}&semester={}", t.year, t.semester);
+    let mut term_links = Vec::new();
+    for year in [
+        AcademicYear::starting(term.year.first_year() - 1),
+        Ok(term.year),
+        AcademicYear::starting(term.year.first_year() + 1),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for semester in [Semester::One, Semester::Two] {
+            let t = Term { year, semester };
+            term_links.push(TermLink {
+                label: format!("{year} S{semester}"),
+                href: format!("/unit/{}/{}", unit.code, term_query(t)),
+                current: t == term,
+            });
+        }
+    }
+    let counts: std::collections::HashMap<u8, usize> =
+        matrix.lectures.iter().map(|l| (l.number, l.count)).collect();
+    let view = UnitView {
+        code: unit.code.to_string(),
+        name: unit.name.to_string(),
+        description: unit.description.as_str().to_owned(),
+        term: term.to_string(),
+        export_href: format!("/unit/{}/export.csv{}", unit.code, term_query(term)),
+        term_links,
+        sessions: sessions
+            .iter()
+            .map(|s| super::view::SessionSummary::new(s, counts.get(&s.number.get()).map(|c| *c as u64)))
+            .collect(),
+        chart_svg: matrix::chart_svg(&matrix.lectures),
+        matrix,
+    };
+    let title = format!("{} {}", unit.code, unit.name);
+    Ok(Html(state.templates().render("unit", &auth.layout(title), &view)?))
+}
+
+async fn export_matrix(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Query(query): Query<TermQuery>,
+) -> Result<Response, AppError> {
+    let (unit, term, matrix, _) = unit_data(&state, &auth, &code, &query).await?;
+    let mut csv = Csv::default();
+    let mut header = vec!["Admission number".to_owned(), "Name".to_owned()];
+    header.extend(matrix.lectures.iter().map(|l| format!("{} ({})", l.label, l.date)));
+    header.extend([
+        "Attended".to_owned(),
+        format!("% of {}", matrix.expected_lessons),
+        "% of held".to_owned(),
+    ]);
+    csv.row(header);
+    for student in &matrix.students {
+        let mut row = vec![student.admission_number.clone(), student.name.clone()];
+        row.extend(student.cells.iter().map(|c| match *c {
+            "present" => "P".to_owned(),
+            "late" => "L".to_owned(),
+            _ => String::new(),
+        }));
+        row.extend([
+            student.attended.to_string(),
+            student.percentage.clone(),
+            student.percentage_of_held.clone(),
+        ]);
+        csv.row(row);
+    }
+    let filename = format!("{}_{}_S{}_attendance.csv", unit.code, term.year.id_fragment(), term.semester);
+    Ok(csv.into_download(&filename))
+}
