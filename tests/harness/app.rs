@@ -1,7 +1,10 @@
-//! The real app on a random port, on its own Firestore project.
+//! The real app on a random port, on its own Firestore project, and browser-like clients.
 
+use attendance::auth::login::SessionPolicy;
+use attendance::auth::password::hash_password;
 use attendance::config::{BaseUrl, Config, SecretKey};
-use attendance::domain::YearStart;
+use attendance::domain::{Department, Email, FullName, Password, StaffId, Username, YearStart};
+use attendance::model::NewLecturer;
 use attendance::startup::Application;
 use attendance::store::FirestoreSettings;
 
@@ -10,9 +13,21 @@ use crate::TestFirestore;
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`, also the app's BASE_URL.
     pub address: String,
-    /// A browser-like client: keeps cookies, does not follow redirects (tests check them).
-    pub client: reqwest::Client,
+    /// A browser for the test's main user.
+    pub browser: Browser,
     pub firestore: TestFirestore,
+}
+
+/// How a spawned app is configured, where a test needs something other than the defaults.
+pub struct AppOptions {
+    pub session_policy: SessionPolicy,
+    pub expected_lessons: u32,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self { session_policy: SessionPolicy::default(), expected_lessons: 12 }
+    }
 }
 
 impl TestApp {
@@ -21,8 +36,98 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.browser.get(path).await
+    }
+
+    /// Another person's browser: its own cookies.
+    pub fn new_browser(&self) -> Browser {
+        Browser { client: client(), address: self.address.clone() }
+    }
+
+    /// Creates an active lecturer directly in the store.
+    pub async fn add_lecturer(&self, username: &str, password: &str) {
+        let password = Password::parse(password).expect("password");
+        let staff = format!("STF/{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let new = NewLecturer {
+            username: Username::parse(username).expect("username"),
+            full_name: FullName::parse(&format!("Dr. {username}")).expect("name"),
+            email: Email::parse(&format!("{username}@uni.ac.ke")).expect("email"),
+            staff_id: StaffId::parse(&staff).expect("staff"),
+            department: Department::parse("Computing").expect("dept"),
+            phone: None,
+            password_hash: tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .expect("join")
+                .expect("hash"),
+        };
+        self.firestore.store.create_lecturer(&new).await.expect("lecturer");
+    }
+
+    /// A lecturer who is logged in with the main browser.
+    pub async fn logged_in(&self, username: &str) -> &Browser {
+        self.add_lecturer(username, "correct horse battery").await;
+        let response = self.browser.login(username, "correct horse battery").await;
+        assert_eq!(response.status(), 303, "login of {username}");
+        &self.browser
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects (tests check them).
+#[derive(Clone)]
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub address: String,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("app answers")
     }
+
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).form(fields).send().await.expect("app answers")
+    }
+
+    /// Posts with the CSRF token this browser's pages carry.
+    pub async fn post_with_csrf(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrfmiddlewaretoken", &token));
+        self.post_form(path, &all).await
+    }
+
+    /// The CSRF token of the logged-in session, read from a page like a browser would.
+    pub async fn csrf_token(&self) -> String {
+        let html = self.text("/dashboard/").await;
+        input_value(&html, "csrfmiddlewaretoken").expect("a lecturer page carries a CSRF token")
+    }
+
+    /// Logs in through the form, as a person would.
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        let html = self.text("/login/").await;
+        let token = input_value(&html, "csrfmiddlewaretoken").expect("login form token");
+        self.post_form(
+            "/login/",
+            &[("username", username), ("password", password), ("csrfmiddlewaretoken", &token)],
+        )
+        .await
+    }
+}
+
+/// The `value` of the first `<input name="NAME">` in `html`.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].replace("&amp;", "&"))
 }
 
 pub fn client() -> reqwest::Client {
@@ -35,13 +140,21 @@ pub fn client() -> reqwest::Client {
 
 /// Starts the app against a fresh project on the shared emulator.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let firestore = TestFirestore::new().await;
     let settings = firestore.settings();
-    spawn_app_on(firestore, settings).await
+    start(firestore, settings, options).await
 }
 
 /// Starts the app with explicit Firestore settings (e.g. an unreachable host).
 pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings) -> TestApp {
+    start(firestore, settings, AppOptions::default()).await
+}
+
+async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: AppOptions) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let config = Config {
@@ -49,13 +162,14 @@ pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings)
         base_url: BaseUrl::parse(&address).expect("base url"),
         bind_addr: listener.local_addr().expect("addr"),
         secret_key: SecretKey::random(),
-        expected_lessons: 12,
+        expected_lessons: options.expected_lessons,
         year_start: YearStart::default(),
         timezone: jiff::tz::TimeZone::UTC,
-        session_policy: Default::default(),
+        session_policy: options.session_policy,
         proxy_hops: 0,
     };
     let app = Application::build_on(listener, &config).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, client: client(), firestore }
+    let browser = Browser { client: client(), address: address.clone() };
+    TestApp { address, browser, firestore }
 }

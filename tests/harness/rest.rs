@@ -55,6 +55,24 @@ impl Rest {
         }
     }
 
+    /// Sets a timestamp field as the server (admin token), e.g. to age a login session.
+    pub async fn set_timestamp_as_admin(&self, path: &str, field: &str, rfc3339: &str) {
+        let response = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth("owner")
+            .query(&[("updateMask.fieldPaths", field)])
+            .json(&serde_json::json!({ "fields": { field: { "timestampValue": rfc3339 } } }))
+            .send()
+            .await
+            .expect("emulator answers");
+        assert!(
+            response.status().is_success(),
+            "patch {path}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
     /// Status of an unauthenticated GET, as a browser using the client SDK would make it.
     pub async fn get_status_unauthenticated(&self, path: &str) -> u16 {
         self.client.get(self.url(path)).send().await.expect("emulator answers").status().as_u16()

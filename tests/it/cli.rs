@@ -90,7 +90,17 @@ async fn set_password_and_disable_change_the_account() {
     .expect("changed");
     let after = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     assert_ne!(string_field(&before, "password_hash"), string_field(&after, "password_hash"));
-    lecturer_cli(&fs, &["lecturer", "disable", "--username", "jkamau"], "").await.expect("disabled");
+    // A live login session ends when the account is disabled.
+    let user = attendance::domain::Username::parse("jkamau").expect("user");
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    fs.store
+        .create_login_session("somehash", &user, "Dr. Jane Kamau", "csrf", expires)
+        .await
+        .expect("session");
+    let out =
+        lecturer_cli(&fs, &["lecturer", "disable", "--username", "jkamau"], "").await.expect("disabled");
+    assert!(out.contains("1 login session(s) ended"), "{out}");
+    assert!(fs.rest().get_as_admin("login_sessions/somehash").await.is_none());
     let disabled = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     assert_eq!(disabled["fields"]["active"]["booleanValue"], false);
     let err = lecturer_cli(

@@ -4,6 +4,9 @@
 mod cli;
 mod fixtures;
 mod harness_postgres;
+mod lecturer_auth;
+mod lecturer_sessions;
+mod lecturer_units;
 mod rules;
 mod status;
 mod store_attendance;

@@ -82,7 +82,9 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
                 Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
                 other => other.context("saving the password")?,
             }
-            writeln!(console.stdout, "Password changed for {username}.")?;
+            // Whoever knew the old password is logged out everywhere.
+            let ended = store.delete_login_sessions_of(&username).await?;
+            writeln!(console.stdout, "Password changed for {username}; {ended} login session(s) ended.")?;
         }
         LecturerCommand::Disable(arg) => set_active(&store, &arg.username, false, console).await?,
         LecturerCommand::Enable(arg) => set_active(&store, &arg.username, true, console).await?,
@@ -101,8 +103,12 @@ async fn set_active(
         Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
         other => other.context("saving the account")?,
     }
-    let state = if active { "enabled" } else { "disabled" };
-    writeln!(console.stdout, "Lecturer {username} {state}.")?;
+    if active {
+        writeln!(console.stdout, "Lecturer {username} enabled.")?;
+    } else {
+        let ended = store.delete_login_sessions_of(&username).await?;
+        writeln!(console.stdout, "Lecturer {username} disabled; {ended} login session(s) ended.")?;
+    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use crate::auth::login::SessionPolicy;
 use crate::domain::YearStart;
 
 fn minutes(value: Option<i64>) -> Option<jiff::SignedDuration> {
-    value.map(|m| jiff::SignedDuration::from_mins(m))
+    value.map(jiff::SignedDuration::from_mins)
 }
 use crate::store::FirestoreSettings;
 
