@@ -140,3 +140,30 @@
     setInterval(refresh, 3000);
   }
 })();
+
+// Projector mode: swap in the new QR code when its window changes, and keep the count live.
+(function () {
+  "use strict";
+  var screen = document.querySelector("[data-present]");
+  if (!screen) return;
+  var url = screen.getAttribute("data-present");
+  var current = screen.getAttribute("data-window");
+  var box = document.getElementById("present-qr");
+  var count = document.getElementById("present-count");
+  var tick = function () {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        count.textContent = String(data.count);
+        if (String(data.window) !== current) {
+          var svg = new DOMParser().parseFromString(data.svg, "image/svg+xml").documentElement;
+          box.replaceChildren(document.importNode(svg, true));
+          current = String(data.window);
+          screen.setAttribute("data-window", current);
+        }
+      })
+      .catch(function () { /* the next tick tries again */ });
+  };
+  setInterval(tick, 2000);
+})();

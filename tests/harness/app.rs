@@ -22,11 +22,21 @@ pub struct TestApp {
 pub struct AppOptions {
     pub session_policy: SessionPolicy,
     pub expected_lessons: u32,
+    pub qr_rotation_secs: i64,
+    pub one_device_per_student: bool,
+    /// Known to the test when it must sign tokens itself (e.g. an old QR token).
+    pub secret_key: SecretKey,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { session_policy: SessionPolicy::default(), expected_lessons: 12 }
+        Self {
+            session_policy: SessionPolicy::default(),
+            expected_lessons: 12,
+            qr_rotation_secs: 15,
+            one_device_per_student: true,
+            secret_key: SecretKey::random(),
+        }
     }
 }
 
@@ -122,6 +132,53 @@ impl Browser {
     }
 }
 
+/// What a student saw after submitting the attendance form.
+pub struct Attended {
+    /// Status of the POST (303 when it was accepted and redirected to the result).
+    pub post_status: u16,
+    /// Status and page of the result (the redirect target, or the POST's own page).
+    pub status: u16,
+    pub html: String,
+}
+
+impl Browser {
+    /// The attendance form's token, as a phone opening `/attend/<id>/<query>` gets it.
+    pub async fn attend_form_token(&self, session: &str, query: &str) -> Option<String> {
+        let html = self.text(&format!("/attend/{session}/{query}")).await;
+        input_value(&html, "form_token")
+    }
+
+    /// Submits the attendance form with `token` and follows the redirect, like a phone.
+    pub async fn submit_attendance(
+        &self,
+        session: &str,
+        token: &str,
+        name: &str,
+        admission: &str,
+    ) -> Attended {
+        let response = self
+            .post_form(
+                &format!("/attend/{session}/"),
+                &[("student_name", name), ("admission_number", admission), ("form_token", token)],
+            )
+            .await;
+        let post_status = response.status().as_u16();
+        if post_status == 303 {
+            let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+            let result = self.get(&location).await;
+            let status = result.status().as_u16();
+            return Attended { post_status, status, html: result.text().await.expect("html") };
+        }
+        Attended { post_status, status: post_status, html: response.text().await.expect("html") }
+    }
+
+    /// Opens the form and submits it.
+    pub async fn attend(&self, session: &str, name: &str, admission: &str) -> Attended {
+        let token = self.attend_form_token(session, "").await.expect("the form has a token");
+        self.submit_attendance(session, &token, name, admission).await
+    }
+}
+
 /// The `value` of the first `<input name="NAME">` in `html`.
 pub fn input_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
@@ -161,12 +218,14 @@ async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: A
         firestore: settings,
         base_url: BaseUrl::parse(&address).expect("base url"),
         bind_addr: listener.local_addr().expect("addr"),
-        secret_key: SecretKey::random(),
+        secret_key: options.secret_key,
         expected_lessons: options.expected_lessons,
         year_start: YearStart::default(),
         timezone: jiff::tz::TimeZone::UTC,
         session_policy: options.session_policy,
         proxy_hops: 0,
+        qr_rotation_secs: options.qr_rotation_secs,
+        one_device_per_student: options.one_device_per_student,
     };
     let app = Application::build_on(listener, &config).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));

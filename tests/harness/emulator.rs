@@ -47,7 +47,12 @@ pub struct TestFirestore {
 
 impl TestFirestore {
     pub async fn new() -> Self {
-        let host = emulator_host();
+        Self::on(&emulator_host()).await
+    }
+
+    /// A fresh project on the emulator at `host` (a test's own emulator).
+    pub async fn on(host: &str) -> Self {
+        let host = host.to_owned();
         let project_id = format!("test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let settings = FirestoreSettings::emulator(&project_id, &host);
         let store = Store::connect(&settings).await.expect("store connects");

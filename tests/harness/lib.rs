@@ -7,6 +7,6 @@ pub mod emulator;
 pub mod postgres;
 pub mod rest;
 
-pub use app::{AppOptions, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_with};
+pub use app::{AppOptions, Attended, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_with};
 pub use emulator::{TestFirestore, emulator_host};
 pub use postgres::TestDatabase;

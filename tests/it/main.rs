@@ -13,3 +13,4 @@ mod store_attendance;
 mod store_lecturers;
 mod store_sessions;
 mod store_units;
+mod student_attend;

@@ -9,8 +9,9 @@ use crate::fixtures::*;
 async fn a_mark_creates_the_record_and_enrols_the_student_in_one_commit() {
     let fs = TestFirestore::new().await;
     let session = session_fixture(&fs.store).await;
-    let outcome = fs.store.mark_attendance(&session, &mark("ADM/2023/001", "Jane Doe")).await.expect("mark");
-    let MarkOutcome::Marked(record) = outcome else { panic!("expected a new mark: {outcome:?}") };
+    let marking = fs.store.mark_attendance(&session, &mark("ADM/2023/001", "Jane Doe")).await.expect("mark");
+    assert_eq!(marking.attended_in_term, 1);
+    let MarkOutcome::Marked(record) = marking.outcome else { panic!("expected a new mark: {marking:?}") };
     assert_eq!(record.admission_number.as_str(), "ADM/2023/001");
 
     let doc = fs
@@ -34,7 +35,7 @@ async fn fifty_concurrent_marks_of_one_student_make_one_record() {
         let session = session.clone();
         // Every case and spacing a phone keyboard produces is the same student.
         let typed = if i % 2 == 0 { "ADM/2023/001" } else { " adm/2023/001 " };
-        async move { store.mark_attendance(&session, &mark(typed, "Jane Doe")).await }
+        async move { store.mark_attendance(&session, &mark(typed, "Jane Doe")).await.map(|m| m.outcome) }
     });
     let results = futures::future::join_all(attempts).await;
     let marked = results.iter().filter(|r| matches!(r, Ok(MarkOutcome::Marked(_)))).count();
@@ -105,9 +106,44 @@ async fn a_removed_mark_stays_removed() {
     let session = session_fixture(&fs.store).await;
     fs.store.mark_attendance(&session, &mark("ADM/9", "Proxy")).await.expect("mark");
     let adm = AdmissionNumber::parse("ADM/9").expect("adm");
-    fs.store.soft_delete_attendance(session.id, &adm).await.expect("remove");
+    fs.store.soft_delete_attendance(&session, &adm).await.expect("remove");
+    fs.store.soft_delete_attendance(&session, &adm).await.expect("removing twice is a no-op");
     assert_eq!(fs.store.attendance_count(session.id).await.expect("count"), 0);
     let again = fs.store.mark_attendance(&session, &mark("ADM/9", "Proxy")).await.expect("mark");
-    assert!(matches!(again, MarkOutcome::Removed(_)), "{again:?}");
+    assert!(matches!(again.outcome, MarkOutcome::Removed(_)), "{again:?}");
+    assert_eq!(again.attended_in_term, 0, "the counter went back down, once");
     assert_eq!(fs.store.student_attendance_count(&adm, &session.unit_code, term()).await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn the_counter_in_the_commit_agrees_with_a_count_query() {
+    let fs = TestFirestore::new().await;
+    let first = session_fixture(&fs.store).await;
+    let mut sessions = vec![first];
+    for hour in [10, 12, 14] {
+        sessions.push(
+            fs.store.create_session(&new_session("CS101", "jkamau", monday(), hour)).await.expect("session"),
+        );
+    }
+    let adm = AdmissionNumber::parse("ADM/7").expect("adm");
+    for (i, session) in sessions.iter().enumerate() {
+        let marking = fs.store.mark_attendance(session, &mark("ADM/7", "Seven")).await.expect("mark");
+        assert_eq!(marking.attended_in_term, i as u64 + 1);
+        let again = fs.store.mark_attendance(session, &mark("adm/7", "Seven")).await.expect("again");
+        assert!(matches!(again.outcome, MarkOutcome::AlreadyMarked(_)));
+        assert_eq!(again.attended_in_term, i as u64 + 1, "a duplicate does not count");
+    }
+    fs.store.soft_delete_attendance(&sessions[1], &adm).await.expect("remove");
+    // Removing concurrently from two places takes the mark off once.
+    let (a, b) = tokio::join!(
+        fs.store.soft_delete_attendance(&sessions[2], &adm),
+        fs.store.soft_delete_attendance(&sessions[2], &adm)
+    );
+    a.expect("a");
+    b.expect("b");
+    let counted =
+        fs.store.student_attendance_count(&adm, &sessions[0].unit_code, term()).await.expect("count");
+    assert_eq!(counted, 2);
+    let student = fs.rest().get_as_admin("students/ADM%252F7").await.expect("student");
+    assert_eq!(student["fields"]["attended"]["mapValue"]["fields"]["CS101_2025-2026_1"]["integerValue"], "2");
 }

@@ -51,6 +51,8 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
         timezone: timezone.clone(),
         session_policy: Default::default(),
         proxy_hops: 0,
+        qr_rotation_secs: 15,
+        one_device_per_student: true,
     };
     let app = Application::build(&config).await?;
     let store = Store::connect(&config.firestore).await?;

@@ -117,6 +117,10 @@ pub struct Config {
     /// Trusted reverse proxies in front of the app: the client address is this many entries
     /// from the right of `X-Forwarded-For` (0: the TCP peer).
     pub proxy_hops: usize,
+    /// Seconds each rotating QR code is shown for (a scan is good for about two of them).
+    pub qr_rotation_secs: i64,
+    /// Whether a phone may mark only one student per session (a signed cookie).
+    pub one_device_per_student: bool,
 }
 
 impl Config {
@@ -172,6 +176,20 @@ impl Config {
                     v.parse::<usize>().ok().filter(|n| *n <= 5)
                 })?
                 .unwrap_or(0),
+            qr_rotation_secs: vars
+                .optional("QR_ROTATION_SECS", "seconds from 5 to 300", |v| {
+                    v.parse::<i64>().ok().filter(|s| (5..=300).contains(s))
+                })?
+                .unwrap_or(15),
+            one_device_per_student: vars
+                .optional("ONE_DEVICE_PER_STUDENT", "true or false", |v| {
+                    match v.to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" | "on" => Some(true),
+                        "false" | "0" | "no" | "off" => Some(false),
+                        _ => None,
+                    }
+                })?
+                .unwrap_or(true),
         })
     }
 }

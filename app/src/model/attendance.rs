@@ -79,6 +79,14 @@ pub enum MarkOutcome {
     Removed(AttendanceRecord),
 }
 
+/// The outcome of a mark, and how many lectures of the unit and term the student has now
+/// attended (the percentage's numerator).
+#[derive(Debug, Clone)]
+pub struct Marking {
+    pub outcome: MarkOutcome,
+    pub attended_in_term: u64,
+}
+
 impl MarkOutcome {
     pub fn record(&self) -> &AttendanceRecord {
         match self {

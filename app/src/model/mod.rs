@@ -6,7 +6,7 @@ mod lecturer;
 mod session;
 mod unit;
 
-pub use attendance::{AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, NewMark, Student};
+pub use attendance::{AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Student};
 pub use lecturer::{Lecturer, NewLecturer, PasswordHash};
 pub use session::{NewSession, QrMode, Session};
 pub use unit::{NewUnit, Unit};

@@ -6,20 +6,18 @@
 
 use futures::TryStreamExt;
 
-use super::commit::{Writes, array_union, server_time};
+use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert, ids};
 use super::query::{ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM};
 use super::{Store, StoreError, ts};
 use crate::domain::{AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode};
-use crate::model::{AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, NewMark, Session, Student};
+use crate::model::{
+    AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Session, Student,
+};
 
 impl Store {
     /// Records the mark unless the student is already marked in this session.
-    pub async fn mark_attendance(
-        &self,
-        session: &Session,
-        mark: &NewMark,
-    ) -> Result<MarkOutcome, StoreError> {
+    pub async fn mark_attendance(&self, session: &Session, mark: &NewMark) -> Result<Marking, StoreError> {
         let key = mark.admission_number.key();
         let id = ids::attendance(session.id, &key);
         let request_id = uuid::Uuid::new_v4().to_string();
@@ -44,6 +42,7 @@ impl Store {
             admission_number: mark.admission_number.as_str(),
             name: mark.student_name.as_str(),
         };
+        let counter = ids::attended_field(&session.unit_code, session.term);
         // One retry for a lost answer; the request id tells whether the first attempt landed.
         let mut attempts = 0;
         loop {
@@ -56,6 +55,7 @@ impl Store {
                 &StudentUpsert::FIELDS,
                 vec![
                     array_union("units", vec![session.unit_code.as_str().into()]),
+                    increment(&counter, 1),
                     server_time("updated_at"),
                 ],
             )?;
@@ -64,22 +64,12 @@ impl Store {
                     let marked_at = committed
                         .server_time(0, 0)
                         .ok_or_else(|| StoreError::Invalid("commit returned no server time".into()))?;
+                    let attended = committed.integer(1, 1).unwrap_or(1).max(0) as u64;
                     let record = record_from_doc(AttendanceDoc { marked_at: Some(marked_at), ..doc })?;
-                    return Ok(MarkOutcome::Marked(record));
+                    return Ok(Marking { outcome: MarkOutcome::Marked(record), attended_in_term: attended });
                 }
                 Err(StoreError::AlreadyExists(_)) => {
-                    let first = self
-                        .get_doc::<AttendanceDoc>(ATTENDANCE, &id)
-                        .await?
-                        .ok_or_else(|| StoreError::Unavailable("mark vanished after AlreadyExists".into()))?;
-                    let ours = first.request_id == request_id;
-                    let deleted = first.deleted;
-                    let record = record_from_doc(first)?;
-                    return Ok(match (ours, deleted) {
-                        (_, true) => MarkOutcome::Removed(record),
-                        (true, false) => MarkOutcome::Marked(record),
-                        (false, false) => MarkOutcome::AlreadyMarked(record),
-                    });
+                    return self.existing_mark(session, &key, &id, &request_id).await;
                 }
                 Err(e) if e.is_transient() && attempts < 2 => {
                     tracing::warn!(error = %e, "retrying an attendance commit");
@@ -88,6 +78,35 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The first mark, after a create met an existing one (one batch read of both documents).
+    async fn existing_mark(
+        &self,
+        session: &Session,
+        key: &crate::domain::AdmissionKey,
+        id: &str,
+        request_id: &str,
+    ) -> Result<Marking, StoreError> {
+        let (first, student) = tokio::try_join!(
+            self.get_doc::<AttendanceDoc>(ATTENDANCE, id),
+            self.get_doc::<StudentDoc>(STUDENTS, key.as_str()),
+        )?;
+        let first =
+            first.ok_or_else(|| StoreError::Unavailable("mark vanished after AlreadyExists".into()))?;
+        let attended = student
+            .and_then(|s| s.attended.get(&ids::unit_term(&session.unit_code, session.term)).copied())
+            .unwrap_or(0)
+            .max(0) as u64;
+        let ours = first.request_id == request_id;
+        let deleted = first.deleted;
+        let record = record_from_doc(first)?;
+        let outcome = match (ours, deleted) {
+            (_, true) => MarkOutcome::Removed(record),
+            (true, false) => MarkOutcome::Marked(record),
+            (false, false) => MarkOutcome::AlreadyMarked(record),
+        };
+        Ok(Marking { outcome, attended_in_term: attended })
     }
 
     /// One student's mark in one session, if any (removed marks included, flagged).
@@ -170,22 +189,58 @@ impl Store {
         docs.into_iter().map(record_from_doc).collect()
     }
 
-    /// Removes a mark (a lecturer's correction). The document stays, flagged, so the mirror
-    /// sees the removal and the student cannot simply mark again.
+    /// Removes a mark (a lecturer's correction) and takes it off the student's count, in one
+    /// commit that only applies if the mark has not changed since it was read. The document
+    /// stays, flagged, so the mirror sees the removal and the student cannot simply mark again.
     pub async fn soft_delete_attendance(
         &self,
-        session: SessionId,
+        session: &Session,
         admission: &AdmissionNumber,
     ) -> Result<(), StoreError> {
-        let mut writes = Writes::new(self.db().await?);
-        writes.update(
-            ATTENDANCE,
-            &ids::attendance(session, &admission.key()),
-            &super::sessions::Deleted { deleted: true },
-            &["deleted"],
-            vec![server_time("deleted_at"), server_time("updated_at")],
-        )?;
-        writes.commit().await.map(|_| ())
+        #[derive(serde::Deserialize)]
+        struct Current {
+            #[serde(default)]
+            deleted: bool,
+            #[serde(alias = "_firestore_updated")]
+            update_time: Option<firestore::FirestoreTimestamp>,
+        }
+        let id = ids::attendance(session.id, &admission.key());
+        for _ in 0..5 {
+            let Some(current) = self.get_doc::<Current>(ATTENDANCE, &id).await? else {
+                return Err(StoreError::NotFound);
+            };
+            if current.deleted {
+                return Ok(());
+            }
+            let version = current.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
+            let mut writes = Writes::new(self.db().await?);
+            writes
+                .update_if_unchanged(
+                    ATTENDANCE,
+                    &id,
+                    &super::sessions::Deleted { deleted: true },
+                    &["deleted"],
+                    version.0,
+                    vec![server_time("deleted_at"), server_time("updated_at")],
+                )?
+                .merge(
+                    STUDENTS,
+                    admission.key().as_str(),
+                    &NoFields {},
+                    &[],
+                    vec![
+                        increment(&ids::attended_field(&session.unit_code, session.term), -1),
+                        server_time("updated_at"),
+                    ],
+                )?;
+            match writes.commit().await {
+                Ok(_) => return Ok(()),
+                // Changed between read and write: read again.
+                Err(StoreError::Invalid(_)) | Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict(crate::store::Conflict::Contention))
     }
 
     pub async fn student(&self, admission: &AdmissionNumber) -> Result<Option<Student>, StoreError> {
@@ -202,6 +257,9 @@ impl Store {
         }))
     }
 }
+
+#[derive(serde::Serialize)]
+struct NoFields {}
 
 pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance", e);

@@ -45,8 +45,22 @@ pub(crate) fn server_time(field: &str) -> FirestoreFieldTransform {
     )
 }
 
+pub(crate) fn increment(field: &str, by: i64) -> FirestoreFieldTransform {
+    FirestoreFieldTransform::new(field.to_owned(), FirestoreFieldTransformType::Increment(by.into()))
+}
+
 pub(crate) fn array_union(field: &str, values: Vec<FirestoreValue>) -> FirestoreFieldTransform {
     FirestoreFieldTransform::new(field.to_owned(), FirestoreFieldTransformType::AppendMissingElements(values))
+}
+
+impl Committed {
+    /// The integer a transform (such as an increment) left in its field.
+    pub(crate) fn integer(&self, write: usize, transform: usize) -> Option<i64> {
+        match self.transform_results.get(write)?.get(transform)?.value_type.as_ref()? {
+            ValueType::IntegerValue(n) => Some(*n),
+            _ => None,
+        }
+    }
 }
 
 impl<'a> Writes<'a> {
@@ -110,6 +124,28 @@ impl<'a> Writes<'a> {
             doc,
             Some(mask),
             Some(FirestoreWritePrecondition::Exists(true)),
+            transforms,
+        )?;
+        Ok(self)
+    }
+
+    /// Like [`Writes::update`], but only if the document's update time is still `version`.
+    pub(crate) fn update_if_unchanged<T: Serialize + Sync + Send>(
+        &mut self,
+        collection: &str,
+        id: &str,
+        doc: &T,
+        fields: &[&str],
+        version: firestore::FirestoreInstant,
+        transforms: Vec<FirestoreFieldTransform>,
+    ) -> Result<&mut Self, StoreError> {
+        let mask = fields.iter().map(|f| (*f).to_owned()).collect();
+        self.data.update_object(
+            collection,
+            id,
+            doc,
+            Some(mask),
+            Some(FirestoreWritePrecondition::UpdateTime(version)),
             transforms,
         )?;
         Ok(self)

@@ -147,6 +147,10 @@ pub struct StudentDoc {
     /// Unit codes the student has attended at least once.
     #[serde(default)]
     pub units: Vec<String>,
+    /// Lectures attended per unit and term, keyed by [`ids::unit_term`]: incremented in the
+    /// same commit as each mark, so the success page needs no count query.
+    #[serde(default)]
+    pub attended: std::collections::BTreeMap<String, i64>,
     /// The document's creation time, from Firestore's own metadata.
     #[serde(default, alias = "_firestore_created", skip_serializing)]
     pub created_at: Option<FirestoreTimestamp>,
@@ -180,5 +184,15 @@ pub mod ids {
 
     pub fn session_time(unit: &UnitCode, term: Term, date: Date, start: Time) -> String {
         format!("{unit}_{}_{date}_{}", term.id_fragment(), start.strftime("%H%M"))
+    }
+
+    /// `CS101_2025-2026_1`: a student's per-unit-and-term counter key.
+    pub fn unit_term(unit: &UnitCode, term: Term) -> String {
+        format!("{unit}_{}", term.id_fragment())
+    }
+
+    /// The field path of that counter (quoted: the key contains `-`).
+    pub fn attended_field(unit: &UnitCode, term: Term) -> String {
+        format!("attended.`{}`", unit_term(unit, term))
     }
 }

@@ -138,6 +138,23 @@ impl Store {
         writes.commit().await.map(|_| ())
     }
 
+    /// Switches between a static and a rotating QR code.
+    pub async fn set_session_qr_mode(&self, id: SessionId, mode: QrMode) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change<'a> {
+            qr_mode: &'a str,
+        }
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            SESSIONS,
+            &id.to_string(),
+            &Change { qr_mode: mode.as_str() },
+            &["qr_mode"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
     /// Hides the session and frees its lecture number and start time, in one commit.
     pub async fn soft_delete_session(&self, session: &Session) -> Result<(), StoreError> {
         let mut writes = Writes::new(self.db().await?);

@@ -9,6 +9,8 @@ pub const SESSION: &str = "attendance_session";
 pub const LOGIN_CSRF: &str = "csrftoken";
 /// One-shot messages shown on the next page ("Unit created").
 pub const FLASH: &str = "flash";
+/// Which student this phone marked in which session (see `attend::tokens`).
+pub const DEVICE: &str = "attend_device";
 
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -2,6 +2,7 @@
 //! response gets (request spans, security headers, friendly error pages, limits).
 
 mod assets;
+pub mod attend;
 mod auth;
 mod client;
 mod cookies;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(status::router())
         .merge(assets::router())
         .merge(auth::public_router())
+        .merge(attend::router())
         .merge(lecturer)
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))

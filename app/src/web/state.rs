@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use super::Templates;
+use super::attend::cache::SessionCache;
 use crate::auth::login::SessionPolicy;
 use crate::auth::tokens::Signer;
 use crate::config::{BaseUrl, Config, SecretKey};
@@ -21,6 +22,10 @@ pub struct Settings {
     pub timezone: jiff::tz::TimeZone,
     pub session_policy: SessionPolicy,
     pub proxy_hops: usize,
+    /// Seconds each rotating QR code is shown for.
+    pub qr_rotation_secs: i64,
+    /// Whether a phone may mark only one student per session.
+    pub one_device_per_student: bool,
 }
 
 impl From<&Config> for Settings {
@@ -33,12 +38,15 @@ impl From<&Config> for Settings {
             timezone: config.timezone.clone(),
             session_policy: config.session_policy,
             proxy_hops: config.proxy_hops,
+            qr_rotation_secs: config.qr_rotation_secs,
+            one_device_per_student: config.one_device_per_student,
         }
     }
 }
 
 struct Inner {
     store: Store,
+    attend_cache: SessionCache,
     templates: Templates,
     signer: Signer,
     settings: Settings,
@@ -50,7 +58,7 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
         let signer = Signer::new(settings.secret_key.clone());
-        Self(Arc::new(Inner { store, templates, signer, settings }))
+        Self(Arc::new(Inner { store, attend_cache: SessionCache::default(), templates, signer, settings }))
     }
 
     pub fn store(&self) -> &Store {
@@ -59,6 +67,11 @@ impl AppState {
 
     pub fn templates(&self) -> &Templates {
         &self.0.templates
+    }
+
+    /// The student pages' short-lived memory of sessions.
+    pub fn attend_cache(&self) -> &SessionCache {
+        &self.0.attend_cache
     }
 
     pub fn signer(&self) -> &Signer {

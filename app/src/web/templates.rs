@@ -19,6 +19,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("unit", include_str!("../../templates/unit.hbs")),
     ("session_form", include_str!("../../templates/session_form.hbs")),
     ("session", include_str!("../../templates/session.hbs")),
+    ("session_header", include_str!("../../templates/session_header.hbs")),
+    ("attend_form", include_str!("../../templates/attend_form.hbs")),
+    ("attend_problem", include_str!("../../templates/attend_problem.hbs")),
+    ("attend_result", include_str!("../../templates/attend_result.hbs")),
+    ("present", include_str!("../../templates/present.hbs")),
 ];
 
 #[derive(Clone)]

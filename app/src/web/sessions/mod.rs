@@ -1,6 +1,7 @@
 //! A lecturer's sessions: create, the live detail page, open/close, QR downloads, CSV export.
 
 mod create;
+mod present;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -22,6 +23,9 @@ pub fn router() -> Router<AppState> {
         .route("/session/{id}/", get(detail))
         .route("/session/{id}/attendance.json", get(attendance_json))
         .route("/session/{id}/toggle/", post(toggle))
+        .route("/session/{id}/qr-mode/", post(set_qr_mode))
+        .route("/session/{id}/present/", get(present::page))
+        .route("/session/{id}/present.json", get(present::poll))
         .route("/session/{id}/download-qr/", get(download_qr))
         .route("/session/{id}/export.csv", get(export_csv))
 }
@@ -99,10 +103,38 @@ async fn toggle(
     let session = owned::session(&state, &auth, &id).await?;
     let open = !session.is_active;
     state.store().set_session_active(session.id, open).await?;
+    state.attend_cache().forget(session.id);
     let text = if open {
         "Session opened: students can mark attendance."
     } else {
         "Session closed: no more marks are accepted."
+    };
+    let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
+    flash::set(state.signer(), flash::Kind::Success, text, state.settings().base_url.is_https())
+        .apply(response.headers_mut());
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct QrModeForm {
+    #[serde(default)]
+    qr_mode: String,
+}
+
+async fn set_qr_mode(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<QrModeForm>,
+) -> Result<Response, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let mode = crate::model::QrMode::parse(form.qr_mode.trim())
+        .ok_or_else(|| AppError::BadRequest("Choose a static or a rotating QR code.".into()))?;
+    state.store().set_session_qr_mode(session.id, mode).await?;
+    state.attend_cache().forget(session.id);
+    let text = match mode {
+        crate::model::QrMode::Static => "The QR code is now static: print it or show it as it is.",
+        crate::model::QrMode::Rotating => "The QR code now rotates: show it in projector mode.",
     };
     let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
     flash::set(state.signer(), flash::Kind::Success, text, state.settings().base_url.is_https())
