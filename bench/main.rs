@@ -4,8 +4,10 @@
 //! prints throughput next to a baseline measured in the same run.
 //!
 //!   cargo run --release -p attendance-system --bin bench -- creates
+//!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
 
 mod creates;
+mod marks;
 
 use clap::{Parser, Subcommand};
 
@@ -20,11 +22,14 @@ struct Cli {
 enum Command {
     /// Raw document creates per second against the emulator, 1 and 32 in flight.
     Creates(creates::Args),
+    /// Marks through HTTP vs. the store's own commit rate (the lecture-hall burst).
+    Marks(marks::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Creates(args) => creates::run(args).await,
+        Command::Marks(args) => marks::run(args).await,
     }
 }
