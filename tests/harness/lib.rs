@@ -4,9 +4,11 @@
 
 pub mod app;
 pub mod emulator;
+pub mod portal;
 pub mod postgres;
 pub mod rest;
 
 pub use app::{AppOptions, Attended, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_with};
 pub use emulator::{TestFirestore, emulator_host};
+pub use portal::TestPortal;
 pub use postgres::TestDatabase;

@@ -7,6 +7,7 @@ mod harness_postgres;
 mod lecturer_auth;
 mod lecturer_sessions;
 mod lecturer_units;
+mod reconciler;
 mod rules;
 mod status;
 mod store_attendance;

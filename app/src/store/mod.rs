@@ -8,6 +8,7 @@ pub mod docs;
 mod error;
 mod lecturers;
 mod login_sessions;
+mod mirror;
 pub mod query;
 mod sessions;
 mod throttle;
@@ -23,6 +24,7 @@ use tokio::sync::OnceCell;
 pub use connect::FirestoreSettings;
 pub use error::{Conflict, StoreError, Taken};
 pub use login_sessions::LoginSession;
+pub use mirror::Changed;
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.
 ///

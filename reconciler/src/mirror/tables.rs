@@ -1,0 +1,285 @@
+//! How each mirrored Firestore collection becomes rows: one multi-row `UNNEST` upsert per batch,
+//! changing a row only when its `updated_at` moved, so a re-read of unchanged documents writes
+//! nothing and counts nothing.
+
+use attendance::store::Changed;
+use attendance::store::docs::{
+    ATTENDANCE, AttendanceDoc, LECTURERS, LecturerDoc, SESSIONS, STUDENTS, SessionDoc, StudentDoc, UNITS,
+    UnitDoc,
+};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use firestore::FirestoreTimestamp;
+use serde::de::DeserializeOwned;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+/// A Firestore collection mirrored into one table.
+pub trait Table: DeserializeOwned + Send + 'static {
+    const COLLECTION: &'static str;
+    const TABLE: &'static str;
+    /// The primary-key column and its SQL type (for the full run's removal of vanished rows).
+    const KEY: &'static str;
+
+    /// The row's key, as text.
+    fn key(changed: &Changed<Self>) -> String;
+
+    /// Upserts the batch; returns how many rows were inserted or changed.
+    fn upsert(
+        conn: &mut PgConnection,
+        batch: &[Changed<Self>],
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+}
+
+pub fn utc(t: jiff::Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32).unwrap_or_default()
+}
+
+fn opt_utc(t: &Option<FirestoreTimestamp>) -> Option<DateTime<Utc>> {
+    t.map(|t| utc(t.0))
+}
+
+impl Table for LecturerDoc {
+    const COLLECTION: &'static str = LECTURERS;
+    const TABLE: &'static str = "lecturers";
+    const KEY: &'static str = "username";
+
+    fn key(changed: &Changed<Self>) -> String {
+        changed.doc.username.clone()
+    }
+
+    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+        let docs = batch.iter().map(|c| &c.doc);
+        let result = sqlx::query(
+            "INSERT INTO lecturers (username, full_name, email, staff_id, department, phone, active, created_at, updated_at, deleted_at, mirrored_at)
+             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[],
+                                         $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+             ON CONFLICT (username) DO UPDATE SET
+                full_name = excluded.full_name, email = excluded.email, staff_id = excluded.staff_id,
+                department = excluded.department, phone = excluded.phone, active = excluded.active,
+                created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
+                mirrored_at = excluded.mirrored_at
+             WHERE lecturers.updated_at IS DISTINCT FROM excluded.updated_at",
+        )
+        .bind(docs.clone().map(|d| d.username.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.full_name.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.email.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.staff_id.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.department.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.phone.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.active).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl Table for UnitDoc {
+    const COLLECTION: &'static str = UNITS;
+    const TABLE: &'static str = "units";
+    const KEY: &'static str = "code";
+
+    fn key(changed: &Changed<Self>) -> String {
+        changed.doc.code.clone()
+    }
+
+    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+        let docs = batch.iter().map(|c| &c.doc);
+        let result = sqlx::query(
+            "INSERT INTO units (code, name, description, lecturer, expected_lessons, created_at, updated_at, deleted_at, mirrored_at)
+             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
+                                         $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
+             ON CONFLICT (code) DO UPDATE SET
+                name = excluded.name, description = excluded.description, lecturer = excluded.lecturer,
+                expected_lessons = excluded.expected_lessons, created_at = excluded.created_at,
+                updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
+             WHERE units.updated_at IS DISTINCT FROM excluded.updated_at",
+        )
+        .bind(docs.clone().map(|d| d.code.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.name.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.description.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.lecturer.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i32::try_from(d.expected_lessons).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+fn parse_date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+}
+
+fn parse_time(text: &str) -> NaiveTime {
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .unwrap_or_default()
+}
+
+impl Table for SessionDoc {
+    const COLLECTION: &'static str = SESSIONS;
+    const TABLE: &'static str = "sessions";
+    const KEY: &'static str = "id";
+
+    fn key(changed: &Changed<Self>) -> String {
+        changed.doc.id.clone()
+    }
+
+    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+        let docs = batch.iter().map(|c| &c.doc);
+        let result = sqlx::query(
+            "INSERT INTO sessions (id, unit_code, lecturer, academic_year, semester, session_number, date, start_time, end_time,
+                                   venue, lecturer_name, class_year, is_active, qr_mode, late_after_minutes,
+                                   created_at, updated_at, deleted_at, mirrored_at)
+             SELECT *, now() FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::date[],
+                                         $8::time[], $9::time[], $10::text[], $11::text[], $12::int2[], $13::bool[], $14::text[],
+                                         $15::int4[], $16::timestamptz[], $17::timestamptz[], $18::timestamptz[])
+             ON CONFLICT (id) DO UPDATE SET
+                unit_code = excluded.unit_code, lecturer = excluded.lecturer, academic_year = excluded.academic_year,
+                semester = excluded.semester, session_number = excluded.session_number, date = excluded.date,
+                start_time = excluded.start_time, end_time = excluded.end_time, venue = excluded.venue,
+                lecturer_name = excluded.lecturer_name, class_year = excluded.class_year, is_active = excluded.is_active,
+                qr_mode = excluded.qr_mode, late_after_minutes = excluded.late_after_minutes,
+                created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
+                mirrored_at = excluded.mirrored_at
+             WHERE sessions.updated_at IS DISTINCT FROM excluded.updated_at",
+        )
+        .bind(docs.clone().map(|d| uuid::Uuid::parse_str(&d.id).unwrap_or_default()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.unit_code.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.lecturer.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.academic_year.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i16::from(d.semester)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i16::from(d.session_number)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| parse_date(&d.date)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| parse_time(&d.start_time)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| parse_time(&d.end_time)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.venue.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.lecturer_name.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i16::from(d.class_year)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.is_active).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.qr_mode.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i32::try_from(d.late_after_minutes).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl Table for StudentDoc {
+    const COLLECTION: &'static str = STUDENTS;
+    const TABLE: &'static str = "students";
+    const KEY: &'static str = "admission_number";
+
+    fn key(changed: &Changed<Self>) -> String {
+        changed.doc.admission_number.clone()
+    }
+
+    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+        let docs = batch.iter().map(|c| &c.doc);
+        let numbers: Vec<String> = docs.clone().map(|d| d.admission_number.clone()).collect();
+        let result = sqlx::query(
+            "INSERT INTO students (admission_number, admission_key, name, email, phone, created_at, updated_at, mirrored_at)
+             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+             ON CONFLICT (admission_number) DO UPDATE SET
+                admission_key = excluded.admission_key, name = excluded.name, email = excluded.email, phone = excluded.phone,
+                created_at = excluded.created_at, updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at
+             WHERE students.updated_at IS DISTINCT FROM excluded.updated_at",
+        )
+        .bind(&numbers)
+        .bind(batch.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.name.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.email.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.phone.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        // The student's units are replaced as a set: arrays in Firestore, rows here.
+        sqlx::query("DELETE FROM student_units WHERE admission_number = ANY($1)")
+            .bind(&numbers)
+            .execute(&mut *conn)
+            .await?;
+        let pairs: Vec<(String, String)> =
+            docs.flat_map(|d| d.units.iter().map(move |u| (d.admission_number.clone(), u.clone()))).collect();
+        if !pairs.is_empty() {
+            let mut insert: QueryBuilder<Postgres> =
+                QueryBuilder::new("INSERT INTO student_units (admission_number, unit_code) ");
+            insert.push("SELECT * FROM UNNEST(");
+            insert.push_bind(pairs.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>());
+            insert.push("::text[], ");
+            insert.push_bind(pairs.iter().map(|(_, u)| u.clone()).collect::<Vec<_>>());
+            insert.push("::text[]) ON CONFLICT DO NOTHING");
+            insert.build().execute(&mut *conn).await?;
+        }
+        Ok(result.rows_affected())
+    }
+}
+
+impl Table for AttendanceDoc {
+    const COLLECTION: &'static str = ATTENDANCE;
+    const TABLE: &'static str = "attendance";
+    const KEY: &'static str = "id";
+
+    fn key(changed: &Changed<Self>) -> String {
+        changed.id.clone()
+    }
+
+    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+        let docs = batch.iter().map(|c| &c.doc);
+        let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
+        let result = sqlx::query(
+            "INSERT INTO attendance (id, session_id, unit_code, academic_year, semester, session_number, admission_number,
+                                     student_name, status, source, marked_at, updated_at, deleted_at, mirrored_at)
+             SELECT *, now() FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::text[],
+                                         $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
+             ON CONFLICT (id) DO UPDATE SET
+                session_id = excluded.session_id, unit_code = excluded.unit_code, academic_year = excluded.academic_year,
+                semester = excluded.semester, session_number = excluded.session_number,
+                admission_number = excluded.admission_number, student_name = excluded.student_name,
+                status = excluded.status, source = excluded.source, marked_at = excluded.marked_at,
+                updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
+             WHERE attendance.updated_at IS DISTINCT FROM excluded.updated_at",
+        )
+        .bind(&ids)
+        .bind(docs.clone().map(|d| uuid::Uuid::parse_str(&d.session_id).unwrap_or_default()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.unit_code.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.academic_year.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i16::from(d.semester)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| i16::from(d.session_number)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.admission_number.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.student_name.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.status.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| d.source.clone()).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| opt_utc(&d.marked_at).unwrap_or_default()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .bind(docs.clone().map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        // Every live record is queued for the Portal once; a removed one that was not sent yet
+        // is taken off the queue.
+        let (live, removed): (Vec<&Changed<Self>>, Vec<&Changed<Self>>) =
+            batch.iter().partition(|c| !c.doc.deleted);
+        sqlx::query(
+            "INSERT INTO portal_deliveries (attendance_id) SELECT * FROM UNNEST($1::text[]) ON CONFLICT (attendance_id) DO NOTHING",
+        )
+        .bind(live.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        if !removed.is_empty() {
+            sqlx::query(
+                "DELETE FROM portal_deliveries WHERE attendance_id = ANY($1) AND status <> 'delivered'",
+            )
+            .bind(removed.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(result.rows_affected())
+    }
+}

@@ -1,0 +1,183 @@
+//! One reconciler pass: lock, mirror, refresh percentages, forward, record. Safe to run twice;
+//! a second instance finds the lock taken and stands down.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use attendance::store::Store;
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::PgPool;
+
+use crate::config::ReconcilerConfig;
+use crate::mirror::{self, MirrorOptions, MirrorOutcome};
+use crate::portal::{self, ForwardOutcome, Portal};
+use crate::{db, runs};
+
+/// Per-run choices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Re-read every document and remove rows whose documents are gone.
+    pub full: bool,
+    /// Testing aid: fail after this many mirrored batches, as a crash would.
+    pub fail_after_batches: Option<usize>,
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub run_id: i64,
+    pub mirror: MirrorOutcome,
+    pub forward: ForwardOutcome,
+    /// `false` when no Portal is configured.
+    pub forwarding: bool,
+    pub durations_ms: BTreeMap<&'static str, u64>,
+    pub peak_rss_kb: Option<i64>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mirrored: Vec<String> = self.mirror.changed.iter().map(|(t, n)| format!("{t}={n}")).collect();
+        write!(f, "run #{}: mirrored {}", self.run_id, mirrored.join(" "))?;
+        let removed: Vec<String> =
+            self.mirror.removed.iter().filter(|(_, n)| **n > 0).map(|(t, n)| format!("{t}={n}")).collect();
+        if !removed.is_empty() {
+            write!(f, "; removed {}", removed.join(" "))?;
+        }
+        if self.forwarding {
+            write!(
+                f,
+                "; delivered {}, retried {}, dead {}",
+                self.forward.delivered, self.forward.retried, self.forward.dead
+            )?;
+        } else {
+            write!(f, "; forwarding off (PORTAL_API_URL unset)")?;
+        }
+        let total = self.durations_ms.get("total").copied().unwrap_or_default();
+        write!(f, "; {:.2} s", total as f64 / 1000.0)?;
+        if let Some(kb) = self.peak_rss_kb {
+            write!(f, "; peak memory {:.1} MiB", kb as f64 / 1024.0)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+pub enum RunResult {
+    Completed(Summary),
+    /// Another reconciler holds the lock; nothing was done.
+    Skipped,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("mirror: {0}")]
+    Mirror(#[from] mirror::MirrorError),
+    #[error("run #{run_id} failed: {source}")]
+    Failed { run_id: i64, source: Box<RunError> },
+}
+
+pub struct Reconciler {
+    store: Store,
+    pool: PgPool,
+    portal: Option<Portal>,
+    config: ReconcilerConfig,
+}
+
+impl Reconciler {
+    pub async fn new(config: ReconcilerConfig) -> anyhow::Result<Self> {
+        let pool = db::connect(&config.database_url).await?;
+        Self::with_pool(config, pool).await
+    }
+
+    pub async fn with_pool(config: ReconcilerConfig, pool: PgPool) -> anyhow::Result<Self> {
+        let store = Store::connect_lazy(&config.firestore);
+        let portal = match &config.portal {
+            Some(portal) => Some(Portal::new(portal.clone()).await?),
+            None => None,
+        };
+        Ok(Self { store, pool, portal, config })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// One pass. `Skipped` (not an error) when another instance is running.
+    #[tracing::instrument(skip(self), fields(run_id))]
+    pub async fn run_once(&self, options: RunOptions) -> Result<RunResult, RunError> {
+        let Some(lock) = db::try_lock(&self.pool).await? else {
+            tracing::info!("another reconciler run is in progress; standing down");
+            return Ok(RunResult::Skipped);
+        };
+        let run_id = runs::start(&self.pool, options.full).await?;
+        tracing::Span::current().record("run_id", run_id);
+        let mut summary = Summary { run_id, forwarding: self.portal.is_some(), ..Summary::default() };
+        let result = self.phases(options, &mut summary).await;
+        summary.peak_rss_kb = peak_rss_kb();
+        let error = result.as_ref().err().map(ToString::to_string);
+        runs::finish(&self.pool, run_id, &summary, error.as_deref()).await?;
+        db::unlock(lock).await?;
+        match result {
+            Ok(()) => Ok(RunResult::Completed(summary)),
+            Err(source) => Err(RunError::Failed { run_id, source: Box::new(source) }),
+        }
+    }
+
+    async fn phases(&self, options: RunOptions, summary: &mut Summary) -> Result<(), RunError> {
+        let progress = progress_bar();
+        let started = Instant::now();
+        let mirror_options = MirrorOptions {
+            full: options.full,
+            batch_size: self.config.batch_size,
+            fail_after_batches: options.fail_after_batches,
+        };
+        let phase = Instant::now();
+        let mirrored = mirror::mirror_all(&self.store, &self.pool, mirror_options, &progress).await;
+        summary.durations_ms.insert("mirror", elapsed_ms(phase));
+        summary.mirror = mirrored?;
+
+        let phase = Instant::now();
+        progress.set_message("refreshing percentages");
+        sqlx::query("REFRESH MATERIALIZED VIEW CONCURRENTLY attendance_percentages")
+            .execute(&self.pool)
+            .await?;
+        summary.durations_ms.insert("percentages", elapsed_ms(phase));
+
+        if let Some(portal) = &self.portal {
+            let phase = Instant::now();
+            summary.forward = portal::forward(&self.pool, portal, &self.config.timezone, &progress).await?;
+            summary.durations_ms.insert("forward", elapsed_ms(phase));
+        }
+        summary.durations_ms.insert("total", elapsed_ms(started));
+        progress.finish_and_clear();
+        Ok(())
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A spinner with counts on a terminal; nothing when logs go to a file or a collector.
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} · {pos} done · {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// The process's peak resident memory (Linux), for the run record and the benchmark.
+pub fn peak_rss_kb() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
