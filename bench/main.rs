@@ -5,9 +5,11 @@
 //!
 //!   cargo run --release -p attendance-system --bin bench -- creates
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
+//!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile
 
 mod creates;
 mod marks;
+mod reconcile;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +26,8 @@ enum Command {
     Creates(creates::Args),
     /// Marks through HTTP vs. the store's own commit rate (the lecture-hall burst).
     Marks(marks::Args),
+    /// Full mirror vs. a plain Firestore read, and Portal forwarding throughput.
+    Reconcile(reconcile::Args),
 }
 
 #[tokio::main]
@@ -31,5 +35,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Creates(args) => creates::run(args).await,
         Command::Marks(args) => marks::run(args).await,
+        Command::Reconcile(args) => reconcile::run(args).await,
     }
 }

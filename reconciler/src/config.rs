@@ -103,8 +103,8 @@ impl ReconcilerConfig {
                 })?
                 .unwrap_or_else(|| "0 */5 * * * *".to_owned()),
             batch_size: vars
-                .optional("MIRROR_BATCH_SIZE", "documents per batch, 10 to 5000", whole(10..=5000))?
-                .unwrap_or(500),
+                .optional("MIRROR_BATCH_SIZE", "documents per batch, 10 to 10000", whole(10..=10_000))?
+                .unwrap_or(2000),
             timezone: vars
                 .optional("TIMEZONE", "an IANA time zone such as Africa/Nairobi", |v| {
                     jiff::tz::TimeZone::get(v).ok()

@@ -6,7 +6,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
-use super::docs::UPDATED_AT;
+use super::docs::{Mirrored, UPDATED_AT};
 use super::{Store, StoreError};
 use crate::domain::Instant;
 
@@ -21,7 +21,7 @@ pub struct Changed<T> {
 impl Store {
     /// Documents of `collection` whose `updated_at` is at or after `since` (all when `None`),
     /// oldest change first.
-    pub async fn changed_since<T: DeserializeOwned + Send + 'static>(
+    pub async fn changed_since<T: DeserializeOwned + Mirrored + Send + 'static>(
         &self,
         collection: &'static str,
         since: Option<Instant>,
@@ -41,15 +41,10 @@ impl Store {
             .map_err(StoreError::from)
             .and_then(move |doc| async move {
                 let id = doc.name.rsplit('/').next().unwrap_or_default().to_owned();
-                #[derive(serde::Deserialize)]
-                struct Stamp {
-                    updated_at: Option<FirestoreTimestamp>,
-                }
-                let stamp: Stamp = FirestoreDb::deserialize_doc_to(&doc)?;
-                let updated_at = stamp
-                    .updated_at
-                    .ok_or_else(|| StoreError::corrupt(collection, format!("{id} has no updated_at")))?;
                 let doc: T = FirestoreDb::deserialize_doc_to(&doc)?;
+                let updated_at = doc
+                    .updated_at()
+                    .ok_or_else(|| StoreError::corrupt(collection, format!("{id} has no updated_at")))?;
                 Ok(Changed { id, updated_at: updated_at.0, doc })
             })
             .boxed())

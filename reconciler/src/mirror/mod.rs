@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use attendance::store::docs::{AttendanceDoc, LecturerDoc, SessionDoc, StudentDoc, UnitDoc};
-use attendance::store::{Changed, Store};
+use attendance::store::{Changed, Store, StoreError};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use indicatif::ProgressBar;
@@ -23,6 +23,15 @@ pub use tables::{Table, utc};
 /// Re-read this much before the watermark: a write stamped earlier than the last mirrored one
 /// may commit after it; re-reading is harmless because unchanged rows are not rewritten.
 const OVERLAP: Duration = Duration::from_secs(60);
+
+/// Stops the read-ahead task when mirroring a collection ends early (an error, a crash test).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct MirrorOutcome {
@@ -35,7 +44,7 @@ pub struct MirrorOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum MirrorError {
     #[error("reading Firestore: {0}")]
-    Firestore(#[from] attendance::store::StoreError),
+    Firestore(#[from] StoreError),
     #[error("writing PostgreSQL: {0}")]
     Postgres(#[from] sqlx::Error),
     #[error("stopped on purpose after {0} batches (failure injection)")]
@@ -97,29 +106,38 @@ async fn mirror<T: Table>(
             .await?
             .map(|w| w - chrono::Duration::from_std(OVERLAP).unwrap_or_default())
     };
-    if options.full {
-        sqlx::query("CREATE TEMPORARY TABLE IF NOT EXISTS mirror_seen (key text PRIMARY KEY)")
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("TRUNCATE mirror_seen").execute(&mut *conn).await?;
-    }
+    // A full run rewrites every row it sees: rows older than this were not seen, so are gone.
+    let started: DateTime<Utc> = sqlx::query("SELECT now()").fetch_one(&mut *conn).await?.get(0);
     progress.set_message(format!("mirroring {}", T::COLLECTION));
     let stream = store.changed_since::<T>(T::COLLECTION, since.and_then(to_instant)).await?;
-    let mut chunks = stream.chunks(options.batch_size);
-    let mut changed = 0;
-    while let Some(chunk) = chunks.next().await {
-        let batch: Vec<Changed<T>> = chunk.into_iter().collect::<Result<_, _>>()?;
-        let Some(last) = batch.last() else { continue };
-        let mut tx = conn.begin().await?;
-        changed += T::upsert(&mut tx, &batch).await?;
-        if options.full {
-            sqlx::query(
-                "INSERT INTO mirror_seen (key) SELECT * FROM UNNEST($1::text[]) ON CONFLICT DO NOTHING",
-            )
-            .bind(batch.iter().map(T::key).collect::<Vec<_>>())
-            .execute(&mut *tx)
-            .await?;
+    // Read ahead: the next batch streams in from Firestore while this one is written.
+    let (sender, mut batches_in) = tokio::sync::mpsc::channel::<Result<Vec<Changed<T>>, StoreError>>(2);
+    let batch_size = options.batch_size;
+    let reader = AbortOnDrop(tokio::spawn(async move {
+        let mut chunks = stream.chunks(batch_size);
+        while let Some(chunk) = chunks.next().await {
+            let batch: Result<Vec<_>, _> = chunk.into_iter().collect();
+            let failed = batch.is_err();
+            if sender.send(batch).await.is_err() || failed {
+                break;
+            }
         }
+    }));
+    let mut changed = 0;
+    let (mut documents, mut reading, mut writing) = (0, Duration::ZERO, Duration::ZERO);
+    loop {
+        let wait = std::time::Instant::now();
+        let Some(batch) = batches_in.recv().await else { break };
+        reading += wait.elapsed();
+        let write = std::time::Instant::now();
+        let batch = batch?;
+        let Some(last) = batch.last() else { continue };
+        documents += batch.len();
+        let mut tx = conn.begin().await?;
+        // The mirror can always be rebuilt from Firestore: a commit lost in a crash only means
+        // that batch (and its watermark) is read again, so don't wait for the disk.
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        changed += T::upsert(&mut tx, &batch, options.full).await?;
         sqlx::query(
             "INSERT INTO mirror_state (collection, watermark, watermark_id, updated_at) VALUES ($1, $2, $3, now())
              ON CONFLICT (collection) DO UPDATE SET watermark = excluded.watermark, watermark_id = excluded.watermark_id,
@@ -132,6 +150,7 @@ async fn mirror<T: Table>(
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        writing += write.elapsed();
         progress.inc(batch.len() as u64);
         tracing::debug!(documents = batch.len(), "batch mirrored");
         *batches += 1;
@@ -139,17 +158,23 @@ async fn mirror<T: Table>(
             return Err(MirrorError::Injected(*batches));
         }
     }
+    drop(reader);
+    tracing::info!(
+        documents,
+        changed,
+        reading_ms = reading.as_millis() as u64,
+        writing_ms = writing.as_millis() as u64,
+        "collection mirrored"
+    );
     outcome.changed.insert(T::TABLE, changed);
     if options.full {
         // Rows whose documents no longer exist in Firestore.
-        let removed = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE {key}::text NOT IN (SELECT key FROM mirror_seen)",
-            table = T::TABLE,
-            key = T::KEY
-        )))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        let removed =
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {} WHERE mirrored_at < $1", T::TABLE)))
+                .bind(started)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
         outcome.removed.insert(T::TABLE, removed);
     }
     Ok(())

@@ -13,19 +13,17 @@ use serde::de::DeserializeOwned;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 /// A Firestore collection mirrored into one table.
-pub trait Table: DeserializeOwned + Send + 'static {
+pub trait Table: DeserializeOwned + attendance::store::docs::Mirrored + Send + 'static {
     const COLLECTION: &'static str;
     const TABLE: &'static str;
-    /// The primary-key column and its SQL type (for the full run's removal of vanished rows).
-    const KEY: &'static str;
 
-    /// The row's key, as text.
-    fn key(changed: &Changed<Self>) -> String;
-
-    /// Upserts the batch; returns how many rows were inserted or changed.
+    /// Upserts the batch; returns how many rows were inserted or changed. With `touch_all`
+    /// (a full run) unchanged rows are rewritten too, so their `mirrored_at` shows they were
+    /// seen and rows not seen can be removed afterwards.
     fn upsert(
         conn: &mut PgConnection,
         batch: &[Changed<Self>],
+        touch_all: bool,
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
 }
 
@@ -40,13 +38,12 @@ fn opt_utc(t: &Option<FirestoreTimestamp>) -> Option<DateTime<Utc>> {
 impl Table for LecturerDoc {
     const COLLECTION: &'static str = LECTURERS;
     const TABLE: &'static str = "lecturers";
-    const KEY: &'static str = "username";
 
-    fn key(changed: &Changed<Self>) -> String {
-        changed.doc.username.clone()
-    }
-
-    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+    async fn upsert(
+        conn: &mut PgConnection,
+        batch: &[Changed<Self>],
+        touch_all: bool,
+    ) -> Result<u64, sqlx::Error> {
         let docs = batch.iter().map(|c| &c.doc);
         let result = sqlx::query(
             "INSERT INTO lecturers (username, full_name, email, staff_id, department, phone, active, created_at, updated_at, deleted_at, mirrored_at)
@@ -57,7 +54,7 @@ impl Table for LecturerDoc {
                 department = excluded.department, phone = excluded.phone, active = excluded.active,
                 created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
                 mirrored_at = excluded.mirrored_at
-             WHERE lecturers.updated_at IS DISTINCT FROM excluded.updated_at",
+             WHERE (lecturers.updated_at IS DISTINCT FROM excluded.updated_at OR $11::bool)",
         )
         .bind(docs.clone().map(|d| d.username.clone()).collect::<Vec<_>>())
         .bind(docs.clone().map(|d| d.full_name.clone()).collect::<Vec<_>>())
@@ -69,6 +66,7 @@ impl Table for LecturerDoc {
         .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
         .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
         .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(touch_all)
         .execute(conn)
         .await?;
         Ok(result.rows_affected())
@@ -78,13 +76,12 @@ impl Table for LecturerDoc {
 impl Table for UnitDoc {
     const COLLECTION: &'static str = UNITS;
     const TABLE: &'static str = "units";
-    const KEY: &'static str = "code";
 
-    fn key(changed: &Changed<Self>) -> String {
-        changed.doc.code.clone()
-    }
-
-    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+    async fn upsert(
+        conn: &mut PgConnection,
+        batch: &[Changed<Self>],
+        touch_all: bool,
+    ) -> Result<u64, sqlx::Error> {
         let docs = batch.iter().map(|c| &c.doc);
         let result = sqlx::query(
             "INSERT INTO units (code, name, description, lecturer, expected_lessons, created_at, updated_at, deleted_at, mirrored_at)
@@ -94,7 +91,7 @@ impl Table for UnitDoc {
                 name = excluded.name, description = excluded.description, lecturer = excluded.lecturer,
                 expected_lessons = excluded.expected_lessons, created_at = excluded.created_at,
                 updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
-             WHERE units.updated_at IS DISTINCT FROM excluded.updated_at",
+             WHERE (units.updated_at IS DISTINCT FROM excluded.updated_at OR $9::bool)",
         )
         .bind(docs.clone().map(|d| d.code.clone()).collect::<Vec<_>>())
         .bind(docs.clone().map(|d| d.name.clone()).collect::<Vec<_>>())
@@ -104,6 +101,7 @@ impl Table for UnitDoc {
         .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
         .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
         .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(touch_all)
         .execute(conn)
         .await?;
         Ok(result.rows_affected())
@@ -123,13 +121,12 @@ fn parse_time(text: &str) -> NaiveTime {
 impl Table for SessionDoc {
     const COLLECTION: &'static str = SESSIONS;
     const TABLE: &'static str = "sessions";
-    const KEY: &'static str = "id";
 
-    fn key(changed: &Changed<Self>) -> String {
-        changed.doc.id.clone()
-    }
-
-    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+    async fn upsert(
+        conn: &mut PgConnection,
+        batch: &[Changed<Self>],
+        touch_all: bool,
+    ) -> Result<u64, sqlx::Error> {
         let docs = batch.iter().map(|c| &c.doc);
         let result = sqlx::query(
             "INSERT INTO sessions (id, unit_code, lecturer, academic_year, semester, session_number, date, start_time, end_time,
@@ -146,7 +143,7 @@ impl Table for SessionDoc {
                 qr_mode = excluded.qr_mode, late_after_minutes = excluded.late_after_minutes,
                 created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
                 mirrored_at = excluded.mirrored_at
-             WHERE sessions.updated_at IS DISTINCT FROM excluded.updated_at",
+             WHERE (sessions.updated_at IS DISTINCT FROM excluded.updated_at OR $19::bool)",
         )
         .bind(docs.clone().map(|d| uuid::Uuid::parse_str(&d.id).unwrap_or_default()).collect::<Vec<_>>())
         .bind(docs.clone().map(|d| d.unit_code.clone()).collect::<Vec<_>>())
@@ -166,6 +163,7 @@ impl Table for SessionDoc {
         .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
         .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
         .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(touch_all)
         .execute(conn)
         .await?;
         Ok(result.rows_affected())
@@ -175,13 +173,11 @@ impl Table for SessionDoc {
 impl Table for StudentDoc {
     const COLLECTION: &'static str = STUDENTS;
     const TABLE: &'static str = "students";
-    const KEY: &'static str = "admission_number";
-
-    fn key(changed: &Changed<Self>) -> String {
-        changed.doc.admission_number.clone()
-    }
-
-    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+    async fn upsert(
+        conn: &mut PgConnection,
+        batch: &[Changed<Self>],
+        touch_all: bool,
+    ) -> Result<u64, sqlx::Error> {
         let docs = batch.iter().map(|c| &c.doc);
         let numbers: Vec<String> = docs.clone().map(|d| d.admission_number.clone()).collect();
         let result = sqlx::query(
@@ -190,7 +186,7 @@ impl Table for StudentDoc {
              ON CONFLICT (admission_number) DO UPDATE SET
                 admission_key = excluded.admission_key, name = excluded.name, email = excluded.email, phone = excluded.phone,
                 created_at = excluded.created_at, updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at
-             WHERE students.updated_at IS DISTINCT FROM excluded.updated_at",
+             WHERE (students.updated_at IS DISTINCT FROM excluded.updated_at OR $8::bool)",
         )
         .bind(&numbers)
         .bind(batch.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
@@ -199,6 +195,7 @@ impl Table for StudentDoc {
         .bind(docs.clone().map(|d| d.phone.clone()).collect::<Vec<_>>())
         .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
         .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .bind(touch_all)
         .execute(&mut *conn)
         .await?;
         // The student's units are replaced as a set: arrays in Firestore, rows here.
@@ -225,27 +222,36 @@ impl Table for StudentDoc {
 impl Table for AttendanceDoc {
     const COLLECTION: &'static str = ATTENDANCE;
     const TABLE: &'static str = "attendance";
-    const KEY: &'static str = "id";
 
-    fn key(changed: &Changed<Self>) -> String {
-        changed.id.clone()
-    }
-
-    async fn upsert(conn: &mut PgConnection, batch: &[Changed<Self>]) -> Result<u64, sqlx::Error> {
+    async fn upsert(
+        conn: &mut PgConnection,
+        batch: &[Changed<Self>],
+        touch_all: bool,
+    ) -> Result<u64, sqlx::Error> {
         let docs = batch.iter().map(|c| &c.doc);
         let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
-        let result = sqlx::query(
-            "INSERT INTO attendance (id, session_id, unit_code, academic_year, semester, session_number, admission_number,
-                                     student_name, status, source, marked_at, updated_at, deleted_at, mirrored_at)
-             SELECT *, now() FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::text[],
-                                         $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
-             ON CONFLICT (id) DO UPDATE SET
-                session_id = excluded.session_id, unit_code = excluded.unit_code, academic_year = excluded.academic_year,
-                semester = excluded.semester, session_number = excluded.session_number,
-                admission_number = excluded.admission_number, student_name = excluded.student_name,
-                status = excluded.status, source = excluded.source, marked_at = excluded.marked_at,
-                updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
-             WHERE attendance.updated_at IS DISTINCT FROM excluded.updated_at",
+        // One statement: upsert the rows and queue every live one for the Portal (a record
+        // already queued or delivered keeps its delivery row).
+        let changed: i64 = sqlx::query_scalar(
+            "WITH upserted AS (
+                INSERT INTO attendance (id, session_id, unit_code, academic_year, semester, session_number, admission_number,
+                                        student_name, status, source, marked_at, updated_at, deleted_at, mirrored_at)
+                SELECT *, now() FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::text[],
+                                            $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
+                ON CONFLICT (id) DO UPDATE SET
+                   session_id = excluded.session_id, unit_code = excluded.unit_code, academic_year = excluded.academic_year,
+                   semester = excluded.semester, session_number = excluded.session_number,
+                   admission_number = excluded.admission_number, student_name = excluded.student_name,
+                   status = excluded.status, source = excluded.source, marked_at = excluded.marked_at,
+                   updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
+                WHERE (attendance.updated_at IS DISTINCT FROM excluded.updated_at OR $14::bool)
+                RETURNING id, deleted_at IS NULL AS live
+             ), queued AS (
+                INSERT INTO portal_deliveries (attendance_id)
+                SELECT id FROM upserted WHERE live
+                ON CONFLICT (attendance_id) DO NOTHING
+             )
+             SELECT count(*) FROM upserted",
         )
         .bind(&ids)
         .bind(docs.clone().map(|d| uuid::Uuid::parse_str(&d.session_id).unwrap_or_default()).collect::<Vec<_>>())
@@ -260,26 +266,19 @@ impl Table for AttendanceDoc {
         .bind(docs.clone().map(|d| opt_utc(&d.marked_at).unwrap_or_default()).collect::<Vec<_>>())
         .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
         .bind(docs.clone().map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
-        .execute(&mut *conn)
+        .bind(touch_all)
+        .fetch_one(&mut *conn)
         .await?;
-        // Every live record is queued for the Portal once; a removed one that was not sent yet
-        // is taken off the queue.
-        let (live, removed): (Vec<&Changed<Self>>, Vec<&Changed<Self>>) =
-            batch.iter().partition(|c| !c.doc.deleted);
-        sqlx::query(
-            "INSERT INTO portal_deliveries (attendance_id) SELECT * FROM UNNEST($1::text[]) ON CONFLICT (attendance_id) DO NOTHING",
-        )
-        .bind(live.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await?;
+        // A removed record that was not sent yet leaves the queue.
+        let removed: Vec<String> = batch.iter().filter(|c| c.doc.deleted).map(|c| c.id.clone()).collect();
         if !removed.is_empty() {
             sqlx::query(
                 "DELETE FROM portal_deliveries WHERE attendance_id = ANY($1) AND status <> 'delivered'",
             )
-            .bind(removed.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+            .bind(&removed)
             .execute(&mut *conn)
             .await?;
         }
-        Ok(result.rows_affected())
+        Ok(u64::try_from(changed).unwrap_or_default())
     }
 }

@@ -1,0 +1,224 @@
+//! The reconciler at scale: a full mirror of N attendance documents into PostgreSQL next to a
+//! plain read of the same documents from Firestore (same emulator, same run), then forwarding
+//! M records to a loopback Portal that answers after 20 ms. The reconciler runs as its own
+//! process so its peak memory is its own.
+
+use std::time::{Duration, Instant};
+
+use attendance::domain::*;
+use attendance::emulator::Emulator;
+use attendance::model::{MarkSource, MarkStatus, NewMark, NewSession, NewUnit, QrMode};
+use attendance::store::docs::{ATTENDANCE, AttendanceDoc};
+use futures::{StreamExt, TryStreamExt};
+use harness::{TestDatabase, TestFirestore, TestPortal};
+use sqlx::Row;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Attendance documents to load and mirror.
+    #[arg(long, default_value_t = 20_000)]
+    pub documents: usize,
+    /// Records to forward to the Portal.
+    #[arg(long, default_value_t = 5_000)]
+    pub forward: usize,
+    /// The Portal's answer time.
+    #[arg(long, default_value_t = 20)]
+    pub portal_delay_ms: u64,
+}
+
+const STUDENTS_PER_SESSION: usize = 1000;
+
+async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
+    let sessions = documents.div_ceil(STUDENTS_PER_SESSION);
+    let mut marks = Vec::new();
+    for s in 0..sessions {
+        // 13 lectures per term, two terms per unit: a new unit every 26 sessions.
+        let unit = UnitCode::parse(&format!("CS{}", 101 + s / 26))?;
+        if s % 26 == 0 {
+            fs.store
+                .create_unit(&NewUnit {
+                    code: unit.clone(),
+                    name: UnitName::parse("Benchmarking")?,
+                    description: UnitDescription::parse("")?,
+                    lecturer: Username::parse("bench")?,
+                    expected_lessons: 12,
+                })
+                .await?;
+        }
+        let date = jiff::civil::date(2025, 9, 1).checked_add(jiff::Span::new().days(i64::try_from(s)?))?;
+        let semester = if (s / 13) % 2 == 0 { Semester::One } else { Semester::Two };
+        let session = fs
+            .store
+            .create_session(&NewSession {
+                unit_code: unit.clone(),
+                lecturer: Username::parse("bench")?,
+                term: Term { year: AcademicYear::parse("2025/2026")?, semester },
+                date,
+                times: TimeRange::new(jiff::civil::time(8, 0, 0, 0), jiff::civil::time(10, 0, 0, 0))?,
+                venue: Venue::parse("Main Hall")?,
+                lecturer_name: FullName::parse("Dr. Bench")?,
+                class_year: ClassYear::parse("1")?,
+                qr_mode: QrMode::Static,
+                late_after_minutes: 15,
+            })
+            .await?;
+        let in_this = STUDENTS_PER_SESSION.min(documents - s * STUDENTS_PER_SESSION);
+        marks.extend((0..in_this).map(|i| (session.clone(), i)));
+    }
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(marks)
+        .map(|(session, i)| {
+            let store = fs.store.clone();
+            async move {
+                let mark = NewMark {
+                    admission_number: AdmissionNumber::parse(&format!("ADM/2023/{i:05}"))?,
+                    student_name: StudentName::parse(&format!("Student {i}"))?,
+                    status: MarkStatus::Present,
+                    source: MarkSource::Qr,
+                };
+                store.mark_attendance(&session, &mark).await?;
+                Ok(())
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Runs the reconciler binary once and returns its run record (durations, peak memory).
+async fn reconcile(
+    binary: &std::path::Path,
+    fs: &TestFirestore,
+    db: &TestDatabase,
+    portal: Option<&TestPortal>,
+    full: bool,
+) -> anyhow::Result<(serde_json::Value, i64, std::process::Output)> {
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
+        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", std::env::var("BENCH_RECONCILER_LOG").unwrap_or_else(|_| "warn".into()));
+    if full {
+        command.arg("--full");
+    }
+    if let Ok(size) = std::env::var("MIRROR_BATCH_SIZE") {
+        command.env("MIRROR_BATCH_SIZE", size);
+    }
+    if let Some(portal) = portal {
+        command.env("PORTAL_API_URL", &portal.url).env("PORTAL_BACKOFF_SECS", "0");
+    }
+    let output = command.output().await?;
+    anyhow::ensure!(
+        output.status.success(),
+        "reconciler failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = sqlx::query("SELECT durations, peak_rss_kb FROM reconcile_runs ORDER BY id DESC LIMIT 1")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((row.get(0), row.get::<Option<i64>, _>(1).unwrap_or_default(), output))
+}
+
+fn ms(durations: &serde_json::Value, phase: &str) -> f64 {
+    durations[phase].as_f64().unwrap_or_default()
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let binary = std::env::current_exe()?.with_file_name("reconciler");
+    anyhow::ensure!(
+        binary.is_file(),
+        "{} not found: build it first with `cargo build --release -p reconciler`",
+        binary.display()
+    );
+    let dir = std::env::temp_dir().join(format!("bench-reconcile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let rules = harness::emulator::repo_root().join("firestore.rules");
+    let emulator = Emulator::start(None, &rules, &dir.join("emulator.log")).await?;
+    let fs = TestFirestore::on(emulator.host()).await;
+
+    let started = Instant::now();
+    load(&fs, args.documents).await?;
+    println!("loaded {} attendance documents in {:.1} s", args.documents, started.elapsed().as_secs_f64());
+
+    // Baseline: read every document the mirror reads, deserialised, nothing else.
+    let db = fs.store.firestore().await?.clone();
+    let started = Instant::now();
+    let mut read = 0usize;
+    for collection in attendance::store::docs::MIRRORED {
+        read += db
+            .fluent()
+            .select()
+            .from(collection)
+            .stream_query_with_errors()
+            .await?
+            .try_fold(0usize, |n, doc| async move {
+                // Deserialise like the mirror does, so both sides pay for it.
+                if collection == ATTENDANCE {
+                    let _: AttendanceDoc = firestore::FirestoreDb::deserialize_doc_to(&doc)?;
+                }
+                Ok(n + 1)
+            })
+            .await?;
+    }
+    let plain_read = started.elapsed();
+    anyhow::ensure!(read >= args.documents, "read {read}");
+    // The mirror's own query shape (ordered by updated_at, then name), without PostgreSQL.
+    let started = Instant::now();
+    let ordered: usize = fs
+        .store
+        .changed_since::<AttendanceDoc>(ATTENDANCE, None)
+        .await?
+        .try_fold(0usize, |n, _| async move { Ok(n + 1) })
+        .await?;
+    let ordered_read = started.elapsed();
+
+    let database = TestDatabase::new().await;
+    let (durations, mirror_rss, output) = reconcile(&binary, &fs, &database, None, true).await?;
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    let mirror_ms = ms(&durations, "mirror");
+    let rows: i64 = sqlx::query("SELECT count(*) FROM attendance").fetch_one(&database.pool).await?.get(0);
+    anyhow::ensure!(rows as usize == args.documents, "mirrored {rows}");
+
+    // Forwarding: keep `forward` records pending, mark the rest as sent.
+    sqlx::query(
+        "UPDATE portal_deliveries SET status = 'delivered' WHERE attendance_id NOT IN
+           (SELECT attendance_id FROM portal_deliveries ORDER BY attendance_id LIMIT $1)",
+    )
+    .bind(i64::try_from(args.forward)?)
+    .execute(&database.pool)
+    .await?;
+    let portal = TestPortal::start().await;
+    portal.delay(Duration::from_millis(args.portal_delay_ms));
+    let (durations, forward_rss, _) = reconcile(&binary, &fs, &database, Some(&portal), false).await?;
+    let forward_ms = ms(&durations, "forward");
+    anyhow::ensure!(portal.received().len() == args.forward, "forwarded {}", portal.received().len());
+
+    println!(
+        "ordered read of attendance (the mirror's query): {} documents in {:.0} ms",
+        ordered,
+        ordered_read.as_secs_f64() * 1000.0
+    );
+    let ratio = mirror_ms / plain_read.as_secs_f64() / 1000.0;
+    println!(
+        "plain Firestore read of {read} documents (all mirrored collections): {:>8.0} ms",
+        plain_read.as_secs_f64() * 1000.0
+    );
+    println!(
+        "full mirror into PostgreSQL:          {mirror_ms:>8.0} ms   ratio {ratio:.2} (target <= 1.5)   peak memory {:.1} MiB",
+        mirror_rss as f64 / 1024.0
+    );
+    println!(
+        "forwarding {} records ({} ms Portal):  {forward_ms:>8.0} ms   {:.0} records/s (target >= 200)   peak memory {:.1} MiB",
+        args.forward,
+        args.portal_delay_ms,
+        args.forward as f64 / forward_ms * 1000.0,
+        forward_rss as f64 / 1024.0
+    );
+    drop(database);
+    tokio::task::spawn_blocking(move || emulator.stop()).await?;
+    Ok(())
+}
