@@ -44,3 +44,14 @@ ensure_postgres() {
   pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL does not answer on 127.0.0.1:5432"
   export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 }
+
+# Node.js, npm and Debian's Chromium for the browser suite (no browser downloads).
+ensure_browser_tools() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm || die "Node.js is missing: apt-get install nodejs npm"
+  [[ -x "${CHROMIUM:-/usr/bin/chromium}" ]] || apt_install chromium chromium-driver || die "Chromium is missing: apt-get install chromium"
+  if [[ ! -d tests/browser/node_modules ]] || [[ tests/browser/package-lock.json -nt tests/browser/node_modules ]]; then
+    say "installing the browser suite's npm packages"
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/browser"
+    touch tests/browser/node_modules
+  fi
+}

@@ -21,9 +21,12 @@ const DEMO_PASSWORD: &str = "attendance-demo";
 
 #[derive(Debug, Args)]
 pub struct DevArgs {
-    /// Port for the web app.
+    /// Port for the web app (0 picks a free one; the address is printed).
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
+    /// Seconds each rotating QR code is shown for.
+    #[arg(long, default_value_t = 15)]
+    pub qr_rotation_secs: i64,
     /// Port for the Firestore emulator (a free one when omitted).
     #[arg(long)]
     pub emulator_port: Option<u16>,
@@ -38,7 +41,11 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
     writeln!(console.stdout, "Starting the Firestore emulator (log: {}) ...", log.display())?;
     let emulator = Emulator::start(args.emulator_port, &rules, &log).await?;
 
-    let bind_addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await.with_context(
+            || format!("port {} is in use; pass --port with another one (or 0 for any)", args.port),
+        )?;
+    let bind_addr = listener.local_addr()?;
     let base_url = BaseUrl::parse(&format!("http://{bind_addr}")).context("base URL")?;
     let timezone = jiff::tz::TimeZone::system();
     let config = Config {
@@ -51,10 +58,10 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
         timezone: timezone.clone(),
         session_policy: Default::default(),
         proxy_hops: 0,
-        qr_rotation_secs: 15,
+        qr_rotation_secs: args.qr_rotation_secs.clamp(2, 300),
         one_device_per_student: true,
     };
-    let app = Application::build(&config).await?;
+    let app = Application::build_on(listener, &config).await?;
     let store = Store::connect(&config.firestore).await?;
     let session = seed(&store, &timezone).await?;
 

@@ -82,33 +82,45 @@ pub fn build(sessions: &[Session], records: &[AttendanceRecord], expected_lesson
     Matrix { lectures, students, expected_lessons }
 }
 
-/// A bar chart of attendance per lecture, as an inline `<svg>` (no chart library in the browser).
+/// A bar chart of attendance per lecture, as an inline `<svg>` (no chart library in the
+/// browser). It always has a slot for each of a term's 13 lectures, so charts of different
+/// terms compare at a glance and one lecture does not fill the page.
 pub fn chart_svg(lectures: &[Lecture]) -> String {
-    const BAR: usize = 36;
-    const GAP: usize = 12;
-    const HEIGHT: usize = 180;
-    const TOP: usize = 20;
-    const BOTTOM: usize = 24;
+    const SLOT: usize = 48;
+    const BAR: usize = 34;
+    const HEIGHT: usize = 160;
+    const TOP: usize = 22;
+    const BOTTOM: usize = 26;
+    let slots = usize::from(crate::domain::SessionNumber::MAX).max(lectures.len());
     let max = lectures.iter().map(|l| l.count).max().unwrap_or(0).max(1);
-    let width = (lectures.len().max(1)) * (BAR + GAP) + GAP;
+    let width = slots * SLOT + 8;
+    let total = HEIGHT + TOP + BOTTOM;
     let summary: Vec<String> = lectures.iter().map(|l| format!("Lec {}: {}", l.number, l.count)).collect();
     let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {width} {}" role="img" aria-label="Attendance per lecture. {}"><title>Attendance per lecture</title>"#,
-        HEIGHT + TOP + BOTTOM,
-        summary.join(", ")
+        r#"<svg class="chart" width="{width}" height="{total}" viewBox="0 0 {width} {total}" role="img" aria-label="Attendance per lecture. {}"><title>Attendance per lecture</title><line class="axis" x1="4" y1="{}" x2="{}" y2="{}"/>"#,
+        summary.join(", "),
+        TOP + HEIGHT,
+        width - 4,
+        TOP + HEIGHT
     );
-    for (i, lecture) in lectures.iter().enumerate() {
-        let x = GAP + i * (BAR + GAP);
-        let h = lecture.count * HEIGHT / max;
+    for lecture in lectures {
+        let slot = usize::from(lecture.number.max(1)) - 1;
+        let x = 8 + slot * SLOT + (SLOT - BAR) / 2 - 4;
+        let h = (lecture.count * HEIGHT / max).max(usize::from(lecture.count > 0));
         let y = TOP + HEIGHT - h;
         svg.push_str(&format!(
-            r#"<rect class="bar" x="{x}" y="{y}" width="{BAR}" height="{h}"/><text x="{}" y="{}" text-anchor="middle">{}</text><text x="{}" y="{}" text-anchor="middle">L{}</text>"#,
+            r#"<rect class="bar" x="{x}" y="{y}" width="{BAR}" height="{h}" rx="3"/><text x="{}" y="{}" text-anchor="middle">{}</text>"#,
             x + BAR / 2,
-            y.saturating_sub(4).max(12),
+            y - 6,
             lecture.count,
-            x + BAR / 2,
-            TOP + HEIGHT + 16,
-            lecture.number
+        ));
+    }
+    for slot in 0..slots {
+        let x = 8 + slot * SLOT + SLOT / 2 - 4;
+        svg.push_str(&format!(
+            r#"<text x="{x}" y="{}" text-anchor="middle">L{}</text>"#,
+            TOP + HEIGHT + 18,
+            slot + 1
         ));
     }
     svg.push_str("</svg>");

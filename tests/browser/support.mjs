@@ -1,0 +1,121 @@
+// Shared by the browser tests: start the real app (`attendance dev`, which runs its own
+// Firestore emulator), drive Debian's Chromium, check pages with axe-core, take screenshots.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const artifacts = process.env.ARTIFACTS_DIR || join(import.meta.dirname, "artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+export const sizes = {
+  phone: { width: 375, height: 667 },
+  laptop: { width: 1280, height: 800 },
+  projector: { width: 1920, height: 1080 },
+};
+
+/** Starts `attendance dev --port 0` and resolves once it prints its address. */
+export async function startApp() {
+  const targetDir = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache/attendance/target");
+  const binary = process.env.ATTENDANCE_BIN || join(targetDir, "debug/attendance");
+  const child = spawn(binary, ["dev", "--port", "0", "--qr-rotation-secs", "4"], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  let output = "";
+  let errors = "";
+  child.stderr.on("data", (chunk) => { errors += chunk; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the app did not start within 90 s:\n${output}\n${errors}`)), 90_000);
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      const match = output.match(/Open:\s+(http:\/\/\S+)/);
+      if (match && output.includes("Press Ctrl-C")) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`attendance dev exited (${code}):\n${output}\n${errors}`)); });
+  });
+  const login = output.match(/username (\S+)\s+password (\S+)/);
+  return {
+    url: url.endsWith("/") ? url : `${url}/`,
+    username: login[1],
+    password: login[2],
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"],
+  });
+}
+
+/** A browser context whose pages fail the test on any console error (CSP violations included). */
+export async function newContext(browser, options = {}) {
+  const context = await browser.newContext(options);
+  context.consoleErrors = [];
+  context.on("page", (page) => watch(page, context));
+  return context;
+}
+
+function watch(page, context) {
+  page.on("console", (message) => {
+    // A 4xx page is an expected answer in some steps, not a script error.
+    if (message.type() === "error" && !/status of 4\d\d/.test(message.text())) {
+      context.consoleErrors.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => context.consoleErrors.push(`${page.url()}: ${error.message}`));
+}
+
+/** axe-core on the current page: no serious or critical violations. */
+export async function checkAccessibility(page, name) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const outcome = await axe.run(document, { resultTypes: ["violations"] });
+    return outcome.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+  });
+  const serious = results.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (serious.length > 0) {
+    throw new Error(`${name}: accessibility violations\n${JSON.stringify(serious, null, 2)}`);
+  }
+  return results;
+}
+
+/** Full-page screenshots of the current page at phone and laptop width. */
+export async function screenshots(page, name, extra = []) {
+  const original = page.viewportSize();
+  for (const size of ["phone", "laptop", ...extra]) {
+    await page.setViewportSize(sizes[size]);
+    await page.screenshot({ path: join(artifacts, `${name}-${size}.png`), fullPage: size !== "projector" });
+  }
+  await page.setViewportSize(original);
+}
+
+/** Checks and photographs a page in one go. */
+export async function visit(page, name, extra = []) {
+  await checkAccessibility(page, name);
+  await screenshots(page, name, extra);
+}
+
+/** Today and a start time a minute ago (local time, like the app's `TIMEZONE`). */
+export function lectureTimes() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  const date = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  const startMinutes = Math.min(Math.max(now.getHours() * 60 + now.getMinutes() - 1, 0), 22 * 60);
+  const endMinutes = Math.min(startMinutes + 90, 23 * 60 + 59);
+  const time = (m) => `${pad(Math.floor(m / 60))}:${pad(m % 60)}`;
+  return { date, start: time(startMinutes), end: time(endMinutes) };
+}
