@@ -83,6 +83,16 @@ test("a unit is created in the modal without reloading the page", async () => {
   await desk.getByText("Unit MA201 created.").waitFor();
 });
 
+test("the unit form page and the logout confirmation are accessible", async () => {
+  await desk.goto(`${app.url}unit/create/`);
+  await desk.getByRole("button", { name: "Create unit" }).click();
+  await desk.locator("#unit-name-error").waitFor({ state: "visible" });
+  await visit(desk, "unit-create-errors");
+  await desk.goto(`${app.url}logout/`);
+  await visit(desk, "logout-confirm");
+  await desk.goto(`${app.url}dashboard/`);
+});
+
 test("the lecturer creates a session and sees its QR code", async () => {
   await desk.getByRole("link", { name: "Create session" }).first().click();
   await desk.getByRole("heading", { name: "New session" }).waitFor();
@@ -139,13 +149,37 @@ test("a student marks attendance on a phone, without JavaScript", async () => {
   await page.getByLabel("Admission number").fill("ADM/2023/001");
   await Promise.all([page.waitForURL(/\/done\//), page.getByRole("button", { name: "Mark me present" }).tap()]);
   assert.match(await page.locator("main").innerText(), /Already marked/);
+  const alreadyUrl = page.url();
   await student.close();
   assert.deepEqual(student.consoleErrors, []);
   const viewer = await phone();
   const shown = await viewer.newPage();
   await shown.goto(resultUrl);
   await visit(shown, "student-success");
+  await shown.goto(alreadyUrl);
+  await visit(shown, "student-already-marked");
   await viewer.close();
+});
+
+test("a student can use the form with the keyboard alone, and mistakes are explained", async () => {
+  const student = await phone({ isMobile: false, hasTouch: false });
+  const page = await student.newPage();
+  await page.goto(state.attendUrl);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content", "the skip link comes first");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "student_name", "then straight to the name");
+  await page.keyboard.type("Otieno Juma");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "admission_number");
+  await page.keyboard.type("ADM🎓2023");
+  await Promise.all([page.waitForLoadState("load"), page.keyboard.press("Enter")]);
+  await page.locator("#admission_number-error").waitFor({ state: "visible" });
+  assert.match(await page.locator("#admission_number-error").innerText(), /only letters, digits/);
+  assert.equal(await page.locator("#student_name").inputValue(), "Otieno Juma", "what was typed is kept");
+  await visit(page, "student-form-errors");
+  await student.close();
 });
 
 test("the lecturer's page shows the student without a reload", async () => {
@@ -188,6 +222,7 @@ test("projector mode shows a code that changes", async () => {
   const page = await student.newPage();
   await page.goto(state.attendUrl);
   await page.getByRole("heading", { name: "Scan the code on the screen again" }).waitFor();
+  await visit(page, "student-scan-again");
   await student.close();
 });
 
