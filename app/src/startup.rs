@@ -28,7 +28,7 @@ impl Application {
     /// Prepares the app on a listener bound by the caller.
     pub async fn build_on(listener: TcpListener, config: &Config) -> anyhow::Result<Self> {
         let store = Store::connect_lazy(&config.firestore);
-        Self::with_store(listener, store, Settings::from(config))
+        Self::with_store(listener, store, config.app.clone())
     }
 
     pub fn with_store(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Result<Self> {

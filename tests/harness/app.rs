@@ -2,7 +2,7 @@
 
 use attendance::auth::login::SessionPolicy;
 use attendance::auth::password::hash_password;
-use attendance::config::{BaseUrl, Config, SecretKey};
+use attendance::config::{AppSettings, BaseUrl, Config, SecretKey};
 use attendance::domain::{Department, Email, FullName, Password, StaffId, Username, YearStart};
 use attendance::model::NewLecturer;
 use attendance::startup::Application;
@@ -216,16 +216,18 @@ async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: A
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let config = Config {
         firestore: settings,
-        base_url: BaseUrl::parse(&address).expect("base url"),
         bind_addr: listener.local_addr().expect("addr"),
-        secret_key: options.secret_key,
-        expected_lessons: options.expected_lessons,
-        year_start: YearStart::default(),
-        timezone: jiff::tz::TimeZone::UTC,
-        session_policy: options.session_policy,
-        proxy_hops: 0,
-        qr_rotation_secs: options.qr_rotation_secs,
-        one_device_per_student: options.one_device_per_student,
+        app: AppSettings {
+            base_url: BaseUrl::parse(&address).expect("base url"),
+            secret_key: options.secret_key,
+            expected_lessons: options.expected_lessons,
+            year_start: YearStart::default(),
+            timezone: jiff::tz::TimeZone::UTC,
+            session_policy: options.session_policy,
+            proxy_hops: 0,
+            qr_rotation_secs: options.qr_rotation_secs,
+            one_device_per_student: options.one_device_per_student,
+        },
     };
     let app = Application::build_on(listener, &config).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::Console;
 use crate::auth::password::hash_password;
-use crate::config::{BaseUrl, Config, SecretKey, Vars};
+use crate::config::{AppSettings, BaseUrl, Config, SecretKey, Vars};
 use crate::domain::*;
 use crate::emulator::Emulator;
 use crate::model::{NewLecturer, NewSession, NewUnit, QrMode};
@@ -50,16 +50,18 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
     let timezone = jiff::tz::TimeZone::system();
     let config = Config {
         firestore: FirestoreSettings::emulator("demo-attendance", emulator.host()),
-        base_url: base_url.clone(),
         bind_addr,
-        secret_key: SecretKey::random(),
-        expected_lessons: 12,
-        year_start: YearStart::default(),
-        timezone: timezone.clone(),
-        session_policy: Default::default(),
-        proxy_hops: 0,
-        qr_rotation_secs: args.qr_rotation_secs.clamp(2, 300),
-        one_device_per_student: true,
+        app: AppSettings {
+            base_url: base_url.clone(),
+            secret_key: SecretKey::random(),
+            expected_lessons: 12,
+            year_start: YearStart::default(),
+            timezone: timezone.clone(),
+            session_policy: Default::default(),
+            proxy_hops: 0,
+            qr_rotation_secs: args.qr_rotation_secs.clamp(2, 300),
+            one_device_per_student: true,
+        },
     };
     let app = Application::build_on(listener, &config).await?;
     let store = Store::connect(&config.firestore).await?;

@@ -51,7 +51,7 @@ pub async fn run(cli: Cli, vars: &Vars, console: &mut Console<'_>) -> anyhow::Re
         Command::Serve => {
             let config = Config::from_vars(vars)?;
             let app = Application::build(&config).await?;
-            tracing::info!(address = %app.local_addr()?, base_url = config.base_url.as_str(), "serving");
+            tracing::info!(address = %app.local_addr()?, base_url = config.app.base_url.as_str(), "serving");
             app.run_until_stopped().await?;
             Ok(())
         }

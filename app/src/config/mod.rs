@@ -101,12 +101,20 @@ impl std::fmt::Debug for SecretKey {
     }
 }
 
-/// Everything `attendance serve` needs.
+/// Everything `attendance serve` needs: where Firestore is, where to listen, and the
+/// settings the web app reads on every request.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub firestore: FirestoreSettings,
-    pub base_url: BaseUrl,
     pub bind_addr: SocketAddr,
+    pub app: AppSettings,
+}
+
+/// The settings the web app reads after start-up.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// What the QR codes encode.
+    pub base_url: BaseUrl,
     pub secret_key: SecretKey,
     /// Lectures per unit and term a student is expected to attend (percentage denominator).
     pub expected_lessons: u32,
@@ -131,16 +139,24 @@ impl Config {
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         Ok(Self {
             firestore: firestore_from(vars)?,
-            base_url: vars.required(
-                "BASE_URL",
-                "the public http(s) address students reach, such as https://attendance.uni.ac.ke",
-                BaseUrl::parse,
-            )?,
             bind_addr: vars
                 .optional("BIND_ADDR", "an address:port to listen on, such as 0.0.0.0:8000", |v| {
                     v.parse().ok()
                 })?
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            app: AppSettings::from_vars(vars)?,
+        })
+    }
+}
+
+impl AppSettings {
+    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            base_url: vars.required(
+                "BASE_URL",
+                "the public http(s) address students reach, such as https://attendance.uni.ac.ke",
+                BaseUrl::parse,
+            )?,
             secret_key: vars.required(
                 "SECRET_KEY",
                 "at least 32 random characters (generate with `openssl rand -hex 32`)",
@@ -213,11 +229,11 @@ mod tests {
     #[test]
     fn minimal_config_gets_sensible_defaults() {
         let config = Config::from_vars(&vars(&minimal())).expect("valid");
-        assert_eq!(config.base_url.as_str(), "https://attendance.uni.ac.ke");
+        assert_eq!(config.app.base_url.as_str(), "https://attendance.uni.ac.ke");
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8000");
-        assert_eq!(config.expected_lessons, 12);
+        assert_eq!(config.app.expected_lessons, 12);
         assert_eq!(config.firestore.emulator_host, None);
-        assert_eq!(config.year_start, YearStart::AUGUST);
+        assert_eq!(config.app.year_start, YearStart::AUGUST);
     }
 
     #[test]

@@ -4,11 +4,11 @@
 //! it exists, so a duplicate is impossible rather than checked for) and upsert the student with
 //! the unit added to `units`. No read precedes it; the duplicate path reads the first mark once.
 
-use futures::TryStreamExt;
-
 use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert, ids};
-use super::query::{ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM};
+use super::query::{
+    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, unit_term_values,
+};
 use super::{Store, StoreError, ts};
 use crate::domain::{AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode};
 use crate::model::{
@@ -129,13 +129,8 @@ impl Store {
         &self,
         session: SessionId,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
-        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION
-            .select(self.db().await?, vec![session.to_string().into(), false.into()])
-            .obj()
-            .stream_query_with_errors()
-            .await?
-            .try_collect()
-            .await?;
+        let values = vec![session.to_string().into(), false.into()];
+        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION.fetch(self.db().await?, values, None).await?;
         docs.into_iter().map(record_from_doc).collect()
     }
 
@@ -151,18 +146,9 @@ impl Store {
         unit: &UnitCode,
         term: Term,
     ) -> Result<u64, StoreError> {
-        ATTENDANCE_OF_STUDENT_IN_UNIT_TERM
-            .count(
-                self.db().await?,
-                vec![
-                    admission.key().as_str().into(),
-                    unit.as_str().into(),
-                    term.year.to_string().into(),
-                    term.semester.number().into(),
-                    false.into(),
-                ],
-            )
-            .await
+        let mut values = vec![admission.key().as_str().into()];
+        values.extend(unit_term_values(unit, term));
+        ATTENDANCE_OF_STUDENT_IN_UNIT_TERM.count(self.db().await?, values).await
     }
 
     /// Every mark of a unit in a term, in lecture order.
@@ -171,21 +157,8 @@ impl Store {
         unit: &UnitCode,
         term: Term,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
-        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM
-            .select(
-                self.db().await?,
-                vec![
-                    unit.as_str().into(),
-                    term.year.to_string().into(),
-                    term.semester.number().into(),
-                    false.into(),
-                ],
-            )
-            .obj()
-            .stream_query_with_errors()
-            .await?
-            .try_collect()
-            .await?;
+        let values = unit_term_values(unit, term);
+        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
         docs.into_iter().map(record_from_doc).collect()
     }
 

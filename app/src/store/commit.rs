@@ -103,9 +103,7 @@ impl<'a> Writes<'a> {
         fields: &[&str],
         transforms: Vec<FirestoreFieldTransform>,
     ) -> Result<&mut Self, StoreError> {
-        let mask = fields.iter().map(|f| (*f).to_owned()).collect();
-        self.data.update_object(collection, id, doc, Some(mask), None, transforms)?;
-        Ok(self)
+        self.masked(collection, id, doc, fields, None, transforms)
     }
 
     /// Sets `fields` of an existing document; the commit fails with `NotFound` if it is absent.
@@ -117,16 +115,7 @@ impl<'a> Writes<'a> {
         fields: &[&str],
         transforms: Vec<FirestoreFieldTransform>,
     ) -> Result<&mut Self, StoreError> {
-        let mask = fields.iter().map(|f| (*f).to_owned()).collect();
-        self.data.update_object(
-            collection,
-            id,
-            doc,
-            Some(mask),
-            Some(FirestoreWritePrecondition::Exists(true)),
-            transforms,
-        )?;
-        Ok(self)
+        self.masked(collection, id, doc, fields, Some(FirestoreWritePrecondition::Exists(true)), transforms)
     }
 
     /// Like [`Writes::update`], but only if the document's update time is still `version`.
@@ -139,15 +128,27 @@ impl<'a> Writes<'a> {
         version: firestore::FirestoreInstant,
         transforms: Vec<FirestoreFieldTransform>,
     ) -> Result<&mut Self, StoreError> {
-        let mask = fields.iter().map(|f| (*f).to_owned()).collect();
-        self.data.update_object(
+        self.masked(
             collection,
             id,
             doc,
-            Some(mask),
+            fields,
             Some(FirestoreWritePrecondition::UpdateTime(version)),
             transforms,
-        )?;
+        )
+    }
+
+    fn masked<T: Serialize + Sync + Send>(
+        &mut self,
+        collection: &str,
+        id: &str,
+        doc: &T,
+        fields: &[&str],
+        precondition: Option<FirestoreWritePrecondition>,
+        transforms: Vec<FirestoreFieldTransform>,
+    ) -> Result<&mut Self, StoreError> {
+        let mask = fields.iter().map(|f| (*f).to_owned()).collect();
+        self.data.update_object(collection, id, doc, Some(mask), precondition, transforms)?;
         Ok(self)
     }
 

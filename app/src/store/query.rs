@@ -14,6 +14,14 @@ pub enum Direction {
     Desc,
 }
 
+/// The equality values of the unit-and-term queries, in their `equals` order.
+pub(crate) fn unit_term_values(
+    unit: &crate::domain::UnitCode,
+    term: crate::domain::Term,
+) -> Vec<FirestoreValue> {
+    vec![unit.as_str().into(), term.year.to_string().into(), term.semester.number().into(), false.into()]
+}
+
 /// A query shape: equality filters on `equals`, then ordering by `order`.
 #[derive(Debug)]
 pub struct QuerySpec {
@@ -100,6 +108,21 @@ impl QuerySpec {
                     Direction::Desc => o.field(*field).desc(),
                 }))
             })
+    }
+
+    /// Runs the query and reads every match as a `T` (at most `limit`).
+    pub(crate) async fn fetch<T: serde::de::DeserializeOwned + Send>(
+        &'static self,
+        db: &FirestoreDb,
+        values: Vec<FirestoreValue>,
+        limit: Option<u32>,
+    ) -> Result<Vec<T>, StoreError> {
+        use futures::TryStreamExt;
+        let mut query = self.select(db, values);
+        if let Some(limit) = limit {
+            query = query.limit(limit);
+        }
+        Ok(query.obj().stream_query_with_errors().await?.try_collect().await?)
     }
 
     /// Counts the matching documents on the server (an aggregation query, no documents read).

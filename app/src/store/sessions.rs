@@ -3,12 +3,13 @@
 //! the lowest free slot and moving on when another request won it is race-free and, unlike a
 //! read-then-write transaction, does not stall under contention (see DESIGN.md).
 
-use futures::TryStreamExt;
 use jiff::civil::{Date, Time};
 
 use super::commit::{Writes, server_time};
 use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGuardDoc, ids};
-use super::query::{ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM};
+use super::query::{
+    ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values,
+};
 use super::{Conflict, Store, StoreError, ts};
 use crate::domain::{
     AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange, UnitCode,
@@ -80,34 +81,15 @@ impl Store {
 
     /// A lecturer's most recent sessions by lecture date and time, newest first.
     pub async fn recent_sessions(&self, lecturer: &Username, limit: u32) -> Result<Vec<Session>, StoreError> {
-        let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER
-            .select(self.db().await?, vec![lecturer.as_str().into(), false.into()])
-            .limit(limit)
-            .obj()
-            .stream_query_with_errors()
-            .await?
-            .try_collect()
-            .await?;
+        let values = vec![lecturer.as_str().into(), false.into()];
+        let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER.fetch(self.db().await?, values, Some(limit)).await?;
         docs.into_iter().map(session_from_doc).collect()
     }
 
     /// A unit's sessions in one term, in lecture order.
     pub async fn sessions_of_unit(&self, unit: &UnitCode, term: Term) -> Result<Vec<Session>, StoreError> {
-        let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM
-            .select(
-                self.db().await?,
-                vec![
-                    unit.as_str().into(),
-                    term.year.to_string().into(),
-                    term.semester.number().into(),
-                    false.into(),
-                ],
-            )
-            .obj()
-            .stream_query_with_errors()
-            .await?
-            .try_collect()
-            .await?;
+        let values = unit_term_values(unit, term);
+        let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
         docs.into_iter().map(session_from_doc).collect()
     }
 

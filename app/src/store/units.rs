@@ -1,7 +1,5 @@
 //! Course units: one document per code, so a code belongs to exactly one lecturer.
 
-use futures::TryStreamExt;
-
 use super::commit::{Writes, server_time};
 use super::docs::{UNITS, UnitDoc};
 use super::query::UNITS_OF_LECTURER;
@@ -43,13 +41,8 @@ impl Store {
 
     /// A lecturer's units, ordered by code.
     pub async fn units_of(&self, lecturer: &Username) -> Result<Vec<Unit>, StoreError> {
-        let docs: Vec<UnitDoc> = UNITS_OF_LECTURER
-            .select(self.db().await?, vec![lecturer.as_str().into(), false.into()])
-            .obj()
-            .stream_query_with_errors()
-            .await?
-            .try_collect()
-            .await?;
+        let values = vec![lecturer.as_str().into(), false.into()];
+        let docs: Vec<UnitDoc> = UNITS_OF_LECTURER.fetch(self.db().await?, values, None).await?;
         docs.into_iter().map(unit_from_doc).collect()
     }
 

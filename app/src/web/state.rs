@@ -6,43 +6,12 @@ use axum::extract::FromRef;
 
 use super::Templates;
 use super::attend::cache::SessionCache;
-use crate::auth::login::SessionPolicy;
 use crate::auth::tokens::Signer;
-use crate::config::{BaseUrl, Config, SecretKey};
-use crate::domain::YearStart;
+use crate::config::AppSettings;
 use crate::store::Store;
 
-/// The settings handlers read (the part of `Config` that matters after start-up).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub base_url: BaseUrl,
-    pub secret_key: SecretKey,
-    pub expected_lessons: u32,
-    pub year_start: YearStart,
-    pub timezone: jiff::tz::TimeZone,
-    pub session_policy: SessionPolicy,
-    pub proxy_hops: usize,
-    /// Seconds each rotating QR code is shown for.
-    pub qr_rotation_secs: i64,
-    /// Whether a phone may mark only one student per session.
-    pub one_device_per_student: bool,
-}
-
-impl From<&Config> for Settings {
-    fn from(config: &Config) -> Self {
-        Self {
-            base_url: config.base_url.clone(),
-            secret_key: config.secret_key.clone(),
-            expected_lessons: config.expected_lessons,
-            year_start: config.year_start,
-            timezone: config.timezone.clone(),
-            session_policy: config.session_policy,
-            proxy_hops: config.proxy_hops,
-            qr_rotation_secs: config.qr_rotation_secs,
-            one_device_per_student: config.one_device_per_student,
-        }
-    }
-}
+/// The settings handlers read: the part of the configuration that matters after start-up.
+pub type Settings = AppSettings;
 
 struct Inner {
     store: Store,

@@ -27,6 +27,15 @@ pub trait Table: DeserializeOwned + attendance::store::docs::Mirrored + Send + '
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
 }
 
+/// One column of a batch, as the array an `UNNEST` parameter takes.
+fn column<T, U>(batch: &[Changed<T>], value: impl Fn(&T) -> U) -> Vec<U> {
+    batch.iter().map(|c| value(&c.doc)).collect()
+}
+
+fn updated_at<T>(batch: &[Changed<T>]) -> Vec<DateTime<Utc>> {
+    batch.iter().map(|c| utc(c.updated_at)).collect()
+}
+
 pub fn utc(t: jiff::Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32).unwrap_or_default()
 }
@@ -44,7 +53,6 @@ impl Table for LecturerDoc {
         batch: &[Changed<Self>],
         touch_all: bool,
     ) -> Result<u64, sqlx::Error> {
-        let docs = batch.iter().map(|c| &c.doc);
         let result = sqlx::query(
             "INSERT INTO lecturers (username, full_name, email, staff_id, department, phone, active, created_at, updated_at, deleted_at, mirrored_at)
              SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[],
@@ -56,16 +64,16 @@ impl Table for LecturerDoc {
                 mirrored_at = excluded.mirrored_at
              WHERE (lecturers.updated_at IS DISTINCT FROM excluded.updated_at OR $11::bool)",
         )
-        .bind(docs.clone().map(|d| d.username.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.full_name.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.email.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.staff_id.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.department.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.phone.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.active).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
-        .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(column(batch, |d| d.username.clone()))
+        .bind(column(batch, |d| d.full_name.clone()))
+        .bind(column(batch, |d| d.email.clone()))
+        .bind(column(batch, |d| d.staff_id.clone()))
+        .bind(column(batch, |d| d.department.clone()))
+        .bind(column(batch, |d| d.phone.clone()))
+        .bind(column(batch, |d| d.active))
+        .bind(column(batch, |d| opt_utc(&d.created_at)))
+        .bind(updated_at(batch))
+        .bind(column(batch, |d| opt_utc(&d.deleted_at)))
         .bind(touch_all)
         .execute(conn)
         .await?;
@@ -82,7 +90,6 @@ impl Table for UnitDoc {
         batch: &[Changed<Self>],
         touch_all: bool,
     ) -> Result<u64, sqlx::Error> {
-        let docs = batch.iter().map(|c| &c.doc);
         let result = sqlx::query(
             "INSERT INTO units (code, name, description, lecturer, expected_lessons, created_at, updated_at, deleted_at, mirrored_at)
              SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
@@ -93,14 +100,14 @@ impl Table for UnitDoc {
                 updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
              WHERE (units.updated_at IS DISTINCT FROM excluded.updated_at OR $9::bool)",
         )
-        .bind(docs.clone().map(|d| d.code.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.name.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.description.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.lecturer.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i32::try_from(d.expected_lessons).unwrap_or(i32::MAX)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
-        .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(column(batch, |d| d.code.clone()))
+        .bind(column(batch, |d| d.name.clone()))
+        .bind(column(batch, |d| d.description.clone()))
+        .bind(column(batch, |d| d.lecturer.clone()))
+        .bind(column(batch, |d| i32::try_from(d.expected_lessons).unwrap_or(i32::MAX)))
+        .bind(column(batch, |d| opt_utc(&d.created_at)))
+        .bind(updated_at(batch))
+        .bind(column(batch, |d| opt_utc(&d.deleted_at)))
         .bind(touch_all)
         .execute(conn)
         .await?;
@@ -127,7 +134,6 @@ impl Table for SessionDoc {
         batch: &[Changed<Self>],
         touch_all: bool,
     ) -> Result<u64, sqlx::Error> {
-        let docs = batch.iter().map(|c| &c.doc);
         let result = sqlx::query(
             "INSERT INTO sessions (id, unit_code, lecturer, academic_year, semester, session_number, date, start_time, end_time,
                                    venue, lecturer_name, class_year, is_active, qr_mode, late_after_minutes,
@@ -145,24 +151,24 @@ impl Table for SessionDoc {
                 mirrored_at = excluded.mirrored_at
              WHERE (sessions.updated_at IS DISTINCT FROM excluded.updated_at OR $19::bool)",
         )
-        .bind(docs.clone().map(|d| uuid::Uuid::parse_str(&d.id).unwrap_or_default()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.unit_code.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.lecturer.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.academic_year.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i16::from(d.semester)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i16::from(d.session_number)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| parse_date(&d.date)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| parse_time(&d.start_time)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| parse_time(&d.end_time)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.venue.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.lecturer_name.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i16::from(d.class_year)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.is_active).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.qr_mode.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i32::try_from(d.late_after_minutes).unwrap_or(i32::MAX)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
-        .bind(docs.map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(column(batch, |d| uuid::Uuid::parse_str(&d.id).unwrap_or_default()))
+        .bind(column(batch, |d| d.unit_code.clone()))
+        .bind(column(batch, |d| d.lecturer.clone()))
+        .bind(column(batch, |d| d.academic_year.clone()))
+        .bind(column(batch, |d| i16::from(d.semester)))
+        .bind(column(batch, |d| i16::from(d.session_number)))
+        .bind(column(batch, |d| parse_date(&d.date)))
+        .bind(column(batch, |d| parse_time(&d.start_time)))
+        .bind(column(batch, |d| parse_time(&d.end_time)))
+        .bind(column(batch, |d| d.venue.clone()))
+        .bind(column(batch, |d| d.lecturer_name.clone()))
+        .bind(column(batch, |d| i16::from(d.class_year)))
+        .bind(column(batch, |d| d.is_active))
+        .bind(column(batch, |d| d.qr_mode.clone()))
+        .bind(column(batch, |d| i32::try_from(d.late_after_minutes).unwrap_or(i32::MAX)))
+        .bind(column(batch, |d| opt_utc(&d.created_at)))
+        .bind(updated_at(batch))
+        .bind(column(batch, |d| opt_utc(&d.deleted_at)))
         .bind(touch_all)
         .execute(conn)
         .await?;
@@ -178,8 +184,7 @@ impl Table for StudentDoc {
         batch: &[Changed<Self>],
         touch_all: bool,
     ) -> Result<u64, sqlx::Error> {
-        let docs = batch.iter().map(|c| &c.doc);
-        let numbers: Vec<String> = docs.clone().map(|d| d.admission_number.clone()).collect();
+        let numbers = column(batch, |d| d.admission_number.clone());
         let result = sqlx::query(
             "INSERT INTO students (admission_number, admission_key, name, email, phone, created_at, updated_at, mirrored_at)
              SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
@@ -190,11 +195,11 @@ impl Table for StudentDoc {
         )
         .bind(&numbers)
         .bind(batch.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.name.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.email.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.phone.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| opt_utc(&d.created_at)).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
+        .bind(column(batch, |d| d.name.clone()))
+        .bind(column(batch, |d| d.email.clone()))
+        .bind(column(batch, |d| d.phone.clone()))
+        .bind(column(batch, |d| opt_utc(&d.created_at)))
+        .bind(updated_at(batch))
         .bind(touch_all)
         .execute(&mut *conn)
         .await?;
@@ -203,8 +208,11 @@ impl Table for StudentDoc {
             .bind(&numbers)
             .execute(&mut *conn)
             .await?;
-        let pairs: Vec<(String, String)> =
-            docs.flat_map(|d| d.units.iter().map(move |u| (d.admission_number.clone(), u.clone()))).collect();
+        let pairs: Vec<(String, String)> = batch
+            .iter()
+            .map(|c| &c.doc)
+            .flat_map(|d| d.units.iter().map(move |u| (d.admission_number.clone(), u.clone())))
+            .collect();
         if !pairs.is_empty() {
             let mut insert: QueryBuilder<Postgres> =
                 QueryBuilder::new("INSERT INTO student_units (admission_number, unit_code) ");
@@ -228,7 +236,6 @@ impl Table for AttendanceDoc {
         batch: &[Changed<Self>],
         touch_all: bool,
     ) -> Result<u64, sqlx::Error> {
-        let docs = batch.iter().map(|c| &c.doc);
         let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
         // One statement: upsert the rows and queue every live one for the Portal (a record
         // already queued or delivered keeps its delivery row).
@@ -254,18 +261,18 @@ impl Table for AttendanceDoc {
              SELECT count(*) FROM upserted",
         )
         .bind(&ids)
-        .bind(docs.clone().map(|d| uuid::Uuid::parse_str(&d.session_id).unwrap_or_default()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.unit_code.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.academic_year.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i16::from(d.semester)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| i16::from(d.session_number)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.admission_number.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.student_name.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.status.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| d.source.clone()).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| opt_utc(&d.marked_at).unwrap_or_default()).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| utc(c.updated_at)).collect::<Vec<_>>())
-        .bind(docs.clone().map(|d| opt_utc(&d.deleted_at)).collect::<Vec<_>>())
+        .bind(column(batch, |d| uuid::Uuid::parse_str(&d.session_id).unwrap_or_default()))
+        .bind(column(batch, |d| d.unit_code.clone()))
+        .bind(column(batch, |d| d.academic_year.clone()))
+        .bind(column(batch, |d| i16::from(d.semester)))
+        .bind(column(batch, |d| i16::from(d.session_number)))
+        .bind(column(batch, |d| d.admission_number.clone()))
+        .bind(column(batch, |d| d.student_name.clone()))
+        .bind(column(batch, |d| d.status.clone()))
+        .bind(column(batch, |d| d.source.clone()))
+        .bind(column(batch, |d| opt_utc(&d.marked_at).unwrap_or_default()))
+        .bind(updated_at(batch))
+        .bind(column(batch, |d| opt_utc(&d.deleted_at)))
         .bind(touch_all)
         .fetch_one(&mut *conn)
         .await?;
