@@ -26,10 +26,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::AppError;
 pub use state::{AppState, Settings};
@@ -58,9 +59,14 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
-            tracing::info_span!("request", method = %request.method(), route, uri = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
+                    tracing::info_span!("request", method = %request.method(), route, uri = %request.uri().path())
+                })
+                // One line per request with its status and latency.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
+        )
         .with_state(state)
 }
