@@ -6,22 +6,22 @@
 //! signed redirect, so a refresh never resubmits and costs no database read.
 
 pub mod cache;
+mod pages;
 pub mod tokens;
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use http::{HeaderMap, StatusCode};
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use self::cache::SessionInfo;
-use self::tokens::{FormCheck, QrCheck, Receipt};
+use self::pages::{AttendForm, closed, problem, render_form, scan_again, unavailable};
+use self::tokens::{FormCheck, QrCheck, Receipt, now_secs};
 use super::cookies::{self, SetCookie};
 use super::forms::FieldErrors;
-use super::templates::Layout;
-use super::view::{clock, date, lecture_label, percentage, time};
 use super::{AppError, AppState};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
 use crate::model::{MarkOutcome, MarkSource, MarkStatus, NewMark, QrMode, Session};
@@ -39,127 +39,6 @@ pub fn router() -> Router<AppState> {
 struct AttendQuery {
     /// The rotating QR code's token.
     t: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-struct AttendForm {
-    #[serde(default)]
-    student_name: String,
-    #[serde(default)]
-    admission_number: String,
-    #[serde(default)]
-    form_token: String,
-}
-
-/// The session header every student page shows.
-#[derive(Serialize)]
-struct SessionHeader {
-    id: String,
-    unit_code: String,
-    unit_name: String,
-    lecture: String,
-    date: String,
-    time: String,
-    venue: String,
-}
-
-impl SessionHeader {
-    fn new(info: &SessionInfo) -> Self {
-        let s = &info.session;
-        Self {
-            id: s.id.to_string(),
-            unit_code: s.unit_code.to_string(),
-            unit_name: info.unit_name.clone(),
-            lecture: lecture_label(s),
-            date: date(s.date),
-            time: format!("{}–{}", time(s.times.start()), time(s.times.end())),
-            venue: s.venue.to_string(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct FormView<'a> {
-    session: SessionHeader,
-    values: &'a AttendForm,
-    token: String,
-    errors: FormErrors<'a>,
-    notice: Option<&'a str>,
-}
-
-#[derive(Serialize, Default)]
-struct FormErrors<'a> {
-    student_name: Option<&'a str>,
-    admission_number: Option<&'a str>,
-}
-
-/// A page that explains why nothing (or something else) happened.
-#[derive(Serialize)]
-struct Problem<'a> {
-    session: Option<SessionHeader>,
-    heading: &'a str,
-    message: String,
-    /// Where "try again" leads, if anywhere.
-    retry_href: Option<String>,
-}
-
-fn layout(title: &str) -> Layout {
-    Layout { light: true, ..Layout::public(title) }
-}
-
-fn render(
-    state: &AppState,
-    template: &str,
-    title: &str,
-    view: &impl Serialize,
-    status: StatusCode,
-) -> Response {
-    match state.templates().render(template, &layout(title), view) {
-        Ok(html) => (status, [(http::header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-fn problem(
-    state: &AppState,
-    info: Option<&SessionInfo>,
-    status: StatusCode,
-    heading: &str,
-    message: String,
-) -> Response {
-    let retry_href = info.map(|i| format!("/attend/{}/", i.session.id));
-    let view = Problem { session: info.map(SessionHeader::new), heading, message, retry_href };
-    render(state, "attend_problem", heading, &view, status)
-}
-
-fn closed(state: &AppState, info: &SessionInfo, status: StatusCode) -> Response {
-    problem(
-        state,
-        Some(info),
-        status,
-        "This session is closed",
-        "The lecturer has closed attendance for this lecture, so your attendance was not recorded. If you are in the room, speak to the lecturer.".into(),
-    )
-}
-
-fn scan_again(state: &AppState, info: &SessionInfo) -> Response {
-    let view = Problem {
-        session: Some(SessionHeader::new(info)),
-        heading: "Scan the code on the screen again",
-        message: "This session's code changes every few seconds and the one you used has expired. Scan the code on the screen now; your attendance has not been recorded yet.".into(),
-        retry_href: None,
-    };
-    render(state, "attend_problem", "Scan again", &view, StatusCode::BAD_REQUEST)
-}
-
-fn unavailable(state: &AppState, info: Option<&SessionInfo>) -> Response {
-    problem(
-        state,
-        info,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Not recorded: please try again",
-        "The attendance service could not reach its database, so your attendance was NOT recorded. Wait a moment and submit again.".into(),
-    )
 }
 
 /// The session behind a URL id, or the response to give instead.
@@ -183,32 +62,6 @@ async fn load(state: &AppState, id: &str) -> Result<std::sync::Arc<SessionInfo>,
         }
         Err(e) => Err(AppError::from(e).into_response()),
     }
-}
-
-fn now_secs() -> i64 {
-    Timestamp::now().as_second()
-}
-
-fn render_form(
-    state: &AppState,
-    info: &SessionInfo,
-    values: &AttendForm,
-    errors: &FieldErrors,
-    notice: Option<&str>,
-    rotation_verified: bool,
-    status: StatusCode,
-) -> Response {
-    let view = FormView {
-        session: SessionHeader::new(info),
-        values,
-        token: tokens::form_token(state.signer(), info.session.id, now_secs(), rotation_verified),
-        errors: FormErrors {
-            student_name: errors.first("student_name"),
-            admission_number: errors.first("admission_number"),
-        },
-        notice,
-    };
-    render(state, "attend_form", "Mark attendance", &view, status)
 }
 
 async fn form_page(
@@ -379,19 +232,6 @@ struct DoneQuery {
     r: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ResultView {
-    session: SessionHeader,
-    outcome: String,
-    late: bool,
-    name: String,
-    admission_number: String,
-    marked_at: String,
-    attended: u64,
-    expected: u32,
-    percentage: String,
-}
-
 async fn result_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -406,24 +246,5 @@ async fn result_page(
     else {
         return Redirect::to(&format!("/attend/{}/", info.session.id)).into_response();
     };
-    let marked_at = Timestamp::from_second(receipt.marked_at)
-        .map(|t| clock(t, &state.settings().timezone))
-        .unwrap_or_default();
-    let title = match receipt.outcome.as_str() {
-        "marked" => "Attendance recorded",
-        "already" => "Already marked",
-        _ => "Mark removed",
-    };
-    let view = ResultView {
-        session: SessionHeader::new(&info),
-        late: receipt.status == "late",
-        percentage: percentage(receipt.attended, u64::from(info.expected_lessons)),
-        expected: info.expected_lessons,
-        outcome: receipt.outcome,
-        name: receipt.name,
-        admission_number: receipt.admission_number,
-        marked_at,
-        attended: receipt.attended,
-    };
-    render(&state, "attend_result", title, &view, StatusCode::OK)
+    pages::result(&state, &info, receipt)
 }
