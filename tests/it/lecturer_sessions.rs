@@ -225,3 +225,48 @@ async fn another_lecturers_session_and_malformed_ids_are_not_found() {
         assert_eq!(owner.get(&format!("/session/{bad}/")).await.status(), 404, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn the_lecturer_can_remove_a_mark_and_the_student_cannot_mark_again() {
+    let app = spawn_app().await;
+    let browser = with_unit(&app).await;
+    let id = create(browser, &[]).await;
+    let phone = app.new_browser();
+    assert_eq!(phone.attend(&id, "Proxy Person", "ADM/9").await.status, 200);
+    assert_eq!(app.new_browser().attend(&id, "Real Person", "ADM/1").await.status, 200);
+
+    let response =
+        browser.post_with_csrf(&format!("/session/{id}/remove/"), &[("admission_number", " adm/9 ")]).await;
+    assert_eq!(response.status(), 303);
+    let page = browser.text(&format!("/session/{id}/")).await;
+    assert!(page.contains("Removed ADM/9 from this session."), "flash");
+    let live: serde_json::Value =
+        browser.get(&format!("/session/{id}/attendance.json")).await.json().await.expect("json");
+    assert_eq!(live["count"], 1);
+    let again = app.new_browser().attend(&id, "Proxy Person", "ADM/9").await;
+    assert!(again.html.contains("Your mark was removed"), "{}", again.html);
+
+    let missing =
+        browser.post_with_csrf(&format!("/session/{id}/remove/"), &[("admission_number", "ADM/404")]).await;
+    assert_eq!(missing.status(), 303);
+    assert!(browser.text(&format!("/session/{id}/")).await.contains("ADM/404 is not marked in this session"));
+    let invalid =
+        browser.post_with_csrf(&format!("/session/{id}/remove/"), &[("admission_number", "")]).await;
+    assert_eq!(invalid.status(), 303);
+    assert!(browser.text(&format!("/session/{id}/")).await.contains("Admission number is required."));
+
+    app.add_lecturer("potieno", "correct horse battery").await;
+    let other = app.new_browser();
+    other.login("potieno", "correct horse battery").await;
+    let refused =
+        other.post_with_csrf(&format!("/session/{id}/remove/"), &[("admission_number", "ADM/1")]).await;
+    assert_eq!(refused.status(), 404);
+    assert_eq!(
+        app.firestore
+            .store
+            .attendance_count(attendance::domain::SessionId::parse(&id).expect("id"))
+            .await
+            .expect("count"),
+        1
+    );
+}

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/session/{id}/attendance.json", get(attendance_json))
         .route("/session/{id}/toggle/", post(toggle))
         .route("/session/{id}/qr-mode/", post(set_qr_mode))
+        .route("/session/{id}/remove/", post(remove_mark))
         .route("/session/{id}/present/", get(present::page))
         .route("/session/{id}/present.json", get(present::poll))
         .route("/session/{id}/download-qr/", get(download_qr))
@@ -112,6 +113,38 @@ async fn toggle(
     let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
     flash::set(state.signer(), flash::Kind::Success, text, state.settings().base_url.is_https())
         .apply(response.headers_mut());
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct RemoveForm {
+    #[serde(default)]
+    admission_number: String,
+}
+
+/// Takes a mark off the list (say, a proxy the lecturer caught). It stays recorded as removed,
+/// so the student cannot simply mark again, and the reconciler mirrors the removal.
+async fn remove_mark(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<RemoveForm>,
+) -> Result<Response, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let secure = state.settings().base_url.is_https();
+    let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
+    let (kind, text) = match crate::domain::AdmissionNumber::parse(&form.admission_number) {
+        Err(e) => (flash::Kind::Error, e.0),
+        Ok(admission) => match state.store().soft_delete_attendance(&session, &admission).await {
+            Ok(()) => (flash::Kind::Success, format!("Removed {admission} from this session.")),
+            Err(crate::store::StoreError::NotFound) => (
+                flash::Kind::Error,
+                format!("{admission} is not marked in this session; nothing was removed."),
+            ),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    flash::set(state.signer(), kind, &text, secure).apply(response.headers_mut());
     Ok(response)
 }
 
