@@ -24,7 +24,7 @@ export const sizes = {
 export async function startApp() {
   const targetDir = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache/attendance/target");
   const binary = process.env.ATTENDANCE_BIN || join(targetDir, "debug/attendance");
-  const child = spawn(binary, ["dev", "--port", "0", "--qr-rotation-secs", "4"], {
+  const child = spawn(binary, ["dev", "--port", "0", "--qr-rotation-secs", "4", "--stop-with-stdin"], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: "warn" },
   });

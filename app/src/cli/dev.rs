@@ -27,6 +27,9 @@ pub struct DevArgs {
     /// Seconds each rotating QR code is shown for.
     #[arg(long, default_value_t = 15)]
     pub qr_rotation_secs: i64,
+    /// Stop when stdin closes (for test harnesses: the app dies with the process that started it).
+    #[arg(long)]
+    pub stop_with_stdin: bool,
     /// Port for the Firestore emulator (a free one when omitted).
     #[arg(long)]
     pub emulator_port: Option<u16>,
@@ -83,9 +86,26 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
     writeln!(console.stdout, "Press Ctrl-C to stop.")?;
     console.stdout.flush()?;
 
-    app.run_until_stopped().await?;
+    if args.stop_with_stdin {
+        app.run_until(async {
+            tokio::select! {
+                () = crate::startup::shutdown_signal() => {},
+                () = stdin_closed() => {},
+            }
+        })
+        .await?;
+    } else {
+        app.run_until_stopped().await?;
+    }
     emulator.stop();
     Ok(())
+}
+
+async fn stdin_closed() {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut buffer = [0u8; 64];
+    while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
 }
 
 /// A demo lecturer with one unit and a session open now, so every page has something to show.
