@@ -48,7 +48,10 @@ export async function startApp() {
     url: url.endsWith("/") ? url : `${url}/`,
     username: login[1],
     password: login[2],
-    stop: () => child.kill("SIGTERM"),
+    stop: () => {
+      child.stdin.end();
+      child.kill("SIGTERM");
+    },
   };
 }
 

@@ -101,11 +101,16 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
     Ok(())
 }
 
+/// Resolves when stdin reaches its end. A detached thread does the blocking read, so a
+/// process stopped by a signal exits without waiting for it (Tokio's stdin would hold it).
 async fn stdin_closed() {
-    use tokio::io::AsyncReadExt;
-    let mut stdin = tokio::io::stdin();
-    let mut buffer = [0u8; 64];
-    while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
+    let (closed, wait) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut sink = std::io::sink();
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut sink);
+        let _ = closed.send(());
+    });
+    let _ = wait.await;
 }
 
 /// A demo lecturer with one unit and a session open now, so every page has something to show.
