@@ -75,7 +75,7 @@ async fn new_session(fs: &TestFirestore, hour: i8) -> anyhow::Result<Session> {
             unit_code: UnitCode::parse("CS101")?,
             lecturer: Username::parse("bench")?,
             term: Term {
-                year: AcademicYear::containing(tomorrow, YearStart::default()),
+                year: AcademicYear::containing(tomorrow, YearStart::default())?,
                 semester: Semester::One,
             },
             date: tomorrow,

@@ -29,7 +29,15 @@ pub async fn try_lock(pool: &PgPool) -> Result<Option<PoolConnection<Postgres>>,
     Ok(locked.then_some(conn))
 }
 
-pub async fn unlock(mut conn: PoolConnection<Postgres>) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_unlock($1)").bind(LOCK_KEY).execute(&mut *conn).await?;
-    Ok(())
+/// Releases the run lock. If that fails the connection is closed instead of going back to the
+/// pool, which releases the lock too (advisory locks belong to the session).
+pub async fn unlock(mut conn: PoolConnection<Postgres>) {
+    let released = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .fetch_one(&mut *conn)
+        .await;
+    if !matches!(released, Ok(true)) {
+        tracing::warn!(?released, "could not release the run lock; closing its connection");
+        let _ = conn.close().await;
+    }
 }

@@ -112,6 +112,14 @@ impl Reconciler {
             tracing::info!("another reconciler run is in progress; standing down");
             return Ok(RunResult::Skipped);
         };
+        let result = self.recorded_run(options).await;
+        // Whatever happened, the lock goes: a connection returned to the pool still holding it
+        // would keep every other reconciler standing down.
+        db::unlock(lock).await;
+        result
+    }
+
+    async fn recorded_run(&self, options: RunOptions) -> Result<RunResult, RunError> {
         let run_id = runs::start(&self.pool, options.full).await?;
         tracing::Span::current().record("run_id", run_id);
         let mut summary = Summary { run_id, forwarding: self.portal.is_some(), ..Summary::default() };
@@ -119,7 +127,6 @@ impl Reconciler {
         summary.peak_rss_kb = peak_rss_kb();
         let error = result.as_ref().err().map(ToString::to_string);
         runs::finish(&self.pool, run_id, &summary, error.as_deref()).await?;
-        db::unlock(lock).await?;
         match result {
             Ok(()) => Ok(RunResult::Completed(summary)),
             Err(source) => Err(RunError::Failed { run_id, source: Box::new(source) }),

@@ -276,3 +276,27 @@ async fn every_lecturer_post_without_a_valid_csrf_token_is_forbidden() {
     assert_eq!(body["success"], false);
     assert!(app.firestore.rest().list_as_admin("units").await.is_empty(), "nothing was created");
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_no_more_than_five_tries() {
+    let app = spawn_app().await;
+    app.add_lecturer("jkamau", PASSWORD).await;
+    let html = app.browser.text("/login/").await;
+    let token = input_value(&html, "csrfmiddlewaretoken").expect("token");
+    let guesses = (0..15).map(|i| {
+        let browser = app.browser.clone();
+        let token = token.clone();
+        async move {
+            let guess = format!("wrong password {i}");
+            let form = [
+                ("username", "jkamau"),
+                ("password", guess.as_str()),
+                ("csrfmiddlewaretoken", token.as_str()),
+            ];
+            browser.post_form("/login/", &form).await.status().as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 10, "{statuses:?}");
+}

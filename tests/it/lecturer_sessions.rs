@@ -66,9 +66,11 @@ async fn the_session_form_explains_every_invalid_field() {
         ("semester", "3", "Semester must be 1 or 2."),
         ("date", "", "Date is required."),
         ("date", "01/09/2025", "Date must be a date such as 2025-09-01."),
+        ("date", "2000-03-01", "Academic year must be between 2000/2001 and 2100/2101."),
         ("start_time", "", "Start time is required."),
         ("start_time", "25:00", "Start time must be a time such as 08:00."),
         ("end_time", "07:00", "End time must be after the start time."),
+        ("end_time", "08:00:45", "End time must be after the start time."),
         ("venue", "", "Venue is required."),
         ("lecturer_name", "Dr.\u{202E}Evil", "invisible or control character"),
         ("class_year", "6", "Class year must be a whole number from 1 to 5."),
@@ -131,6 +133,13 @@ async fn toggling_closes_and_reopens_a_session() {
     assert_eq!(doc["fields"]["is_active"]["booleanValue"], false);
     browser.post_with_csrf(&path, &[]).await;
     assert!(browser.text(&format!("/session/{id}/")).await.contains("Close session"));
+    // The page's form names its intent: a double click on "Close session" stays closed.
+    for _ in 0..2 {
+        assert_eq!(browser.post_with_csrf(&path, &[("active", "0")]).await.status(), 303);
+    }
+    let doc = app.firestore.rest().get_as_admin(&format!("sessions/{id}")).await.expect("stored");
+    assert_eq!(doc["fields"]["is_active"]["booleanValue"], false);
+    assert_eq!(browser.post_with_csrf(&path, &[("active", "maybe")]).await.status(), 400);
 }
 
 fn decode_qr(png_bytes: &[u8]) -> String {

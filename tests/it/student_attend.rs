@@ -454,3 +454,40 @@ async fn firestore_down_means_not_recorded_and_marks_resume_after_restart() {
     assert!(attended.html.contains("You are marked present"), "{}", attended.html);
     assert_eq!(app.get("/api/status/").await.status(), 200);
 }
+
+#[tokio::test]
+async fn typing_someone_elses_number_does_not_reveal_their_name_or_attendance() {
+    let app = spawn_app().await;
+    let session = open_session(&app).await;
+    let id = session.id.to_string();
+    assert_eq!(app.new_browser().attend(&id, "Jane Doe", "ADM/2023/001").await.status, 200);
+    let nosy = app.new_browser().attend(&id, "Someone Else", "ADM/2023/001").await;
+    assert!(nosy.html.contains("Already marked"), "{}", nosy.html);
+    assert!(!nosy.html.contains("Jane Doe"), "the first mark's name stays private");
+    assert!(!nosy.html.contains("8.33%"), "and so does the attendance");
+    assert!(nosy.html.contains("speak to the lecturer"));
+    // The same student checking again (any case) sees it all.
+    let again = app.new_browser().attend(&id, "jane doe", "adm/2023/001").await;
+    assert!(again.html.contains("Jane Doe") && again.html.contains("8.33%"), "{}", again.html);
+}
+
+#[tokio::test]
+async fn correcting_a_typo_does_not_extend_a_rotating_scan() {
+    let options = AppOptions::default();
+    let signer = attendance::auth::tokens::Signer::new(options.secret_key.clone());
+    let app = spawn_app_with(options).await;
+    let rotating = session_with(&app, |s| s.qr_mode = QrMode::Rotating).await;
+    let id = rotating.id.to_string();
+    let window = attendance::web::attend::tokens::window(jiff::Timestamp::now().as_second(), 15);
+    let qr = attendance::web::attend::tokens::qr_token(&signer, rotating.id, window);
+    let token = app.browser.attend_form_token(&id, &format!("?t={qr}")).await.expect("form");
+    let typo = app.browser.submit_attendance(&id, &token, "Jane Doe", "").await;
+    assert_eq!(typo.post_status, 400);
+    assert_eq!(
+        harness::input_value(&typo.html, "form_token").as_deref(),
+        Some(token.as_str()),
+        "the same token, not a new one"
+    );
+    let fixed = app.browser.submit_attendance(&id, &token, "Jane Doe", "ADM/2023/001").await;
+    assert!(fixed.html.contains("You are marked present"), "{}", fixed.html);
+}

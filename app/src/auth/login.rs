@@ -59,11 +59,18 @@ pub async fn log_in(
     let user_key = format!("user_{}", encode_doc_key(&username.trim().to_lowercase()));
     let addr_key = format!("addr_{}", encode_doc_key(&client.to_string()));
     let (user_buckets, addr_buckets) = (bucket_ids(&user_key, now), bucket_ids(&addr_key, now));
-    let all: Vec<String> = user_buckets.iter().chain(&addr_buckets).cloned().collect();
-    let counts = store.throttle_failures(&all).await?;
-    let (user_failures, addr_failures) = counts.split_at(user_buckets.len());
-    if let Some(retry_after_secs) = retry_after(user_failures, MAX_FAILURES_PER_USERNAME, now)
-        .or_else(|| retry_after(addr_failures, MAX_FAILURES_PER_ADDRESS, now))
+    // Count this attempt first, atomically, and judge by the count it gets back: parallel
+    // guesses each see a different number, so a burst cannot slip past the limit.
+    let current = [user_buckets[0].clone(), addr_buckets[0].clone()];
+    let expires = now + SignedDuration::from_secs(BUCKET_SECS * (BUCKETS + 1));
+    let older: Vec<String> = user_buckets[1..].iter().chain(&addr_buckets[1..]).cloned().collect();
+    let (counted, earlier) =
+        tokio::try_join!(store.record_throttle_attempt(&current, expires), store.throttle_failures(&older))?;
+    let (user_earlier, addr_earlier) = earlier.split_at(user_buckets.len() - 1);
+    let user_attempts: Vec<u64> = std::iter::once(counted[0]).chain(user_earlier.iter().copied()).collect();
+    let addr_attempts: Vec<u64> = std::iter::once(counted[1]).chain(addr_earlier.iter().copied()).collect();
+    if let Some(retry_after_secs) = retry_after(&user_attempts, MAX_FAILURES_PER_USERNAME, now)
+        .or_else(|| retry_after(&addr_attempts, MAX_FAILURES_PER_ADDRESS, now))
     {
         return Ok(LoginOutcome::Throttled { retry_after_secs });
     }
@@ -83,16 +90,18 @@ pub async fn log_in(
     .await
     .map_err(|e| StoreError::Unavailable(format!("password check did not finish: {e}")))?;
 
+    // A failure stays counted.
     let Some(lecturer) = verified else {
-        let current = [user_buckets[0].clone(), addr_buckets[0].clone()];
-        let expires = now + SignedDuration::from_secs(BUCKET_SECS * (BUCKETS + 1));
-        store.record_throttle_failure(&current, expires).await?;
         return Ok(LoginOutcome::Refused);
     };
     if !lecturer.active {
         return Ok(LoginOutcome::Disabled);
     }
-    store.clear_throttle(&user_buckets).await?;
+    // A success wipes the account's slate and takes its attempt off the address's count.
+    tokio::try_join!(
+        store.clear_throttle(&user_buckets),
+        store.undo_throttle_attempt(std::slice::from_ref(&addr_buckets[0]), expires),
+    )?;
     let token = random_token();
     store
         .create_login_session(
@@ -144,10 +153,11 @@ fn bucket_ids(key: &str, now: Timestamp) -> Vec<String> {
     (0..BUCKETS).map(|i| format!("{key}_{}", current - i)).collect()
 }
 
-/// Seconds until enough old failures leave the window to allow another attempt, if over `max`.
+/// `None` while the attempts in the window (this one included) are within `max`; otherwise the
+/// seconds until enough old ones leave the window for another attempt to be allowed.
 fn retry_after(failures_newest_first: &[u64], max: u64, now: Timestamp) -> Option<u64> {
     let total: u64 = failures_newest_first.iter().sum();
-    if total < max {
+    if total <= max {
         return None;
     }
     let bucket_start = now.as_second().div_euclid(BUCKET_SECS) * BUCKET_SECS;
@@ -180,11 +190,11 @@ mod tests {
     #[test]
     fn retry_after_counts_down_to_when_the_oldest_failures_leave() {
         let now = at(10 * BUCKET_SECS + 60);
-        assert_eq!(retry_after(&[1, 1, 2], 5, now), None);
-        // Two failures in the oldest bucket (started 2 buckets ago): they leave the window
+        assert_eq!(retry_after(&[1, 2, 2], 5, now), None, "the fifth attempt is allowed");
+        // The sixth: two attempts in the oldest bucket (started 2 buckets ago) leave the window
         // when the bucket after the current one begins.
-        assert_eq!(retry_after(&[1, 2, 2], 5, now), Some((BUCKET_SECS - 60) as u64));
-        // All five in the current bucket: wait for the whole window.
-        assert_eq!(retry_after(&[5, 0, 0], 5, now), Some((3 * BUCKET_SECS - 60) as u64));
+        assert_eq!(retry_after(&[2, 2, 2], 5, now), Some((BUCKET_SECS - 60) as u64));
+        // All six in the current bucket: wait for the whole window.
+        assert_eq!(retry_after(&[6, 0, 0], 5, now), Some((3 * BUCKET_SECS - 60) as u64));
     }
 }

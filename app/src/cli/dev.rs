@@ -146,7 +146,7 @@ async fn seed(store: &Store, timezone: &jiff::tz::TimeZone) -> anyhow::Result<Se
             unit_code: code,
             lecturer: username,
             term: Term {
-                year: AcademicYear::containing(now.date(), YearStart::default()),
+                year: AcademicYear::containing(now.date(), YearStart::default())?,
                 semester: Semester::One,
             },
             date: now.date(),

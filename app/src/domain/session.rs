@@ -110,7 +110,9 @@ impl TimeRange {
         Ok(Self { start, end })
     }
 
-    /// Parses `HH:MM` (what `<input type=time>` sends), also accepting `HH:MM:SS`.
+    /// Parses `HH:MM` (what `<input type=time>` sends), also accepting `HH:MM:SS`. Lectures are
+    /// scheduled to the minute, so seconds are dropped here, before any comparison: what is
+    /// checked is exactly what is stored.
     pub fn parse_time(input: &str, what: &str) -> Result<Time, Invalid> {
         let input = input.trim();
         let invalid = || Invalid(format!("{what} must be a time such as 08:00."));
@@ -121,7 +123,7 @@ impl TimeRange {
             return Err(invalid());
         }
         let time: Time = input.parse().map_err(|_| invalid())?;
-        time.with().subsec_nanosecond(0).build().map_err(|_| invalid())
+        time.with().second(0).subsec_nanosecond(0).build().map_err(|_| invalid())
     }
 
     pub fn start(self) -> Time {
@@ -176,7 +178,9 @@ mod tests {
         assert!(TimeRange::new(t("08:00"), t("10:00")).is_ok());
         assert!(TimeRange::new(t("10:00"), t("10:00")).is_err());
         assert!(TimeRange::new(t("10:00"), t("08:00")).is_err());
-        assert_eq!(t("08:00:30").to_string(), "08:00:30");
+        assert_eq!(t("08:00:30").to_string(), "08:00:00", "to the minute");
+        // Apart by seconds only: the same minute, so not a valid range.
+        assert!(TimeRange::new(t("10:00:15"), t("10:00:45")).is_err());
         for input in ["", "25:00", "8", "08:60", "noon", "08:00\u{202E}"] {
             assert!(TimeRange::parse_time(input, "Start time").is_err(), "{input:?}");
         }

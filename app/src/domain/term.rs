@@ -60,10 +60,10 @@ impl AcademicYear {
         }
     }
 
-    /// The academic year a date falls in.
-    pub fn containing(date: Date, start: YearStart) -> Self {
+    /// The academic year a date falls in; refused outside the supported years.
+    pub fn containing(date: Date, start: YearStart) -> Result<Self, Invalid> {
         let first = if date.month() >= start.0 { date.year() } else { date.year() - 1 };
-        Self { first }
+        Self::starting(first)
     }
 
     pub fn first_year(self) -> i16 {
@@ -192,13 +192,15 @@ mod tests {
     #[test]
     fn academic_year_derives_from_date_with_configurable_start() {
         let aug = YearStart::AUGUST;
-        assert_eq!(AcademicYear::containing(date(2025, 8, 1), aug).to_string(), "2025/2026");
-        assert_eq!(AcademicYear::containing(date(2026, 7, 31), aug).to_string(), "2025/2026");
-        assert_eq!(AcademicYear::containing(date(2026, 1, 15), aug).to_string(), "2025/2026");
+        let year = |d, s| AcademicYear::containing(d, s).expect("in range").to_string();
+        assert_eq!(year(date(2025, 8, 1), aug), "2025/2026");
+        assert_eq!(year(date(2026, 7, 31), aug), "2025/2026");
+        assert_eq!(year(date(2026, 1, 15), aug), "2025/2026");
         let sept = YearStart::new(9).expect("month");
-        assert_eq!(AcademicYear::containing(date(2025, 8, 31), sept).to_string(), "2024/2025");
+        assert_eq!(year(date(2025, 8, 31), sept), "2024/2025");
         let jan = YearStart::new(1).expect("month");
-        assert_eq!(AcademicYear::containing(date(2026, 1, 1), jan).to_string(), "2026/2027");
+        assert_eq!(year(date(2026, 1, 1), jan), "2026/2027");
+        assert!(AcademicYear::containing(date(2000, 3, 1), aug).is_err(), "1999/2000 is out of range");
         assert!(YearStart::new(13).is_err());
         assert!(YearStart::new(0).is_err());
     }

@@ -9,7 +9,7 @@ use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert
 use super::query::{
     ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, unit_term_values,
 };
-use super::{Store, StoreError, ts};
+use super::{Store, StoreError, parse_listed, ts};
 use crate::domain::{AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode};
 use crate::model::{
     AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Session, Student,
@@ -131,7 +131,7 @@ impl Store {
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let values = vec![session.to_string().into(), false.into()];
         let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION.fetch(self.db().await?, values, None).await?;
-        docs.into_iter().map(record_from_doc).collect()
+        Ok(parse_listed(docs, record_from_doc))
     }
 
     /// How many students are marked in a session (server-side count).
@@ -159,7 +159,7 @@ impl Store {
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let values = unit_term_values(unit, term);
         let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
-        docs.into_iter().map(record_from_doc).collect()
+        Ok(parse_listed(docs, record_from_doc))
     }
 
     /// Removes a mark (a lecturer's correction) and takes it off the student's count, in one

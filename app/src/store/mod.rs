@@ -114,6 +114,20 @@ impl Store {
     }
 }
 
+/// Parses the documents of a list, leaving out (and logging) any that no longer parse, so one
+/// damaged document cannot take a whole page down; single reads still report it.
+fn parse_listed<D, T>(docs: Vec<D>, parse: impl Fn(D) -> Result<T, StoreError>) -> Vec<T> {
+    docs.into_iter()
+        .filter_map(|doc| match parse(doc) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                tracing::error!(error = %e, "a stored document does not parse; left out of the list");
+                None
+            }
+        })
+        .collect()
+}
+
 fn ts(value: Option<firestore::FirestoreTimestamp>) -> Option<crate::domain::Instant> {
     value.map(|t| t.0)
 }

@@ -10,7 +10,7 @@ use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGua
 use super::query::{
     ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values,
 };
-use super::{Conflict, Store, StoreError, ts};
+use super::{Conflict, Store, StoreError, parse_listed, ts};
 use crate::domain::{
     AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange, UnitCode,
     Username, Venue,
@@ -83,14 +83,14 @@ impl Store {
     pub async fn recent_sessions(&self, lecturer: &Username, limit: u32) -> Result<Vec<Session>, StoreError> {
         let values = vec![lecturer.as_str().into(), false.into()];
         let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER.fetch(self.db().await?, values, Some(limit)).await?;
-        docs.into_iter().map(session_from_doc).collect()
+        Ok(parse_listed(docs, session_from_doc))
     }
 
     /// A unit's sessions in one term, in lecture order.
     pub async fn sessions_of_unit(&self, unit: &UnitCode, term: Term) -> Result<Vec<Session>, StoreError> {
         let values = unit_term_values(unit, term);
         let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
-        docs.into_iter().map(session_from_doc).collect()
+        Ok(parse_listed(docs, session_from_doc))
     }
 
     /// (all sessions, open sessions) of a lecturer, counted by the server.

@@ -46,12 +46,31 @@ impl Store {
             .collect())
     }
 
-    /// Adds one failure to each bucket (created if absent), atomically.
-    pub async fn record_throttle_failure(
+    /// Adds one attempt to each bucket (created if absent), atomically, and returns each
+    /// bucket's new count: concurrent attempts each see a different number.
+    pub async fn record_throttle_attempt(
+        &self,
+        bucket_ids: &[String],
+        expires_at: Instant,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.add_to_throttle(bucket_ids, 1, expires_at).await
+    }
+
+    /// Takes one attempt back (it turned out to be a successful login).
+    pub async fn undo_throttle_attempt(
         &self,
         bucket_ids: &[String],
         expires_at: Instant,
     ) -> Result<(), StoreError> {
+        self.add_to_throttle(bucket_ids, -1, expires_at).await.map(|_| ())
+    }
+
+    async fn add_to_throttle(
+        &self,
+        bucket_ids: &[String],
+        by: i64,
+        expires_at: Instant,
+    ) -> Result<Vec<u64>, StoreError> {
         #[derive(Serialize)]
         struct Expiry {
             expires_at: FirestoreTimestamp,
@@ -60,7 +79,7 @@ impl Store {
         for id in bucket_ids {
             let increment = FirestoreFieldTransform::new(
                 "failures".to_owned(),
-                FirestoreFieldTransformType::Increment(1.into()),
+                FirestoreFieldTransformType::Increment(by.into()),
             );
             writes.merge(
                 LOGIN_THROTTLE,
@@ -70,7 +89,8 @@ impl Store {
                 vec![increment],
             )?;
         }
-        writes.commit().await.map(|_| ())
+        let committed = writes.commit().await?;
+        Ok((0..bucket_ids.len()).map(|i| committed.integer(i, 0).unwrap_or(0).max(0) as u64).collect())
     }
 
     /// Forgets the failures in these buckets (after a successful login).

@@ -3,7 +3,7 @@
 use super::commit::{Writes, server_time};
 use super::docs::{UNITS, UnitDoc};
 use super::query::UNITS_OF_LECTURER;
-use super::{Store, StoreError, Taken, ts};
+use super::{Store, StoreError, Taken, parse_listed, ts};
 use crate::domain::{UnitCode, UnitDescription, UnitName, Username};
 use crate::model::{NewUnit, Unit};
 
@@ -43,7 +43,7 @@ impl Store {
     pub async fn units_of(&self, lecturer: &Username) -> Result<Vec<Unit>, StoreError> {
         let values = vec![lecturer.as_str().into(), false.into()];
         let docs: Vec<UnitDoc> = UNITS_OF_LECTURER.fetch(self.db().await?, values, None).await?;
-        docs.into_iter().map(unit_from_doc).collect()
+        Ok(parse_listed(docs, unit_from_doc))
     }
 
     /// Hides the unit everywhere; the document stays (with `deleted_at`) so the mirror sees it.

@@ -48,10 +48,18 @@ struct LoginView<'a> {
     error: Option<String>,
 }
 
-/// Only same-site paths: `//evil.example` or `https://...` would make login an open redirect.
+/// Only same-site paths: `//evil.example` or `https://...` would make login an open redirect,
+/// and so would `/\t/evil.example`, since browsers drop tabs and newlines from URLs. So: a `/`,
+/// then printable ASCII only, and never a second `/` or `\\` straight after it.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        Some(path)
+            if path.starts_with('/')
+                && !path[1..].starts_with(['/', '\\'])
+                && path.bytes().all(|b| (0x21..0x7F).contains(&b) && b != b'\\') =>
+        {
+            path
+        }
         _ => "/dashboard/",
     }
 }
@@ -167,4 +175,29 @@ async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, A
     flash::set(state.signer(), flash::Kind::Info, "You have logged out.", secure)
         .apply(response.headers_mut());
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for good in ["/unit/create/", "/session/abc/?x=1", "/"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil",
+            "https://evil.example",
+            "evil",
+            "/a b",
+            "/\u{7f}",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/dashboard/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/dashboard/");
+    }
 }

@@ -90,15 +90,8 @@ async fn form_page(
             }
         }
     };
-    render_form(
-        &state,
-        &info,
-        &AttendForm::default(),
-        &FieldErrors::default(),
-        None,
-        rotation_verified,
-        StatusCode::OK,
-    )
+    let token = tokens::form_token(state.signer(), info.session.id, now_secs(), rotation_verified);
+    render_form(&state, &info, &AttendForm::default(), &FieldErrors::default(), None, token, StatusCode::OK)
 }
 
 /// Present, or late once the session's late threshold after its start has passed.
@@ -142,13 +135,14 @@ async fn submit(
         FormCheck::Expired if rotating => return scan_again(&state, &info),
         FormCheck::Expired => {
             let notice = "This form had been open for a long time, so it was not sent. We kept what you typed: check it and submit again.";
+            let fresh = tokens::form_token(state.signer(), session.id, now_secs(), false);
             return render_form(
                 &state,
                 &info,
                 &form,
                 &FieldErrors::default(),
                 Some(notice),
-                false,
+                fresh,
                 StatusCode::BAD_REQUEST,
             );
         }
@@ -167,7 +161,10 @@ async fn submit(
     let name = errors.check("student_name", StudentName::parse(&form.student_name));
     let admission = errors.check("admission_number", AdmissionNumber::parse(&form.admission_number));
     let (Some(student_name), Some(admission_number)) = (name, admission) else {
-        return render_form(&state, &info, &form, &errors, None, rotating, StatusCode::BAD_REQUEST);
+        // The same token again, not a fresh one: correcting a typo must not extend the time a
+        // (rotating) scan stays good for.
+        let token = form.form_token.clone();
+        return render_form(&state, &info, &form, &errors, None, token, StatusCode::BAD_REQUEST);
     };
 
     let device = tokens::device_entries(state.signer(), cookies::get(&headers, cookies::DEVICE));
@@ -209,13 +206,18 @@ async fn submit(
         MarkOutcome::AlreadyMarked(r) => ("already", r),
         MarkOutcome::Removed(r) => ("removed", r),
     };
+    // Someone else's first mark is not shown to whoever types their number: only a repeat
+    // under the same name sees the name and the percentage.
+    let same_person = outcome == "marked"
+        || record.student_name.as_str().to_lowercase() == mark.student_name.as_str().to_lowercase();
     let receipt = Receipt {
         outcome: outcome.into(),
-        name: record.student_name.to_string(),
+        name: if same_person { record.student_name.to_string() } else { String::new() },
         admission_number: record.admission_number.to_string(),
         marked_at: record.marked_at.as_second(),
         status: record.status.as_str().into(),
-        attended: marking.attended_in_term,
+        attended: if same_person { marking.attended_in_term } else { 0 },
+        private: !same_person,
     };
     let sealed = tokens::seal_receipt(state.signer(), session.id, &receipt);
     let encoded: String = form_urlencoded::byte_serialize(sealed.as_bytes()).collect();

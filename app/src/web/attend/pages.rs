@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::cache::SessionInfo;
-use super::tokens::{self, Receipt, now_secs};
+use super::tokens::Receipt;
 use crate::web::AppState;
 use crate::web::forms::FieldErrors;
 use crate::web::templates::Layout;
@@ -140,13 +140,13 @@ pub(super) fn render_form(
     values: &AttendForm,
     errors: &FieldErrors,
     notice: Option<&str>,
-    rotation_verified: bool,
+    token: String,
     status: StatusCode,
 ) -> Response {
     let view = FormView {
         session: SessionHeader::new(info),
         values,
-        token: tokens::form_token(state.signer(), info.session.id, now_secs(), rotation_verified),
+        token,
         errors: FormErrors {
             student_name: errors.first("student_name"),
             admission_number: errors.first("admission_number"),
@@ -158,6 +158,7 @@ pub(super) fn render_form(
 
 #[derive(Serialize)]
 struct ResultView {
+    private: bool,
     session: SessionHeader,
     outcome: String,
     late: bool,
@@ -180,6 +181,7 @@ pub(super) fn result(state: &AppState, info: &SessionInfo, receipt: Receipt) -> 
         _ => "Mark removed",
     };
     let view = ResultView {
+        private: receipt.private,
         session: SessionHeader::new(info),
         late: receipt.status == "late",
         percentage: percentage(receipt.attended, u64::from(info.expected_lessons)),

@@ -18,6 +18,8 @@ pub fn now_secs() -> i64 {
 
 /// How long a form may sit on a phone before it must be reloaded.
 pub const FORM_MAX_AGE_SECS: i64 = 60 * 60;
+/// The same after a rotating-code scan: time to type, not to pass the form around.
+pub const ROTATING_FORM_MAX_AGE_SECS: i64 = 10 * 60;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum FormCheck {
@@ -49,7 +51,8 @@ pub fn check_form_token(signer: &Signer, session: SessionId, token: &str, now: i
         return FormCheck::Invalid;
     }
     // A token from the future (clock skew between instances) is fine within a minute.
-    if now - issued_at > FORM_MAX_AGE_SECS || issued_at - now > 60 {
+    let max_age = if flag == "r" { ROTATING_FORM_MAX_AGE_SECS } else { FORM_MAX_AGE_SECS };
+    if now - issued_at > max_age || issued_at - now > 60 {
         return FormCheck::Expired;
     }
     FormCheck::Valid { rotation_verified: flag == "r" }
@@ -108,6 +111,10 @@ pub struct Receipt {
     /// `present` or `late`.
     pub status: String,
     pub attended: u64,
+    /// The first mark was made under another name than the one just typed: show neither that
+    /// name nor the student's attendance to whoever typed this admission number.
+    #[serde(default)]
+    pub private: bool,
 }
 
 pub fn seal_receipt(signer: &Signer, session: SessionId, receipt: &Receipt) -> String {
@@ -189,6 +196,18 @@ mod tests {
     }
 
     #[test]
+    fn forms_opened_by_a_rotating_scan_expire_sooner() {
+        let s = SessionId::new_random();
+        let token = form_token(&signer(), s, 1_000_000, true);
+        let later = 1_000_000 + ROTATING_FORM_MAX_AGE_SECS;
+        assert_eq!(
+            check_form_token(&signer(), s, &token, later),
+            FormCheck::Valid { rotation_verified: true }
+        );
+        assert_eq!(check_form_token(&signer(), s, &token, later + 1), FormCheck::Expired);
+    }
+
+    #[test]
     fn qr_tokens_are_fresh_for_about_two_windows() {
         let s = SessionId::new_random();
         let now = 15 * 1000 + 3;
@@ -211,6 +230,7 @@ mod tests {
             marked_at: 1_700_000_000,
             status: "present".into(),
             attended: 3,
+            private: false,
         };
         let sealed = seal_receipt(&signer(), s, &receipt);
         assert_eq!(open_receipt(&signer(), s, &sealed), Some(receipt));

@@ -154,11 +154,13 @@ fn parse(
     };
     // The academic year is derived from the date unless given; a given one must contain it.
     let academic_year = match (form.academic_year.trim(), date) {
-        ("", Some(date)) => Some(AcademicYear::containing(date, state.settings().year_start)),
+        ("", Some(date)) => errors.check("date", AcademicYear::containing(date, state.settings().year_start)),
         ("", None) => None,
         (text, date) => {
             errors.check("academic_year", AcademicYear::parse(text)).and_then(|year| match date {
-                Some(date) if AcademicYear::containing(date, state.settings().year_start) != year => {
+                Some(date)
+                    if AcademicYear::containing(date, state.settings().year_start).ok() != Some(year) =>
+                {
                     errors.add("academic_year", format!("{date} is not in the academic year {year}."));
                     None
                 }

@@ -96,13 +96,26 @@ async fn attendance_json(
     Ok(([(CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
+#[derive(Deserialize)]
+struct ToggleForm {
+    /// `1` to open, `0` to close. The page always says which, so a double click or a resubmit
+    /// repeats the intent instead of flipping it back; without it (old scripts), it flips.
+    active: Option<String>,
+}
+
 async fn toggle(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    axum::Form(form): axum::Form<ToggleForm>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    let open = !session.is_active;
+    let open = match form.active.as_deref() {
+        Some("1") => true,
+        Some("0") => false,
+        None => !session.is_active,
+        Some(_) => return Err(AppError::BadRequest("active must be 1 (open) or 0 (close).".into())),
+    };
     state.store().set_session_active(session.id, open).await?;
     state.attend_cache().forget(session.id);
     let text = if open {

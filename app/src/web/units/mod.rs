@@ -172,7 +172,9 @@ async fn chosen_term(
         return Ok(session.term);
     }
     let today = jiff::Zoned::now().with_time_zone(state.settings().timezone.clone()).date();
-    Ok(Term { year: AcademicYear::containing(today, state.settings().year_start), semester: Semester::One })
+    let year = AcademicYear::containing(today, state.settings().year_start)
+        .map_err(|e| AppError::BadRequest(e.0))?;
+    Ok(Term { year, semester: Semester::One })
 }
 
 #[derive(Serialize)]
