@@ -169,11 +169,8 @@ async fn logout_confirm(State(state): State<AppState>, auth: Auth) -> Result<Htm
 async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     login::log_out(state.store(), &auth.token).await?;
     tracing::info!(lecturer = %auth.username, "logged out");
-    let secure = state.settings().base_url.is_https();
-    let mut response = Redirect::to("/login/").into_response();
-    SetCookie::removal(cookies::SESSION, secure).apply(response.headers_mut());
-    flash::set(state.signer(), flash::Kind::Info, "You have logged out.", secure)
-        .apply(response.headers_mut());
+    let mut response = flash::redirect(&state, "/login/", flash::Kind::Info, "You have logged out.");
+    SetCookie::removal(cookies::SESSION, state.settings().base_url.is_https()).apply(response.headers_mut());
     Ok(response)
 }
 

@@ -1,10 +1,12 @@
 //! One-shot messages that survive a redirect ("Unit CS101 created."), carried in a signed
 //! cookie so any app instance can show them.
 
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::HeaderMap;
 
+use super::AppState;
 use super::cookies::{self, SetCookie};
 use super::templates::Flash;
 use crate::auth::tokens::Signer;
@@ -41,6 +43,13 @@ impl Kind {
 pub fn set(signer: &Signer, kind: Kind, text: &str, secure: bool) -> SetCookie {
     let payload = format!("{}-{}", kind.as_str(), URL_SAFE_NO_PAD.encode(text.as_bytes()));
     SetCookie::new(cookies::FLASH, signer.seal(PURPOSE, &payload), secure).max_age(120)
+}
+
+/// A redirect to `to` that shows `text` on arrival: how every lecturer action ends.
+pub fn redirect(state: &AppState, to: &str, kind: Kind, text: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    set(state.signer(), kind, text, state.settings().base_url.is_https()).apply(response.headers_mut());
+    response
 }
 
 /// The message waiting in the request's cookie, if any (a tampered one is ignored).

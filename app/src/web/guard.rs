@@ -99,7 +99,7 @@ pub async fn require_lecturer(State(state): State<AppState>, request: Request, n
         flashes,
     };
     let mut request = if request.method() == Method::POST {
-        match check_csrf(request, &auth.csrf_token).await {
+        match check_csrf(request, &auth.csrf_token, json).await {
             Ok(request) => request,
             Err(response) => return *response,
         }
@@ -129,8 +129,7 @@ fn login_redirect(request: &Request) -> Response {
 }
 
 /// Checks the CSRF token of a POST, handing the request on with its body intact.
-async fn check_csrf(request: Request, expected: &str) -> Result<Request, Box<Response>> {
-    let json = wants_json(&request);
+async fn check_csrf(request: Request, expected: &str, json: bool) -> Result<Request, Box<Response>> {
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_BODY_BYTES)
         .await

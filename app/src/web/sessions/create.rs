@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -268,15 +268,12 @@ pub async fn submit(
     };
     match state.store().create_session(&new).await {
         Ok(session) => {
-            let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
             let text = format!(
                 "Session created: {} {}.",
                 session.unit_code,
                 crate::web::view::lecture_label(&session)
             );
-            flash::set(state.signer(), flash::Kind::Success, &text, state.settings().base_url.is_https())
-                .apply(response.headers_mut());
-            Ok(response)
+            Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, &text))
         }
         Err(StoreError::Conflict(Conflict::TermFull)) => {
             let message = format!(

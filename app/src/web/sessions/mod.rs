@@ -4,7 +4,7 @@ mod create;
 mod present;
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -123,10 +123,7 @@ async fn toggle(
     } else {
         "Session closed: no more marks are accepted."
     };
-    let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
-    flash::set(state.signer(), flash::Kind::Success, text, state.settings().base_url.is_https())
-        .apply(response.headers_mut());
-    Ok(response)
+    Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, text))
 }
 
 #[derive(Deserialize)]
@@ -144,8 +141,6 @@ async fn remove_mark(
     axum::Form(form): axum::Form<RemoveForm>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    let secure = state.settings().base_url.is_https();
-    let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
     let (kind, text) = match crate::domain::AdmissionNumber::parse(&form.admission_number) {
         Err(e) => (flash::Kind::Error, e.0),
         Ok(admission) => match state.store().soft_delete_attendance(&session, &admission).await {
@@ -157,8 +152,7 @@ async fn remove_mark(
             Err(e) => return Err(e.into()),
         },
     };
-    flash::set(state.signer(), kind, &text, secure).apply(response.headers_mut());
-    Ok(response)
+    Ok(flash::redirect(&state, &format!("/session/{}/", session.id), kind, &text))
 }
 
 #[derive(Deserialize)]
@@ -182,10 +176,7 @@ async fn set_qr_mode(
         crate::model::QrMode::Static => "The QR code is now static: print it or show it as it is.",
         crate::model::QrMode::Rotating => "The QR code now rotates: show it in projector mode.",
     };
-    let mut response = Redirect::to(&format!("/session/{}/", session.id)).into_response();
-    flash::set(state.signer(), flash::Kind::Success, text, state.settings().base_url.is_https())
-        .apply(response.headers_mut());
-    Ok(response)
+    Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, text))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ mod matrix;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use http::StatusCode;
@@ -114,11 +114,8 @@ async fn create_submit(
 ) -> Result<Response, AppError> {
     match create(&state, &auth, &form).await? {
         Ok(unit) => {
-            let mut response = Redirect::to(&format!("/unit/{}/", unit.code)).into_response();
             let text = format!("Unit {} created.", unit.code);
-            flash::set(state.signer(), flash::Kind::Success, &text, state.settings().base_url.is_https())
-                .apply(response.headers_mut());
-            Ok(response)
+            Ok(flash::redirect(&state, &format!("/unit/{}/", unit.code), flash::Kind::Success, &text))
         }
         Err(errors) => render_form(&state, &auth, &form, &errors, StatusCode::BAD_REQUEST),
     }
