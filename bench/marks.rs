@@ -122,6 +122,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     student_name: StudentName::parse(&format!("Student {i}"))?,
                     status: MarkStatus::Present,
                     source: MarkSource::Qr,
+                    expected_lessons: 12,
                 };
                 store.mark_attendance(&session, &mark).await?;
                 Ok(())

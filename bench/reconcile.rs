@@ -74,6 +74,7 @@ async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
                     student_name: StudentName::parse(&format!("Student {i}"))?,
                     status: MarkStatus::Present,
                     source: MarkSource::Qr,
+                    expected_lessons: 12,
                 };
                 store.mark_attendance(&session, &mark).await?;
                 Ok(())
@@ -109,7 +110,7 @@ async fn reconcile(
         command.env("MIRROR_BATCH_SIZE", size);
     }
     if let Some(portal) = portal {
-        command.env("PORTAL_API_URL", &portal.url).env("PORTAL_BACKOFF_SECS", "0");
+        command.env("PORTAL_API_URL", &portal.url);
     }
     let output = command.output().await?;
     anyhow::ensure!(
@@ -170,7 +171,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let ordered: usize = fs
         .store
-        .changed_since::<AttendanceDoc>(ATTENDANCE, None)
+        .changed_since::<AttendanceDoc>(jiff::Timestamp::UNIX_EPOCH)
         .await?
         .try_fold(0usize, |n, _| async move { Ok(n + 1) })
         .await?;

@@ -5,18 +5,34 @@ use std::time::Duration;
 use attendance::config::{ConfigError, Vars, firestore_from};
 use attendance::store::FirestoreSettings;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReconcilerConfig {
     pub firestore: FirestoreSettings,
     pub database_url: String,
     /// `None`: forwarding is off (records stay queued until a Portal is configured).
     pub portal: Option<PortalConfig>,
-    /// Cron expression with seconds, for `reconciler schedule`.
+    /// Cron expression with seconds for incremental passes, for `reconciler schedule`.
     pub cron: String,
+    /// Cron expression for full passes (which see hard deletes).
+    pub full_cron: String,
     /// Documents per PostgreSQL transaction while mirroring.
     pub batch_size: usize,
     /// The university's zone: the Portal's `time` is local wall-clock time.
     pub timezone: jiff::tz::TimeZone,
+}
+
+// By hand: `DATABASE_URL` may carry a password.
+impl std::fmt::Debug for ReconcilerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconcilerConfig")
+            .field("firestore", &self.firestore)
+            .field("database_url", &"<redacted>")
+            .field("portal", &self.portal)
+            .field("cron", &self.cron)
+            .field("full_cron", &self.full_cron)
+            .field("batch_size", &self.batch_size)
+            .finish()
+    }
 }
 
 #[derive(Clone)]
@@ -28,10 +44,13 @@ pub struct PortalConfig {
     pub audience: Option<String>,
     pub timeout: Duration,
     pub concurrency: usize,
-    pub max_attempts: i32,
+    /// A record still failing this long after its first attempt goes dead.
+    pub give_up_after: Duration,
     /// First retry delay; it doubles per attempt (with jitter) up to `backoff_cap`.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// How long one pass may spend forwarding; the rest waits for the next pass.
+    pub budget: Duration,
 }
 
 impl std::fmt::Debug for PortalConfig {
@@ -42,7 +61,8 @@ impl std::fmt::Debug for PortalConfig {
             .field("audience", &self.audience)
             .field("timeout", &self.timeout)
             .field("concurrency", &self.concurrency)
-            .field("max_attempts", &self.max_attempts)
+            .field("give_up_after", &self.give_up_after)
+            .field("budget", &self.budget)
             .finish()
     }
 }
@@ -53,41 +73,97 @@ fn whole<T: std::str::FromStr + PartialOrd>(
     move |v| v.parse::<T>().ok().filter(|n| range.contains(n))
 }
 
+/// `72h`, `90m`, `3600s` or plain seconds.
+fn duration(range: std::ops::RangeInclusive<u64>) -> impl Fn(&str) -> Option<Duration> {
+    move |v| {
+        let v = v.trim();
+        let (number, unit) = match v.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+            Some((i, _)) => v.split_at(i),
+            None => (v, "s"),
+        };
+        let seconds = number.parse::<u64>().ok()?.checked_mul(match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return None,
+        })?;
+        range.contains(&seconds).then(|| Duration::from_secs(seconds))
+    }
+}
+
+fn cron(v: &str) -> Option<String> {
+    (v.split_whitespace().count() >= 6).then(|| v.to_owned())
+}
+
+/// Whether a URL's host is this machine, where plain http cannot be overheard.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 impl ReconcilerConfig {
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         let url = vars.optional("PORTAL_API_URL", "the Portal's http(s) URL", |v| {
-            (v.starts_with("http://") || v.starts_with("https://")).then(|| v.to_owned())
+            reqwest::Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         })?;
         let portal = match url {
             None => None,
-            Some(url) => Some(PortalConfig {
-                url,
-                token: vars.optional("PORTAL_API_TOKEN", "a bearer token", |v| Some(v.to_owned()))?,
-                audience: vars.optional(
+            Some(url) => {
+                let token = vars.optional("PORTAL_API_TOKEN", "a bearer token", |v| Some(v.to_owned()))?;
+                let audience = vars.optional(
                     "PORTAL_AUDIENCE",
                     "the ID-token audience, usually the Portal's URL",
                     |v| Some(v.to_owned()),
-                )?,
-                timeout: Duration::from_secs(
-                    vars.optional("PORTAL_TIMEOUT_SECS", "seconds from 1 to 120", whole(1..=120))?
-                        .unwrap_or(10),
-                ),
-                concurrency: vars
-                    .optional("PORTAL_CONCURRENCY", "requests in flight, 1 to 64", whole(1..=64))?
-                    .unwrap_or(16),
-                max_attempts: vars
-                    .optional("PORTAL_MAX_ATTEMPTS", "attempts before giving up, 1 to 100", whole(1..=100))?
-                    .unwrap_or(8),
-                backoff_base: Duration::from_secs(
-                    vars.optional(
-                        "PORTAL_BACKOFF_SECS",
-                        "seconds before the first retry, 0 to 3600",
-                        whole(0..=3600),
-                    )?
-                    .unwrap_or(60),
-                ),
-                backoff_cap: Duration::from_secs(6 * 60 * 60),
-            }),
+                )?;
+                if url.scheme() == "http" && !is_loopback(&url) && (token.is_some() || audience.is_some()) {
+                    return Err(ConfigError::conflict(
+                        "PORTAL_API_URL",
+                        "an https:// URL when PORTAL_API_TOKEN or PORTAL_AUDIENCE is set (a credential is never sent over plain http except to this machine)",
+                    ));
+                }
+                Some(PortalConfig {
+                    url: url.to_string(),
+                    token,
+                    audience,
+                    timeout: Duration::from_secs(
+                        vars.optional("PORTAL_TIMEOUT_SECS", "seconds from 1 to 120", whole(1..=120))?
+                            .unwrap_or(10),
+                    ),
+                    concurrency: vars
+                        .optional("PORTAL_CONCURRENCY", "requests in flight, 1 to 64", whole(1..=64))?
+                        .unwrap_or(16),
+                    give_up_after: vars
+                        .optional(
+                            "PORTAL_GIVE_UP_AFTER",
+                            "a duration such as 72h or 3d (1 hour to 30 days)",
+                            duration(3600..=30 * 86_400),
+                        )?
+                        .unwrap_or(Duration::from_secs(72 * 3600)),
+                    backoff_base: Duration::from_secs(
+                        vars.optional(
+                            "PORTAL_BACKOFF_SECS",
+                            "seconds before the first retry, 1 to 3600",
+                            whole(1..=3600),
+                        )?
+                        .unwrap_or(60),
+                    ),
+                    backoff_cap: Duration::from_secs(3 * 3600),
+                    budget: vars
+                        .optional(
+                            "PORTAL_BUDGET",
+                            "a duration such as 120s or 2m (1 second to 1 hour)",
+                            duration(1..=3600),
+                        )?
+                        .unwrap_or(Duration::from_secs(120)),
+                })
+            }
         };
         Ok(Self {
             firestore: firestore_from(vars)?,
@@ -98,10 +174,15 @@ impl ReconcilerConfig {
             )?,
             portal,
             cron: vars
-                .optional("RECONCILE_CRON", "a cron expression with seconds, such as 0 */5 * * * *", |v| {
-                    (v.split_whitespace().count() >= 6).then(|| v.to_owned())
-                })?
+                .optional("RECONCILE_CRON", "a cron expression with seconds, such as 0 */5 * * * *", cron)?
                 .unwrap_or_else(|| "0 */5 * * * *".to_owned()),
+            full_cron: vars
+                .optional(
+                    "RECONCILE_FULL_CRON",
+                    "a cron expression with seconds, such as 0 30 2 * * *",
+                    cron,
+                )?
+                .unwrap_or_else(|| "0 30 2 * * *".to_owned()),
             batch_size: vars
                 .optional("MIRROR_BATCH_SIZE", "documents per batch, 10 to 10000", whole(10..=10_000))?
                 .unwrap_or(2000),
@@ -157,5 +238,48 @@ mod tests {
         ]))
         .expect("valid");
         assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn the_defaults_outlast_a_weekend_outage() {
+        let config = ReconcilerConfig::from_vars(&vars(&[
+            ("FIRESTORE_PROJECT_ID", "demo-attendance"),
+            ("DATABASE_URL", "postgres://user:pa55word@localhost/a"),
+            ("PORTAL_API_URL", "https://portal.example/api"),
+        ]))
+        .expect("valid");
+        let portal = config.portal.as_ref().expect("portal");
+        assert_eq!(portal.give_up_after, Duration::from_secs(72 * 3600));
+        assert!(portal.backoff_cap <= Duration::from_secs(4 * 3600));
+        assert!(portal.budget < Duration::from_secs(5 * 60), "well under the 5-minute schedule");
+        assert_eq!(config.full_cron, "0 30 2 * * *");
+        assert!(!format!("{config:?}").contains("pa55word"), "DATABASE_URL stays out of logs");
+    }
+
+    #[test]
+    fn durations_take_units() {
+        let parse = duration(1..=30 * 86_400);
+        assert_eq!(parse("72h"), Some(Duration::from_secs(72 * 3600)));
+        assert_eq!(parse("3d"), Some(Duration::from_secs(3 * 86_400)));
+        assert_eq!(parse("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse("90x"), None);
+        assert_eq!(parse("h"), None);
+    }
+
+    #[test]
+    fn a_credential_never_travels_over_plain_http_except_to_loopback() {
+        let with = |url: &str| {
+            ReconcilerConfig::from_vars(&vars(&[
+                ("FIRESTORE_PROJECT_ID", "demo-attendance"),
+                ("DATABASE_URL", "postgres://localhost/a"),
+                ("PORTAL_API_URL", url),
+                ("PORTAL_API_TOKEN", "t"),
+            ]))
+        };
+        let err = with("http://portal.example/api").expect_err("plain http off-machine");
+        assert!(err.to_string().starts_with("PORTAL_API_URL"), "{err}");
+        assert!(with("http://127.0.0.1:9000/api").is_ok());
+        assert!(with("http://localhost:9000/api").is_ok());
+        assert!(with("https://portal.example/api").is_ok());
     }
 }

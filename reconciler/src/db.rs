@@ -2,9 +2,8 @@
 //! reconcilers from running at once.
 
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, Row};
+use sqlx::{Connection, PgConnection, Row};
 
 /// The mirror schema, embedded from `migrations/`.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -20,24 +19,27 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
-/// The run lock, held for as long as the returned connection lives; `None` when another
-/// reconciler holds it.
-pub async fn try_lock(pool: &PgPool) -> Result<Option<PoolConnection<Postgres>>, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+/// The run lock: a connection of its own, outside the pool, holding a session advisory lock.
+/// Dropping it closes the connection, which releases the lock, so a panic or a cancelled pass
+/// can never leave a pooled connection holding it.
+pub struct RunLock(PgConnection);
+
+/// Takes the run lock; `None` when another reconciler holds it.
+pub async fn try_lock(pool: &PgPool) -> Result<Option<RunLock>, sqlx::Error> {
+    let mut conn = pool.acquire().await?.detach();
     let locked: bool =
-        sqlx::query("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut *conn).await?.get(0);
-    Ok(locked.then_some(conn))
+        sqlx::query("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut conn).await?.get(0);
+    Ok(locked.then_some(RunLock(conn)))
 }
 
-/// Releases the run lock. If that fails the connection is closed instead of going back to the
-/// pool, which releases the lock too (advisory locks belong to the session).
-pub async fn unlock(mut conn: PoolConnection<Postgres>) {
+/// Releases the run lock now (closing its connection, which would release it anyway).
+pub async fn unlock(mut lock: RunLock) {
     let released = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
         .bind(LOCK_KEY)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut lock.0)
         .await;
     if !matches!(released, Ok(true)) {
         tracing::warn!(?released, "could not release the run lock; closing its connection");
-        let _ = conn.close().await;
     }
+    let _ = lock.0.close().await;
 }

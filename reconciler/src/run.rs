@@ -1,7 +1,6 @@
 //! One reconciler pass: lock, mirror, refresh percentages, forward, record. Safe to run twice;
 //! a second instance finds the lock taken and stands down.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -10,8 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
 use crate::config::ReconcilerConfig;
-use crate::mirror::{self, MirrorOptions, MirrorOutcome};
-use crate::portal::{self, ForwardOutcome, Portal};
+use crate::mirror::{self, MirrorOptions};
+use crate::portal::{self, Portal};
+use crate::summary::Summary;
 use crate::{db, runs};
 
 /// Per-run choices.
@@ -21,45 +21,6 @@ pub struct RunOptions {
     pub full: bool,
     /// Testing aid: fail after this many mirrored batches, as a crash would.
     pub fail_after_batches: Option<usize>,
-}
-
-/// What a run did.
-#[derive(Debug, Default, Clone)]
-pub struct Summary {
-    pub run_id: i64,
-    pub mirror: MirrorOutcome,
-    pub forward: ForwardOutcome,
-    /// `false` when no Portal is configured.
-    pub forwarding: bool,
-    pub durations_ms: BTreeMap<&'static str, u64>,
-    pub peak_rss_kb: Option<i64>,
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mirrored: Vec<String> = self.mirror.changed.iter().map(|(t, n)| format!("{t}={n}")).collect();
-        write!(f, "run #{}: mirrored {}", self.run_id, mirrored.join(" "))?;
-        let removed: Vec<String> =
-            self.mirror.removed.iter().filter(|(_, n)| **n > 0).map(|(t, n)| format!("{t}={n}")).collect();
-        if !removed.is_empty() {
-            write!(f, "; removed {}", removed.join(" "))?;
-        }
-        if self.forwarding {
-            write!(
-                f,
-                "; delivered {}, retried {}, dead {}",
-                self.forward.delivered, self.forward.retried, self.forward.dead
-            )?;
-        } else {
-            write!(f, "; forwarding off (PORTAL_API_URL unset)")?;
-        }
-        let total = self.durations_ms.get("total").copied().unwrap_or_default();
-        write!(f, "; {:.2} s", total as f64 / 1000.0)?;
-        if let Some(kb) = self.peak_rss_kb {
-            write!(f, "; peak memory {:.1} MiB", kb as f64 / 1024.0)?;
-        }
-        Ok(())
-    }
 }
 
 #[derive(Debug)]
@@ -139,20 +100,15 @@ impl Reconciler {
         let mirror_options = MirrorOptions {
             full: options.full,
             batch_size: self.config.batch_size,
+            overlap: overlap(self.config.firestore.request_timeout),
             fail_after_batches: options.fail_after_batches,
         };
         let phase = Instant::now();
         let mirrored = mirror::mirror_all(&self.store, &self.pool, mirror_options, &progress).await;
         summary.durations_ms.insert("mirror", elapsed_ms(phase));
         summary.mirror = mirrored?;
-
-        let phase = Instant::now();
-        progress.set_message("refreshing percentages");
-        sqlx::query("REFRESH MATERIALIZED VIEW CONCURRENTLY attendance_percentages")
-            .execute(&self.pool)
-            .await?;
-        summary.durations_ms.insert("percentages", elapsed_ms(phase));
-
+        // Percentages are a plain view over the mirror: committed with it, nothing to refresh.
+        // Forwarding comes last and within its budget, so it never holds the mirror back.
         if let Some(portal) = &self.portal {
             let phase = Instant::now();
             summary.forward = portal::forward(&self.pool, portal, &self.config.timezone, &progress).await?;
@@ -162,6 +118,12 @@ impl Reconciler {
         progress.finish_and_clear();
         Ok(())
     }
+}
+
+/// How far before its watermark a collection is re-read: a write's server time is taken when it
+/// starts, and it may become visible up to a Firestore timeout later.
+fn overlap(firestore_timeout: std::time::Duration) -> std::time::Duration {
+    (firestore_timeout * 2).max(std::time::Duration::from_secs(60))
 }
 
 fn elapsed_ms(since: Instant) -> u64 {

@@ -3,12 +3,15 @@
 //! PostgreSQL database per test.
 
 pub mod app;
+pub mod binaries;
+pub mod cluster;
 pub mod emulator;
 pub mod portal;
 pub mod postgres;
 pub mod rest;
 
 pub use app::{AppOptions, Attended, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_with};
+pub use cluster::PrivateCluster;
 pub use emulator::{TestFirestore, emulator_host};
-pub use portal::TestPortal;
+pub use portal::{Answer, TestPortal};
 pub use postgres::TestDatabase;

@@ -11,6 +11,13 @@ pub struct ConfigError {
     expected: &'static str,
 }
 
+impl ConfigError {
+    /// A setting that parses but contradicts another one.
+    pub fn conflict(variable: &'static str, expected: &'static str) -> Self {
+        Self { variable, problem: "is not valid with the other settings", expected }
+    }
+}
+
 /// A snapshot of environment variables.
 #[derive(Debug, Clone, Default)]
 pub struct Vars(HashMap<String, String>);

@@ -87,6 +87,10 @@ impl SessionId {
         }
         uuid::Uuid::try_parse(input).ok().map(Self)
     }
+
+    pub fn as_uuid(&self) -> &uuid::Uuid {
+        &self.0
+    }
 }
 
 impl std::fmt::Display for SessionId {

@@ -1,4 +1,6 @@
-use crate::domain::{AdmissionNumber, Instant, SessionId, StudentName, Term, UnitCode};
+use crate::domain::{
+    AdmissionNumber, Email, Instant, Phone, SessionId, SessionNumber, StudentName, Term, UnitCode,
+};
 
 /// Whether a student arrived in time ("present") or after the session's late threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,9 +57,15 @@ pub struct AttendanceRecord {
     pub term: Term,
     pub admission_number: AdmissionNumber,
     pub student_name: StudentName,
+    /// The session's lecture number.
+    pub number: SessionNumber,
     pub marked_at: Instant,
     pub status: MarkStatus,
     pub source: MarkSource,
+    /// 1 when made, one more for each later change.
+    pub version: u32,
+    /// The denominator of the percentage shown when the mark was made, if recorded.
+    pub expected_lessons: Option<u32>,
 }
 
 /// A mark to record: who, and how the app classified it.
@@ -67,6 +75,9 @@ pub struct NewMark {
     pub student_name: StudentName,
     pub status: MarkStatus,
     pub source: MarkSource,
+    /// The unit's expected lessons now: recorded on the mark so the Portal later receives the
+    /// same percentage the student is shown.
+    pub expected_lessons: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +110,8 @@ impl MarkOutcome {
 pub struct Student {
     pub admission_number: AdmissionNumber,
     pub name: StudentName,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
     pub units: Vec<UnitCode>,
     pub created_at: Option<Instant>,
     pub updated_at: Option<Instant>,

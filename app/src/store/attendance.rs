@@ -9,8 +9,10 @@ use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert
 use super::query::{
     ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, unit_term_values,
 };
-use super::{Store, StoreError, parse_listed, ts};
-use crate::domain::{AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode};
+use super::{Store, StoreError, parse_listed};
+use crate::domain::{
+    AcademicYear, AdmissionNumber, Semester, SessionId, SessionNumber, StudentName, Term, UnitCode,
+};
 use crate::model::{
     AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Session, Student,
 };
@@ -33,6 +35,8 @@ impl Store {
             status: mark.status.as_str().to_owned(),
             source: mark.source.as_str().to_owned(),
             request_id: request_id.clone(),
+            version: 1,
+            expected_lessons: Some(mark.expected_lessons),
             deleted: false,
             marked_at: None,
             updated_at: None,
@@ -164,7 +168,9 @@ impl Store {
 
     /// Removes a mark (a lecturer's correction) and takes it off the student's count, in one
     /// commit that only applies if the mark has not changed since it was read. The document
-    /// stays, flagged, so the mirror sees the removal and the student cannot simply mark again.
+    /// stays, flagged and with its version raised, so the mirror sees the removal (and tells the
+    /// Portal) and the student cannot simply mark again. A student document is only ever
+    /// updated here, never created: a removal must not invent a student.
     pub async fn soft_delete_attendance(
         &self,
         session: &Session,
@@ -174,10 +180,21 @@ impl Store {
         struct Current {
             #[serde(default)]
             deleted: bool,
+            #[serde(default = "one")]
+            version: u32,
             #[serde(alias = "_firestore_updated")]
             update_time: Option<firestore::FirestoreTimestamp>,
         }
+        fn one() -> u32 {
+            1
+        }
+        #[derive(serde::Serialize)]
+        struct Removal {
+            deleted: bool,
+            version: u32,
+        }
         let id = ids::attendance(session.id, &admission.key());
+        let mut student_exists = true;
         for _ in 0..5 {
             let Some(current) = self.get_doc::<Current>(ATTENDANCE, &id).await? else {
                 return Err(StoreError::NotFound);
@@ -187,16 +204,16 @@ impl Store {
             }
             let version = current.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
             let mut writes = Writes::new(self.db().await?);
-            writes
-                .update_if_unchanged(
-                    ATTENDANCE,
-                    &id,
-                    &super::sessions::Deleted { deleted: true },
-                    &["deleted"],
-                    version.0,
-                    vec![server_time("deleted_at"), server_time("updated_at")],
-                )?
-                .merge(
+            writes.update_if_unchanged(
+                ATTENDANCE,
+                &id,
+                &Removal { deleted: true, version: current.version + 1 },
+                &["deleted", "version"],
+                version.0,
+                vec![server_time("deleted_at"), server_time("updated_at")],
+            )?;
+            if student_exists {
+                writes.update(
                     STUDENTS,
                     admission.key().as_str(),
                     &NoFields {},
@@ -206,8 +223,11 @@ impl Store {
                         server_time("updated_at"),
                     ],
                 )?;
+            }
             match writes.commit().await {
                 Ok(_) => return Ok(()),
+                // The student document is gone: remove the mark alone.
+                Err(StoreError::NotFound) if student_exists => student_exists = false,
                 // Changed between read and write: read again.
                 Err(StoreError::Invalid(_)) | Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e),
@@ -217,17 +237,10 @@ impl Store {
     }
 
     pub async fn student(&self, admission: &AdmissionNumber) -> Result<Option<Student>, StoreError> {
-        let Some(doc) = self.get_doc::<StudentDoc>(STUDENTS, admission.key().as_str()).await? else {
-            return Ok(None);
-        };
-        let bad = |e| StoreError::corrupt("student", e);
-        Ok(Some(Student {
-            admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(bad)?,
-            name: StudentName::parse(&doc.name).map_err(bad)?,
-            units: doc.units.iter().map(|u| UnitCode::parse(u)).collect::<Result<_, _>>().map_err(bad)?,
-            created_at: ts(doc.created_at),
-            updated_at: ts(doc.updated_at),
-        }))
+        self.get_doc::<StudentDoc>(STUDENTS, admission.key().as_str())
+            .await?
+            .map(super::mirror::student_from_doc)
+            .transpose()
     }
 }
 
@@ -245,7 +258,10 @@ pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, St
         },
         admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(|e| bad(&e))?,
         student_name: StudentName::parse(&doc.student_name).map_err(|e| bad(&e))?,
+        number: SessionNumber::try_from(i64::from(doc.session_number)).map_err(|e| bad(&e))?,
         marked_at: doc.marked_at.map(|t| t.0).ok_or_else(|| bad(&"no marked_at"))?,
+        version: doc.version,
+        expected_lessons: doc.expected_lessons,
         status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
         source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
     })

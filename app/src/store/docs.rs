@@ -143,6 +143,14 @@ pub struct AttendanceDoc {
     pub source: String,
     /// Random per request: tells our own retried write apart from another request's.
     pub request_id: String,
+    /// 1 when made; every later change of the mark (a removal, a correction) adds one, so each
+    /// state the Portal must hear about has its own `Idempotency-Key` (`<id>:<version>`).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// The unit's expected lessons when the mark was made: the denominator of the percentage
+    /// the student was shown (absent on marks made before it was recorded).
+    #[serde(default)]
+    pub expected_lessons: Option<u32>,
     #[serde(default)]
     pub deleted: bool,
     #[serde(default)]
@@ -151,6 +159,10 @@ pub struct AttendanceDoc {
     pub updated_at: Option<FirestoreTimestamp>,
     #[serde(default)]
     pub deleted_at: Option<FirestoreTimestamp>,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

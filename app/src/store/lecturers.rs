@@ -105,7 +105,7 @@ impl Store {
     }
 }
 
-fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
+pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
     let bad = |e| StoreError::corrupt("lecturer", e);
     Ok(Lecturer {
         username: Username::parse(&doc.username).map_err(bad)?,

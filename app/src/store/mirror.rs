@@ -1,52 +1,166 @@
-//! Reading documents "changed since" a time, for the reconciler's mirror: ordered by the
-//! server-set `updated_at` and then the document name, streamed so memory stays flat.
+//! Reading documents for the reconciler's mirror, parsed into the app's domain model.
+//!
+//! A document that does not parse is not an error of the read: it comes back as a
+//! [`Changed`] whose `model` is `Err(reason)`, so one bad document never stops the stream, and
+//! the reconciler can record it and move on. A failed *read* is an error item of the stream.
 
-use firestore::{FirestoreDb, FirestoreQueryFilter, FirestoreTimestamp};
+use firestore::{FirestoreDb, FirestoreDocument, FirestoreQueryFilter, FirestoreTimestamp};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::docs::{Mirrored, UPDATED_AT};
+use super::docs::{
+    ATTENDANCE, AttendanceDoc, LECTURERS, LecturerDoc, SESSIONS, STUDENTS, SessionDoc, StudentDoc, UNITS,
+    UPDATED_AT, UnitDoc, ids,
+};
 use super::{Store, StoreError};
-use crate::domain::Instant;
+use crate::domain::{AdmissionNumber, Email, Instant, Phone, StudentName, UnitCode};
+use crate::model::{AttendanceRecord, Lecturer, Session, Student, Unit};
 
-/// One mirrored document: its id, its `updated_at`, and its content.
+/// One mirrored document: its id, its change times, and its content as the domain model.
 #[derive(Debug, Clone)]
-pub struct Changed<T> {
+pub struct Changed<M> {
     pub id: String,
-    pub updated_at: Instant,
-    pub doc: T,
+    /// The server-set `updated_at`; `None` only on documents written outside the app.
+    pub updated_at: Option<Instant>,
+    /// Set when the document was soft-deleted.
+    pub deleted_at: Option<Instant>,
+    /// The content, or why it does not parse into the domain types.
+    pub model: Result<M, String>,
 }
 
+/// A Firestore document type the reconciler mirrors, and the domain model it parses into.
+pub trait MirroredDoc: DeserializeOwned + Send + 'static {
+    type Model: Send + 'static;
+    const COLLECTION: &'static str;
+    /// Parses the document stored under `id`; the id must agree with the content.
+    fn parse(self, id: &str) -> Result<Self::Model, StoreError>;
+}
+
+impl MirroredDoc for LecturerDoc {
+    type Model = Lecturer;
+    const COLLECTION: &'static str = LECTURERS;
+    fn parse(self, id: &str) -> Result<Lecturer, StoreError> {
+        let lecturer = super::lecturers::lecturer_from_doc(self)?;
+        same_id(id, &lecturer.username.key(), "lecturer")?;
+        Ok(lecturer)
+    }
+}
+
+impl MirroredDoc for UnitDoc {
+    type Model = Unit;
+    const COLLECTION: &'static str = UNITS;
+    fn parse(self, id: &str) -> Result<Unit, StoreError> {
+        let unit = super::units::unit_from_doc(self)?;
+        same_id(id, unit.code.as_str(), "unit")?;
+        Ok(unit)
+    }
+}
+
+impl MirroredDoc for SessionDoc {
+    type Model = Session;
+    const COLLECTION: &'static str = SESSIONS;
+    fn parse(self, id: &str) -> Result<Session, StoreError> {
+        let session = super::sessions::session_from_doc(self)?;
+        same_id(id, &session.id.to_string(), "session")?;
+        Ok(session)
+    }
+}
+
+impl MirroredDoc for StudentDoc {
+    type Model = Student;
+    const COLLECTION: &'static str = STUDENTS;
+    fn parse(self, id: &str) -> Result<Student, StoreError> {
+        let student = student_from_doc(self)?;
+        same_id(id, student.admission_number.key().as_str(), "student")?;
+        Ok(student)
+    }
+}
+
+impl MirroredDoc for AttendanceDoc {
+    type Model = AttendanceRecord;
+    const COLLECTION: &'static str = ATTENDANCE;
+    fn parse(self, id: &str) -> Result<AttendanceRecord, StoreError> {
+        let record = super::attendance::record_from_doc(self)?;
+        same_id(id, &ids::attendance(record.session_id, &record.admission_number.key()), "attendance")?;
+        Ok(record)
+    }
+}
+
+fn same_id(id: &str, expected: &str, what: &str) -> Result<(), StoreError> {
+    if id == expected {
+        Ok(())
+    } else {
+        Err(StoreError::corrupt(what, format!("document id {id} does not match its content ({expected})")))
+    }
+}
+
+pub(super) fn student_from_doc(doc: StudentDoc) -> Result<Student, StoreError> {
+    let bad = |e| StoreError::corrupt("student", e);
+    Ok(Student {
+        admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(bad)?,
+        name: StudentName::parse(&doc.name).map_err(bad)?,
+        email: doc.email.as_deref().map(Email::parse).transpose().map_err(bad)?,
+        phone: doc.phone.as_deref().map(Phone::parse).transpose().map_err(bad)?,
+        units: doc.units.iter().map(|u| UnitCode::parse(u)).collect::<Result<_, _>>().map_err(bad)?,
+        created_at: doc.created_at.map(|t| t.0),
+        updated_at: doc.updated_at.map(|t| t.0),
+    })
+}
+
+/// The change-tracking fields every mirrored document carries, read apart from the content so
+/// that a document whose content does not parse still moves the watermark.
+#[derive(Deserialize)]
+struct Stamps {
+    #[serde(default)]
+    updated_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    deleted_at: Option<FirestoreTimestamp>,
+}
+
+fn changed<T: MirroredDoc>(doc: &FirestoreDocument) -> Changed<T::Model> {
+    let id = doc.name.rsplit('/').next().unwrap_or_default().to_owned();
+    let stamps = FirestoreDb::deserialize_doc_to::<Stamps>(doc).ok();
+    let model = FirestoreDb::deserialize_doc_to::<T>(doc)
+        .map_err(|e| format!("does not parse: {e}"))
+        .and_then(|parsed| parsed.parse(&id).map_err(|e| e.to_string()));
+    Changed {
+        id,
+        updated_at: stamps.as_ref().and_then(|s| s.updated_at).map(|t| t.0),
+        deleted_at: stamps.and_then(|s| s.deleted_at).map(|t| t.0),
+        model,
+    }
+}
+
+/// A stream of mirrored documents; an `Err` item is a failed read, never a bad document.
+pub type MirrorStream<M> = BoxStream<'static, Result<Changed<M>, StoreError>>;
+
 impl Store {
-    /// Documents of `collection` whose `updated_at` is at or after `since` (all when `None`),
-    /// oldest change first.
-    pub async fn changed_since<T: DeserializeOwned + Mirrored + Send + 'static>(
+    /// Documents whose `updated_at` is at or after `since`, oldest change first.
+    pub async fn changed_since<T: MirroredDoc>(
         &self,
-        collection: &'static str,
-        since: Option<Instant>,
-    ) -> Result<BoxStream<'static, Result<Changed<T>, StoreError>>, StoreError> {
+        since: Instant,
+    ) -> Result<MirrorStream<T::Model>, StoreError> {
         let db: FirestoreDb = self.db().await?.clone();
         let stream = db
             .fluent()
             .select()
-            .from(collection)
+            .from(T::COLLECTION)
             .filter(move |q| -> Option<FirestoreQueryFilter> {
-                since.and_then(|t| q.field(UPDATED_AT).greater_than_or_equal(FirestoreTimestamp(t)))
+                q.field(UPDATED_AT).greater_than_or_equal(FirestoreTimestamp(since))
             })
             .order(|o| o.fields([o.field(UPDATED_AT).asc(), o.field("__name__").asc()]))
             .stream_query_with_errors()
             .await?;
-        Ok(stream
-            .map_err(StoreError::from)
-            .and_then(move |doc| async move {
-                let id = doc.name.rsplit('/').next().unwrap_or_default().to_owned();
-                let doc: T = FirestoreDb::deserialize_doc_to(&doc)?;
-                let updated_at = doc
-                    .updated_at()
-                    .ok_or_else(|| StoreError::corrupt(collection, format!("{id} has no updated_at")))?;
-                Ok(Changed { id, updated_at: updated_at.0, doc })
-            })
-            .boxed())
+        Ok(stream.map_err(StoreError::from).map_ok(|doc| changed::<T>(&doc)).boxed())
+    }
+
+    /// Every document of the collection in id order, including any without an `updated_at`
+    /// (which a query ordered by it would silently leave out).
+    pub async fn all_documents<T: MirroredDoc>(&self) -> Result<MirrorStream<T::Model>, StoreError> {
+        let db: FirestoreDb = self.db().await?.clone();
+        let stream = db.fluent().select().from(T::COLLECTION).stream_query_with_errors().await?;
+        Ok(stream.map_err(StoreError::from).map_ok(|doc| changed::<T>(&doc)).boxed())
     }
 }

@@ -24,7 +24,7 @@ use tokio::sync::OnceCell;
 pub use connect::FirestoreSettings;
 pub use error::{Conflict, StoreError, Taken};
 pub use login_sessions::LoginSession;
-pub use mirror::Changed;
+pub use mirror::{Changed, MirrorStream, MirroredDoc};
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.
 ///

@@ -3,26 +3,29 @@
 //! Each collection is read "changed since its watermark" (minus an overlap, because a server
 //! timestamp is taken when a write starts and can become visible after later ones), streamed in
 //! batches; each batch is upserted and the watermark advanced in ONE PostgreSQL transaction, so a
-//! crash at any point leaves a consistent mirror that the next run simply continues.
-//! `--full` re-reads everything and removes rows whose documents are gone.
+//! crash at any point leaves a consistent mirror that the next run simply continues. A document
+//! that does not parse is recorded in `mirror_rejects` and skipped; the watermark moves past it.
+//! `--full` re-reads everything and, only once the read completed, removes rows whose documents
+//! are gone.
 
+mod rejects;
+pub mod rows;
 mod tables;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use attendance::store::docs::{AttendanceDoc, LecturerDoc, SessionDoc, StudentDoc, UnitDoc};
 use attendance::store::{Changed, Store, StoreError};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
-pub use tables::{Table, utc};
+pub use rejects::Reject;
+pub use rows::{AttendanceRow, LecturerRow, SessionRow, StudentRow, UnitRow};
+pub use tables::{Table, parse};
 
-/// Re-read this much before the watermark: a write stamped earlier than the last mirrored one
-/// may commit after it; re-reading is harmless because unchanged rows are not rewritten.
-const OVERLAP: Duration = Duration::from_secs(60);
+type Model<T> = <<T as Table>::Doc as attendance::store::MirroredDoc>::Model;
 
 /// Stops the read-ahead task when mirroring a collection ends early (an error, a crash test).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -39,6 +42,8 @@ pub struct MirrorOutcome {
     pub changed: BTreeMap<&'static str, u64>,
     /// Rows removed by a full run, per table.
     pub removed: BTreeMap<&'static str, u64>,
+    /// Documents rejected in this run.
+    pub rejected: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +52,8 @@ pub enum MirrorError {
     Firestore(#[from] StoreError),
     #[error("writing PostgreSQL: {0}")]
     Postgres(#[from] sqlx::Error),
+    #[error("the Firestore reader of {0} stopped unexpectedly; nothing was removed")]
+    ReaderDied(&'static str),
     #[error("stopped on purpose after {0} batches (failure injection)")]
     Injected(usize),
 }
@@ -56,6 +63,9 @@ pub enum MirrorError {
 pub struct MirrorOptions {
     pub full: bool,
     pub batch_size: usize,
+    /// How far before the watermark an incremental read starts: longer than any write can take
+    /// to become visible after its server time was taken (tied to the Firestore timeout).
+    pub overlap: Duration,
     /// Testing aid: fail after this many committed batches, as a crash would.
     pub fail_after_batches: Option<usize>,
 }
@@ -70,11 +80,13 @@ pub async fn mirror_all(
     let mut outcome = MirrorOutcome::default();
     let mut batches = 0;
     // Parents first, so an attendance row rarely arrives before its session.
-    mirror::<LecturerDoc>(store, &mut conn, options, progress, &mut outcome, &mut batches).await?;
-    mirror::<UnitDoc>(store, &mut conn, options, progress, &mut outcome, &mut batches).await?;
-    mirror::<SessionDoc>(store, &mut conn, options, progress, &mut outcome, &mut batches).await?;
-    mirror::<StudentDoc>(store, &mut conn, options, progress, &mut outcome, &mut batches).await?;
-    mirror::<AttendanceDoc>(store, &mut conn, options, progress, &mut outcome, &mut batches).await?;
+    let mut pass =
+        Pass { store, conn: &mut conn, options, progress, outcome: &mut outcome, batches: &mut batches };
+    pass.mirror::<LecturerRow>().await?;
+    pass.mirror::<UnitRow>().await?;
+    pass.mirror::<SessionRow>().await?;
+    pass.mirror::<StudentRow>().await?;
+    pass.mirror::<AttendanceRow>().await?;
     Ok(outcome)
 }
 
@@ -86,96 +98,136 @@ async fn watermark(conn: &mut PgConnection, collection: &str) -> Result<Option<D
     Ok(row.and_then(|r| r.get::<Option<DateTime<Utc>>, _>(0)))
 }
 
-fn to_instant(t: DateTime<Utc>) -> Option<jiff::Timestamp> {
-    jiff::Timestamp::new(t.timestamp(), i32::try_from(t.timestamp_subsec_nanos()).ok()?).ok()
+/// Moves the watermark forward (never back).
+async fn advance(conn: &mut PgConnection, collection: &str, to: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO mirror_state (collection, watermark, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (collection) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at
+         WHERE mirror_state.watermark IS NULL OR mirror_state.watermark < excluded.watermark",
+    )
+    .bind(collection)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(collection = T::COLLECTION))]
-async fn mirror<T: Table>(
-    store: &Store,
-    conn: &mut PgConnection,
+struct Pass<'a> {
+    store: &'a Store,
+    conn: &'a mut PgConnection,
     options: MirrorOptions,
-    progress: &ProgressBar,
-    outcome: &mut MirrorOutcome,
-    batches: &mut usize,
-) -> Result<(), MirrorError> {
-    let since = if options.full {
-        None
-    } else {
-        watermark(conn, T::COLLECTION)
-            .await?
-            .map(|w| w - chrono::Duration::from_std(OVERLAP).unwrap_or_default())
-    };
-    // A full run rewrites every row it sees: rows older than this were not seen, so are gone.
-    let started: DateTime<Utc> = sqlx::query("SELECT now()").fetch_one(&mut *conn).await?.get(0);
-    progress.set_message(format!("mirroring {}", T::COLLECTION));
-    let stream = store.changed_since::<T>(T::COLLECTION, since.and_then(to_instant)).await?;
-    // Read ahead: the next batch streams in from Firestore while this one is written.
-    let (sender, mut batches_in) = tokio::sync::mpsc::channel::<Result<Vec<Changed<T>>, StoreError>>(2);
-    let batch_size = options.batch_size;
-    let reader = AbortOnDrop(tokio::spawn(async move {
-        let mut chunks = stream.chunks(batch_size);
-        while let Some(chunk) = chunks.next().await {
-            let batch: Result<Vec<_>, _> = chunk.into_iter().collect();
-            let failed = batch.is_err();
-            if sender.send(batch).await.is_err() || failed {
-                break;
+    progress: &'a ProgressBar,
+    outcome: &'a mut MirrorOutcome,
+    batches: &'a mut usize,
+}
+
+type Batch<M> = Result<Vec<Changed<M>>, StoreError>;
+
+impl Pass<'_> {
+    #[tracing::instrument(skip_all, fields(collection = <T::Doc as attendance::store::MirroredDoc>::COLLECTION))]
+    async fn mirror<T: Table>(&mut self) -> Result<(), MirrorError> {
+        use attendance::store::MirroredDoc;
+        let collection = T::Doc::COLLECTION;
+        let full = self.options.full;
+        // A full run rewrites every row it sees: rows older than this were not seen, so are gone.
+        let started: DateTime<Utc> = sqlx::query("SELECT now()").fetch_one(&mut *self.conn).await?.get(0);
+        self.progress.set_message(format!("mirroring {collection}"));
+        let stream = if full {
+            self.store.all_documents::<T::Doc>().await?
+        } else {
+            let overlap = chrono::Duration::from_std(self.options.overlap).unwrap_or_default();
+            let since =
+                watermark(self.conn, collection).await?.map(|w| w - overlap).unwrap_or(DateTime::UNIX_EPOCH);
+            let since = crate::time::to_firestore(since).unwrap_or_default();
+            self.store.changed_since::<T::Doc>(since).await?
+        };
+        // Read ahead: the next batch streams in from Firestore while this one is written.
+        let (sender, mut batches_in) = tokio::sync::mpsc::channel::<Batch<Model<T>>>(2);
+        let batch_size = self.options.batch_size;
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = AbortOnDrop(tokio::spawn(async move {
+            let mut chunks = stream.chunks(batch_size);
+            while let Some(chunk) = chunks.next().await {
+                let batch: Result<Vec<_>, _> = chunk.into_iter().collect();
+                let failed = batch.is_err();
+                if sender.send(batch).await.is_err() || failed {
+                    return;
+                }
+            }
+            // Only a reader that reached the end says so: a panic or abort drops the sender
+            // without this, which must never look like the end of the collection.
+            let _ = done_tx.send(());
+        }));
+        let (mut changed, mut documents, mut newest) = (0, 0, None::<DateTime<Utc>>);
+        while let Some(batch) = batches_in.recv().await {
+            let batch = batch?;
+            documents += batch.len();
+            let mut rows = Vec::with_capacity(batch.len());
+            let mut rejected = Vec::new();
+            for doc in batch {
+                match parse::<T>(doc) {
+                    Ok(row) => rows.push(row),
+                    Err((id, updated_at, reason)) => rejected.push(Reject { id, updated_at, reason }),
+                }
+            }
+            let batch_newest =
+                rows.iter().map(T::updated_at).chain(rejected.iter().filter_map(|r| r.updated_at)).max();
+            let mut tx = self.conn.begin().await?;
+            // The mirror can always be rebuilt from Firestore: a commit lost in a crash only
+            // means that batch (and its watermark) is read again, so don't wait for the disk.
+            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+            if !rows.is_empty() {
+                changed += T::upsert(&mut tx, &rows, full).await?;
+            }
+            let accepted: Vec<String> = rows.iter().map(T::document_id).collect();
+            rejects::record(&mut tx, collection, &rejected, &accepted).await?;
+            // An unordered full read cannot move the watermark batch by batch.
+            if let (Some(to), false) = (batch_newest, full) {
+                advance(&mut tx, collection, to).await?;
+            }
+            tx.commit().await?;
+            newest = newest.max(batch_newest);
+            self.outcome.rejected += rejected.len() as u64;
+            for reject in &rejected {
+                tracing::warn!(collection, id = reject.id, reason = reject.reason, "document rejected");
+            }
+            self.progress.inc((rows.len() + rejected.len()) as u64);
+            *self.batches += 1;
+            if self.options.fail_after_batches.is_some_and(|n| *self.batches >= n) {
+                return Err(MirrorError::Injected(*self.batches));
             }
         }
-    }));
-    let mut changed = 0;
-    let (mut documents, mut reading, mut writing) = (0, Duration::ZERO, Duration::ZERO);
-    loop {
-        let wait = std::time::Instant::now();
-        let Some(batch) = batches_in.recv().await else { break };
-        reading += wait.elapsed();
-        let write = std::time::Instant::now();
-        let batch = batch?;
-        let Some(last) = batch.last() else { continue };
-        documents += batch.len();
-        let mut tx = conn.begin().await?;
-        // The mirror can always be rebuilt from Firestore: a commit lost in a crash only means
-        // that batch (and its watermark) is read again, so don't wait for the disk.
-        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-        changed += T::upsert(&mut tx, &batch, options.full).await?;
-        sqlx::query(
-            "INSERT INTO mirror_state (collection, watermark, watermark_id, updated_at) VALUES ($1, $2, $3, now())
-             ON CONFLICT (collection) DO UPDATE SET watermark = excluded.watermark, watermark_id = excluded.watermark_id,
-                                                    updated_at = excluded.updated_at
-             WHERE mirror_state.watermark IS NULL OR mirror_state.watermark <= excluded.watermark",
-        )
-        .bind(T::COLLECTION)
-        .bind(utc(last.updated_at))
-        .bind(&last.id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        writing += write.elapsed();
-        progress.inc(batch.len() as u64);
-        tracing::debug!(documents = batch.len(), "batch mirrored");
-        *batches += 1;
-        if options.fail_after_batches.is_some_and(|n| *batches >= n) {
-            return Err(MirrorError::Injected(*batches));
+        if done_rx.await.is_err() {
+            return Err(MirrorError::ReaderDied(collection));
         }
+        drop(reader);
+        tracing::info!(documents, changed, "collection mirrored");
+        self.outcome.changed.insert(T::TABLE, changed);
+        if full {
+            // Everything up to the read's start has been seen; later writes are re-read anyway.
+            if let Some(newest) = newest {
+                advance(self.conn, collection, newest.min(started)).await?;
+            }
+            let mut tx = self.conn.begin().await?;
+            T::before_removal(&mut tx, started).await?;
+            // Rows whose documents no longer exist. A rejected document still exists: its last
+            // good row stays until a valid version replaces it.
+            let removed = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE mirrored_at < $1
+                 AND {id} NOT IN (SELECT document_id FROM mirror_rejects WHERE collection = $2)",
+                table = T::TABLE,
+                id = T::ID_COLUMN,
+            )))
+            .bind(started)
+            .bind(collection)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            // Rejects of documents that are gone are resolved too.
+            rejects::forget_missing(&mut tx, collection, started).await?;
+            tx.commit().await?;
+            self.outcome.removed.insert(T::TABLE, removed);
+        }
+        Ok(())
     }
-    drop(reader);
-    tracing::info!(
-        documents,
-        changed,
-        reading_ms = reading.as_millis() as u64,
-        writing_ms = writing.as_millis() as u64,
-        "collection mirrored"
-    );
-    outcome.changed.insert(T::TABLE, changed);
-    if options.full {
-        // Rows whose documents no longer exist in Firestore.
-        let removed =
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {} WHERE mirrored_at < $1", T::TABLE)))
-                .bind(started)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-        outcome.removed.insert(T::TABLE, removed);
-    }
-    Ok(())
 }

@@ -52,7 +52,9 @@ async fn schedule_runs_on_its_cron_and_stops_cleanly() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
-    reconciler::schedule::schedule(reconciler, "* * * * * *", two_runs).await.expect("schedule");
+    reconciler::schedule::schedule(reconciler, "* * * * * *", "0 0 0 1 1 *", two_runs)
+        .await
+        .expect("schedule");
     assert!(setup.count("SELECT count(*) FROM reconcile_runs WHERE status = 'succeeded'").await >= 2);
     assert_eq!(
         setup.count("SELECT count(*) FROM reconcile_runs WHERE status = 'running'").await,
@@ -62,6 +64,7 @@ async fn schedule_runs_on_its_cron_and_stops_cleanly() {
     let bad = reconciler::schedule::schedule(
         std::sync::Arc::new(setup.reconciler(&[]).await),
         "every five minutes",
+        "0 30 2 * * *",
         std::future::ready(()),
     )
     .await;

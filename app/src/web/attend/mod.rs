@@ -192,6 +192,7 @@ async fn submit(
         student_name,
         status: status_now(session, &state.settings().timezone),
         source: MarkSource::Qr,
+        expected_lessons: info.expected_lessons,
     };
     let marking = match state.store().mark_attendance(session, &mark).await {
         Ok(marking) => marking,

@@ -1,0 +1,218 @@
+//! The mirror's rows, built from the app's domain model: what a document must parse into before
+//! it may reach PostgreSQL. The same structs are read back from PostgreSQL by `verify`, so
+//! "equal" means equal in every mirrored column.
+
+use attendance::domain::Instant;
+use attendance::model::{AttendanceRecord, Lecturer, Session, Student, Unit};
+use attendance::store::Changed;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use uuid::Uuid;
+
+use crate::time;
+
+/// The fields every mirrored row shares, from the document's metadata.
+pub struct Meta {
+    pub id: String,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Splits a read document into its metadata and model, or says why it cannot be mirrored.
+pub fn split<M>(changed: Changed<M>) -> Result<(Meta, M), String> {
+    let model = changed.model?;
+    let updated_at = changed.updated_at.ok_or("no updated_at (written outside the app?)")?;
+    Ok((
+        Meta {
+            id: changed.id,
+            updated_at: time::instant(updated_at).map_err(|e| e.to_string())?,
+            deleted_at: time::optional(changed.deleted_at).map_err(|e| e.to_string())?,
+        },
+        model,
+    ))
+}
+
+fn at(t: Option<Instant>) -> Result<Option<DateTime<Utc>>, String> {
+    time::optional(t).map_err(|e| e.to_string())
+}
+
+fn small(n: u32, what: &str) -> Result<i32, String> {
+    i32::try_from(n).map_err(|_| format!("{what} {n} is out of range"))
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LecturerRow {
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub staff_id: String,
+    pub department: String,
+    pub phone: Option<String>,
+    pub active: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl LecturerRow {
+    pub fn build(meta: Meta, l: Lecturer) -> Result<Self, String> {
+        Ok(Self {
+            username: l.username.as_str().to_owned(),
+            full_name: l.full_name.as_str().to_owned(),
+            email: l.email.as_str().to_owned(),
+            staff_id: l.staff_id.as_str().to_owned(),
+            department: l.department.as_str().to_owned(),
+            phone: l.phone.map(|p| p.as_str().to_owned()),
+            active: l.active,
+            created_at: at(l.created_at)?,
+            updated_at: meta.updated_at,
+            deleted_at: meta.deleted_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub lecturer: String,
+    pub expected_lessons: i32,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl UnitRow {
+    pub fn build(meta: Meta, u: Unit) -> Result<Self, String> {
+        Ok(Self {
+            code: u.code.as_str().to_owned(),
+            name: u.name.as_str().to_owned(),
+            description: u.description.as_str().to_owned(),
+            lecturer: u.lecturer.as_str().to_owned(),
+            expected_lessons: small(u.expected_lessons, "expected_lessons")?,
+            created_at: at(u.created_at)?,
+            updated_at: meta.updated_at,
+            deleted_at: meta.deleted_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub unit_code: String,
+    pub lecturer: String,
+    pub academic_year: String,
+    pub semester: i16,
+    pub session_number: i16,
+    pub date: NaiveDate,
+    pub start_time: NaiveTime,
+    pub end_time: NaiveTime,
+    pub venue: String,
+    pub lecturer_name: String,
+    pub class_year: i16,
+    pub is_active: bool,
+    pub qr_mode: String,
+    pub late_after_minutes: i32,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl SessionRow {
+    pub fn build(meta: Meta, s: Session) -> Result<Self, String> {
+        let bad = |e: time::OutOfRange| e.to_string();
+        Ok(Self {
+            id: *s.id.as_uuid(),
+            unit_code: s.unit_code.as_str().to_owned(),
+            lecturer: s.lecturer.as_str().to_owned(),
+            academic_year: s.term.year.to_string(),
+            semester: i16::from(s.term.semester.number()),
+            session_number: i16::from(s.number.get()),
+            date: time::date(s.date).map_err(bad)?,
+            start_time: time::time(s.times.start()).map_err(bad)?,
+            end_time: time::time(s.times.end()).map_err(bad)?,
+            venue: s.venue.as_str().to_owned(),
+            lecturer_name: s.lecturer_name.as_str().to_owned(),
+            class_year: i16::from(s.class_year.get()),
+            is_active: s.is_active,
+            qr_mode: s.qr_mode.as_str().to_owned(),
+            late_after_minutes: small(s.late_after_minutes, "late_after_minutes")?,
+            created_at: at(s.created_at)?,
+            updated_at: meta.updated_at,
+            deleted_at: meta.deleted_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StudentRow {
+    pub admission_number: String,
+    pub admission_key: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// The units attended at least once, sorted (rows of `student_units`).
+    pub units: Vec<String>,
+}
+
+impl StudentRow {
+    pub fn build(meta: Meta, s: Student) -> Result<Self, String> {
+        let mut units: Vec<String> = s.units.iter().map(|u| u.as_str().to_owned()).collect();
+        units.sort();
+        units.dedup();
+        Ok(Self {
+            admission_number: s.admission_number.as_str().to_owned(),
+            admission_key: meta.id,
+            name: s.name.as_str().to_owned(),
+            email: s.email.map(|e| e.as_str().to_owned()),
+            phone: s.phone.map(|p| p.as_str().to_owned()),
+            created_at: at(s.created_at)?,
+            updated_at: meta.updated_at,
+            units,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AttendanceRow {
+    pub id: String,
+    pub session_id: Uuid,
+    pub unit_code: String,
+    pub academic_year: String,
+    pub semester: i16,
+    pub session_number: i16,
+    pub admission_number: String,
+    pub student_name: String,
+    pub status: String,
+    pub source: String,
+    pub version: i32,
+    pub expected_lessons: Option<i32>,
+    pub marked_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl AttendanceRow {
+    pub fn build(meta: Meta, a: AttendanceRecord) -> Result<Self, String> {
+        Ok(Self {
+            id: meta.id,
+            session_id: *a.session_id.as_uuid(),
+            unit_code: a.unit_code.as_str().to_owned(),
+            academic_year: a.term.year.to_string(),
+            semester: i16::from(a.term.semester.number()),
+            session_number: i16::from(a.number.get()),
+            admission_number: a.admission_number.as_str().to_owned(),
+            student_name: a.student_name.as_str().to_owned(),
+            status: a.status.as_str().to_owned(),
+            source: a.source.as_str().to_owned(),
+            version: small(a.version, "version")?,
+            expected_lessons: a.expected_lessons.map(|n| small(n, "expected_lessons")).transpose()?,
+            marked_at: time::instant(a.marked_at).map_err(|e| e.to_string())?,
+            updated_at: meta.updated_at,
+            deleted_at: meta.deleted_at,
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! One pass of forwarding: every due record once, within the pass's time budget, stopping
+//! early (without spending attempts) when the answers show a configuration problem.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::StreamExt;
+use indicatif::ProgressBar;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+
+use super::client::{Attempt, Portal, PortalRecord, Verdict};
+use crate::time;
+
+/// Why forwarding stopped before the queue was empty.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Halt {
+    /// The Portal answered 3xx: the URL is wrong.
+    Redirected(String),
+    /// The Portal answered 401/403: the credentials are wrong.
+    Unauthorized(String),
+    /// The pass's time budget ran out; the rest goes out next pass.
+    Budget,
+}
+
+impl Halt {
+    /// Whether a person must change the configuration before records can flow again.
+    pub fn needs_operator(&self) -> bool {
+        !matches!(self, Self::Budget)
+    }
+}
+
+impl std::fmt::Display for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Redirected(to) => write!(f, "the Portal redirected to {to}: fix PORTAL_API_URL"),
+            Self::Unauthorized(why) => write!(
+                f,
+                "the Portal refused our credentials ({why}): check PORTAL_API_TOKEN / PORTAL_AUDIENCE"
+            ),
+            Self::Budget => {
+                write!(f, "the forwarding time budget (PORTAL_BUDGET) ran out; the rest goes next pass")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ForwardOutcome {
+    pub delivered: u64,
+    pub retried: u64,
+    pub dead: u64,
+    pub halted: Option<Halt>,
+}
+
+/// Sends every due record once (at most one attempt per record per pass).
+#[tracing::instrument(skip_all)]
+pub async fn forward(
+    pool: &PgPool,
+    portal: &Portal,
+    timezone: &jiff::tz::TimeZone,
+    progress: &ProgressBar,
+) -> Result<ForwardOutcome, sqlx::Error> {
+    let run_started: DateTime<Utc> = sqlx::query("SELECT now()").fetch_one(pool).await?.get(0);
+    let deadline = tokio::time::Instant::now() + portal.config.budget;
+    let outcome = Mutex::new(ForwardOutcome::default());
+    let halted = || outcome.lock().map(|o| o.halted.is_some()).unwrap_or(true);
+    progress.set_message("forwarding to the Portal");
+    while !halted() {
+        let rows = sqlx::query(
+            "SELECT d.idempotency_key, d.action, d.attempts, d.first_attempt_at, d.payload,
+                    r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at, r.lecturer_name, r.venue,
+                    r.shown_percentage::float8 AS percentage
+             FROM portal_deliveries d
+             LEFT JOIN portal_records r ON r.attendance_id = d.attendance_id
+             WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+               AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
+             ORDER BY d.next_attempt_at, d.idempotency_key
+             LIMIT 500",
+        )
+        .bind(run_started)
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let jobs = rows.into_iter().map(|row| {
+            let outcome = &outcome;
+            async move {
+                // Budget or a configuration problem: leave the rest untouched for next pass.
+                if tokio::time::Instant::now() >= deadline {
+                    if let Ok(mut o) = outcome.lock() {
+                        o.halted.get_or_insert(Halt::Budget);
+                    }
+                    return Ok(());
+                }
+                if halted() {
+                    return Ok(());
+                }
+                let due = Due::from_row(&row, timezone);
+                let attempt = match &due.record {
+                    Ok(record) => portal.post(&due.key, record).await,
+                    Err(missing) => Attempt {
+                        verdict: Verdict::Retry { after: None },
+                        status_code: None,
+                        response: None,
+                        error: Some(missing.clone()),
+                    },
+                };
+                let verdict = record_attempt(pool, portal, &due, &attempt).await?;
+                progress.inc(1);
+                if let Ok(mut o) = outcome.lock() {
+                    match verdict {
+                        Recorded::Delivered => o.delivered += 1,
+                        Recorded::Retry => o.retried += 1,
+                        Recorded::Dead => o.dead += 1,
+                        Recorded::Halt(halt) => {
+                            o.halted.get_or_insert(halt);
+                        }
+                    }
+                }
+                Ok::<(), sqlx::Error>(())
+            }
+        });
+        let results: Vec<Result<(), sqlx::Error>> =
+            futures::stream::iter(jobs).buffer_unordered(portal.config.concurrency).collect().await;
+        results.into_iter().collect::<Result<(), _>>()?;
+    }
+    let outcome = outcome.into_inner().unwrap_or_default();
+    if let Some(halt) = &outcome.halted {
+        tracing::warn!(%halt, "forwarding stopped early");
+    }
+    Ok(outcome)
+}
+
+/// A due record, with its payload built from the mirror (or kept from when it was queued).
+struct Due {
+    key: String,
+    attempts: i32,
+    first_attempt_at: Option<DateTime<Utc>>,
+    /// `Err` says what is missing from the mirror to build it.
+    record: Result<PortalRecord, String>,
+}
+
+impl Due {
+    fn from_row(row: &PgRow, timezone: &jiff::tz::TimeZone) -> Self {
+        let key: String = row.get("idempotency_key");
+        let action: String = row.get("action");
+        let kept: Option<serde_json::Value> = row.get("payload");
+        let record = match kept {
+            Some(payload) => Ok(PortalRecord {
+                action: action.clone(),
+                student_name: text(&payload, "student_name"),
+                admission_number: text(&payload, "admission_number"),
+                unit_code: text(&payload, "unit_code"),
+                date: text(&payload, "date"),
+                time: payload
+                    .get("marked_at")
+                    .and_then(|v| v.as_str())
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map(|t| local_time(t, timezone))
+                    .unwrap_or_default(),
+                lecturer: text(&payload, "lecturer_name"),
+                venue: text(&payload, "venue"),
+                attendance_percentage: payload
+                    .get("shown_percentage")
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or_default(),
+            }),
+            None => Self::build(row, action, timezone),
+        };
+        Self { key, attempts: row.get("attempts"), first_attempt_at: row.get("first_attempt_at"), record }
+    }
+
+    fn build(row: &PgRow, action: String, timezone: &jiff::tz::TimeZone) -> Result<PortalRecord, String> {
+        let Some(name) = row.get::<Option<String>, _>("student_name") else {
+            return Err("the mark is not in the mirror".into());
+        };
+        let date: Option<NaiveDate> = row.get("date");
+        let date = date.ok_or("the mark's session is not in the mirror (rejected or not yet read)")?;
+        let marked_at: DateTime<Utc> = row.get("marked_at");
+        let percentage: Option<f64> = row.get("percentage");
+        Ok(PortalRecord {
+            action,
+            student_name: name,
+            admission_number: row.get("admission_number"),
+            unit_code: row.get("unit_code"),
+            date: date.to_string(),
+            time: time::to_firestore(marked_at).map(|t| local_time(t, timezone)).unwrap_or_default(),
+            lecturer: row.get("lecturer_name"),
+            venue: row.get("venue"),
+            attendance_percentage: percentage.ok_or("the mark's unit is not in the mirror")?,
+        })
+    }
+}
+
+fn text(payload: &serde_json::Value, field: &str) -> String {
+    payload.get(field).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).unwrap_or_default()
+}
+
+fn local_time(at: jiff::Timestamp, timezone: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(timezone.clone()).strftime("%H:%M:%S").to_string()
+}
+
+enum Recorded {
+    Delivered,
+    Retry,
+    Dead,
+    Halt(Halt),
+}
+
+async fn record_attempt(
+    pool: &PgPool,
+    portal: &Portal,
+    due: &Due,
+    attempt: &Attempt,
+) -> Result<Recorded, sqlx::Error> {
+    let now = Utc::now();
+    let first = due.first_attempt_at.unwrap_or(now);
+    let give_up = chrono::Duration::from_std(portal.config.give_up_after).unwrap_or(chrono::Duration::MAX);
+    let (status, recorded, spend, delay) = match &attempt.verdict {
+        Verdict::Delivered => ("delivered", Recorded::Delivered, true, Duration::ZERO),
+        Verdict::Refused => ("dead", Recorded::Dead, true, Duration::ZERO),
+        Verdict::Redirected { location } => {
+            ("pending", Recorded::Halt(Halt::Redirected(location.clone())), false, Duration::ZERO)
+        }
+        Verdict::Unauthorized => {
+            let why = attempt.error.clone().unwrap_or_else(|| "HTTP 401/403".into());
+            ("pending", Recorded::Halt(Halt::Unauthorized(why)), false, Duration::ZERO)
+        }
+        Verdict::Retry { .. } if now - first >= give_up => ("dead", Recorded::Dead, true, Duration::ZERO),
+        Verdict::Retry { after } => {
+            let backoff = portal.backoff(due.attempts + 1);
+            ("pending", Recorded::Retry, true, after.map_or(backoff, |a| a.max(backoff)))
+        }
+    };
+    if matches!(recorded, Recorded::Dead) {
+        tracing::warn!(key = due.key, error = ?attempt.error, "delivery dead");
+    }
+    // Answers that only show a configuration problem are kept for audit but spend nothing:
+    // no attempt, no change of when the record is due.
+    sqlx::query(
+        "UPDATE portal_deliveries SET status = $2,
+                attempts = attempts + CASE WHEN $3 THEN 1 ELSE 0 END,
+                first_attempt_at = CASE WHEN $3 THEN coalesce(first_attempt_at, now()) ELSE first_attempt_at END,
+                last_attempt_at = CASE WHEN $3 THEN now() ELSE last_attempt_at END,
+                next_attempt_at = CASE WHEN $3 THEN now() + $4 * interval '1 millisecond' ELSE next_attempt_at END,
+                last_status_code = $5, last_response = $6, last_error = $7,
+                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+         WHERE idempotency_key = $1",
+    )
+    .bind(&due.key)
+    .bind(status)
+    .bind(spend)
+    .bind(time::delay_ms(delay))
+    .bind(attempt.status_code)
+    .bind(&attempt.response)
+    .bind(&attempt.error)
+    .execute(pool)
+    .await?;
+    Ok(recorded)
+}
+
+/// Queues dead deliveries again (all, or the one with this idempotency key or attendance id);
+/// returns how many. Their give-up age starts over.
+pub async fn retry_dead(pool: &PgPool, only: Option<&str>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE portal_deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = now()
+         WHERE status = 'dead' AND ($1::text IS NULL OR idempotency_key = $1 OR attendance_id = $1)",
+    )
+    .bind(only)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
