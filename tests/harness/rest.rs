@@ -73,6 +73,31 @@ impl Rest {
         );
     }
 
+    /// Writes a whole document as the server, bypassing the app (a hand edit, another tool, a
+    /// bug): `fields` in the REST API's typed form, e.g. `{"name": {"stringValue": "x"}}`.
+    pub async fn put_as_admin(&self, path: &str, fields: Value) {
+        let response = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth("owner")
+            .json(&serde_json::json!({ "fields": fields }))
+            .send()
+            .await
+            .expect("emulator answers");
+        assert!(response.status().is_success(), "put {path}: {}", response.text().await.unwrap_or_default());
+    }
+
+    /// Deletes a document outright, as the server.
+    pub async fn delete_as_admin(&self, path: &str) {
+        let response =
+            self.client.delete(self.url(path)).bearer_auth("owner").send().await.expect("emulator answers");
+        assert!(
+            response.status().is_success(),
+            "delete {path}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
     /// Status of an unauthenticated GET, as a browser using the client SDK would make it.
     pub async fn get_status_unauthenticated(&self, path: &str) -> u16 {
         self.client.get(self.url(path)).send().await.expect("emulator answers").status().as_u16()

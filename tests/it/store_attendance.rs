@@ -147,3 +147,26 @@ async fn the_counter_in_the_commit_agrees_with_a_count_query() {
     let student = fs.rest().get_as_admin("students/ADM%252F7").await.expect("student");
     assert_eq!(student["fields"]["attended"]["mapValue"]["fields"]["CS101_2025-2026_1"]["integerValue"], "2");
 }
+
+#[tokio::test]
+async fn removing_a_mark_never_creates_a_student_and_raises_its_version() {
+    let fs = TestFirestore::new().await;
+    let session = session_fixture(&fs.store).await;
+    fs.store.mark_attendance(&session, &mark("ADM/2023/001", "Jane Doe")).await.expect("mark");
+    let path = format!("attendance/{}_ADM%252F2023%252F001", session.id);
+    let doc = fs.rest().get_as_admin(&path).await.expect("stored");
+    assert_eq!(doc["fields"]["version"]["integerValue"], "1");
+    assert_eq!(doc["fields"]["expected_lessons"]["integerValue"], "12", "the denominator the student saw");
+    // The student document is gone (deleted by hand, or by a data-protection request).
+    fs.rest().delete_as_admin("students/ADM%252F2023%252F001").await;
+    let admission = AdmissionNumber::parse("ADM/2023/001").expect("adm");
+    fs.store.soft_delete_attendance(&session, &admission).await.expect("remove");
+    assert!(fs.rest().get_as_admin("students/ADM%252F2023%252F001").await.is_none(), "no stub student");
+    let doc = fs.rest().get_as_admin(&path).await.expect("stored");
+    assert_eq!(doc["fields"]["deleted"]["booleanValue"], true);
+    assert_eq!(doc["fields"]["version"]["integerValue"], "2", "a removal is a new version");
+    // Removing again changes nothing.
+    fs.store.soft_delete_attendance(&session, &admission).await.expect("again");
+    let doc = fs.rest().get_as_admin(&path).await.expect("stored");
+    assert_eq!(doc["fields"]["version"]["integerValue"], "2");
+}

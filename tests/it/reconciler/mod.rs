@@ -1,8 +1,11 @@
 //! The reconciler against the emulator, a per-test PostgreSQL database and a loopback Portal:
 //! the shared set-up here, the tests by topic in the modules.
 
+mod binary;
+mod faults;
 mod mirror;
 mod portal;
+mod rejects;
 mod runs;
 
 use attendance::config::Vars;
@@ -67,6 +70,22 @@ impl Setup {
         .expect("age the queue");
     }
 
+    /// The `reconciler` binary as an operator runs it: only the required variables and the
+    /// Portal's URL; every other setting at its shipped default.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        command(&self.fs, &self.db.url, &self.portal, args)
+    }
+
+    /// Runs the binary to the end; returns its exit code and what it printed.
+    pub async fn reconcile(&self, args: &[&str]) -> (i32, String) {
+        finish(self.command(args)).await
+    }
+
+    /// `reconciler verify` exits 0: PostgreSQL equals Firestore.
+    pub async fn assert_verified(&self) {
+        assert_verified(&self.fs, &self.db.url, &self.portal).await;
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(&self.db.pool).await.expect(sql).get(0)
     }
@@ -121,4 +140,80 @@ pub async fn assert_mirror_equals_firestore(setup: &Setup) {
 pub fn key(session: &Session, admission: &str, version: u32) -> String {
     let number = AdmissionNumber::parse(admission).expect("admission");
     format!("{}_{}:{version}", session.id, number.key())
+}
+
+pub fn command(
+    fs: &TestFirestore,
+    database_url: &str,
+    portal: &TestPortal,
+    args: &[&str],
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(harness::binaries::reconciler_binary());
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
+        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
+        .env("DATABASE_URL", database_url)
+        .env("PORTAL_API_URL", &portal.url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Waits for the process (at most two minutes); its exit code (-1 when killed) and output.
+pub async fn finish(mut command: tokio::process::Command) -> (i32, String) {
+    let child = command.spawn().expect("start the reconciler");
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("the reconciler finishes within two minutes")
+        .expect("reconciler output");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+pub async fn assert_verified(fs: &TestFirestore, database_url: &str, portal: &TestPortal) {
+    let (code, output) = finish(command(fs, database_url, portal, &["verify"])).await;
+    assert_eq!(code, 0, "verify found a difference:\n{output}");
+    assert!(output.contains("attendance") && output.contains("equal"), "{output}");
+}
+
+/// Every live mark's current record, as the Portal must end up holding it.
+pub async fn expected_keys(fs: &TestFirestore) -> std::collections::BTreeSet<String> {
+    fs.rest()
+        .list_as_admin("attendance")
+        .await
+        .iter()
+        .filter(|doc| !doc["fields"]["deleted"]["booleanValue"].as_bool().unwrap_or(false))
+        .map(|doc| {
+            let id = doc["name"].as_str().expect("name").rsplit('/').next().expect("id");
+            let version = doc["fields"]["version"]["integerValue"].as_str().unwrap_or("1");
+            format!("{id}:{version}")
+        })
+        .collect()
+}
+
+/// `n` marks in one new session of CS101, 64 at a time.
+pub async fn many_marks(fs: &TestFirestore, hour: i8, n: usize) -> Session {
+    use futures::StreamExt;
+    let session =
+        fs.store.create_session(&new_session("CS101", "jkamau", monday(), hour)).await.expect("session");
+    let results: Vec<_> =
+        futures::stream::iter(0..n)
+            .map(|i| {
+                let (store, session) = (fs.store.clone(), session.clone());
+                async move {
+                    store.mark_attendance(&session, &mark(&format!("ADM/{hour}/{i:05}"), "Student")).await
+                }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+    assert!(results.iter().all(Result::is_ok));
+    session
 }
