@@ -5,9 +5,10 @@
 //!
 //!   cargo run --release -p attendance-system --bin bench -- creates
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
-//!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile
+//!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
 mod creates;
+mod incremental;
 mod marks;
 mod reconcile;
 
@@ -26,7 +27,8 @@ enum Command {
     Creates(creates::Args),
     /// Marks through HTTP vs. the store's own commit rate (the lecture-hall burst).
     Marks(marks::Args),
-    /// Full mirror vs. a plain Firestore read, and Portal forwarding throughput.
+    /// Full mirror vs. a plain Firestore read, forwarding vs. raw POSTs, and an incremental pass
+    /// on a small vs. a large history.
     Reconcile(reconcile::Args),
 }
 

@@ -24,6 +24,17 @@ pub struct Args {
     /// The Portal's answer time.
     #[arg(long, default_value_t = 20)]
     pub portal_delay_ms: u64,
+    /// Only the incremental pass: 100 new marks on a small and a large history.
+    #[arg(long)]
+    pub incremental: bool,
+    /// Attendance rows already in the mirror, small and large (loaded straight into PostgreSQL).
+    #[arg(long, default_value_t = 10_000)]
+    pub history_small: i64,
+    #[arg(long, default_value_t = 1_000_000)]
+    pub history_large: i64,
+    /// Incremental passes per history size (the median counts).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 const STUDENTS_PER_SESSION: usize = 1000;
@@ -87,7 +98,7 @@ async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
 }
 
 /// Runs the reconciler binary once and returns its run record (durations, peak memory).
-async fn reconcile(
+pub async fn reconcile(
     binary: &std::path::Path,
     fs: &TestFirestore,
     db: &TestDatabase,
@@ -139,7 +150,42 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let rules = harness::emulator::repo_root().join("firestore.rules");
     let emulator = Emulator::start(None, &rules, &dir.join("emulator.log")).await?;
-    let fs = TestFirestore::on(emulator.host()).await;
+    let mut misses = Vec::new();
+    if !args.incremental {
+        full_and_forward(&args, &binary, emulator.host(), &mut misses).await?;
+    }
+    let inc = crate::incremental::measure(
+        &binary,
+        emulator.host(),
+        args.history_small,
+        args.history_large,
+        args.rounds,
+    )
+    .await?;
+    let ratio = inc.large.1.as_secs_f64() / inc.small.1.as_secs_f64();
+    println!(
+        "incremental pass, 100 new marks: {} rows of history {:>6.0} ms, {} rows {:>6.0} ms   ratio {ratio:.2} (target <= 2)",
+        inc.small.0,
+        inc.small.1.as_secs_f64() * 1000.0,
+        inc.large.0,
+        inc.large.1.as_secs_f64() * 1000.0,
+    );
+    if ratio > 2.0 {
+        misses.push(format!("incremental ratio {ratio:.2} > 2"));
+    }
+    tokio::task::spawn_blocking(move || emulator.stop()).await?;
+    anyhow::ensure!(misses.is_empty(), "targets missed: {}", misses.join("; "));
+    Ok(())
+}
+
+/// A full mirror against a plain read, and forwarding against raw POSTs to the same Portal.
+async fn full_and_forward(
+    args: &Args,
+    binary: &std::path::Path,
+    host: &str,
+    misses: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let fs = TestFirestore::on(host).await;
 
     let started = Instant::now();
     load(&fs, args.documents).await?;
@@ -178,7 +224,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let ordered_read = started.elapsed();
 
     let database = TestDatabase::new().await;
-    let (durations, mirror_rss, output) = reconcile(&binary, &fs, &database, None, true).await?;
+    let (durations, mirror_rss, output) = reconcile(binary, &fs, &database, None, true).await?;
     eprint!("{}", String::from_utf8_lossy(&output.stderr));
     let mirror_ms = ms(&durations, "mirror");
     let rows: i64 = sqlx::query("SELECT count(*) FROM attendance").fetch_one(&database.pool).await?.get(0);
@@ -194,7 +240,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await?;
     let portal = TestPortal::start().await;
     portal.delay(Duration::from_millis(args.portal_delay_ms));
-    let (durations, forward_rss, _) = reconcile(&binary, &fs, &database, Some(&portal), false).await?;
+    let (durations, forward_rss, _) = reconcile(binary, &fs, &database, Some(&portal), false).await?;
     let forward_ms = ms(&durations, "forward");
     anyhow::ensure!(portal.received().len() == args.forward, "forwarded {}", portal.received().len());
 
@@ -219,7 +265,37 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.forward as f64 / forward_ms * 1000.0,
         forward_rss as f64 / 1024.0
     );
+    if ratio > 1.5 {
+        misses.push(format!("full mirror ratio {ratio:.2} > 1.5"));
+    }
+    let forwarded = args.forward as f64 / forward_ms * 1000.0;
+    if forwarded < 200.0 {
+        misses.push(format!("forwarding {forwarded:.0} records/s < 200"));
+    }
+    // Baseline: the same number of POSTs to the same Portal at the shipped concurrency, nothing
+    // else (no PostgreSQL, no payload building).
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let sent: Vec<reqwest::Result<reqwest::Response>> = futures::stream::iter(0..args.forward)
+        .map(|i| {
+            client
+                .post(&portal.url)
+                .header("Idempotency-Key", format!("baseline-{i}"))
+                .json(&serde_json::json!({ "action": "created", "student_name": "Student", "admission_number": format!("B/{i}") }))
+                .send()
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    anyhow::ensure!(
+        sent.iter().all(|r| r.as_ref().is_ok_and(|r| r.status().is_success())),
+        "baseline POSTs failed"
+    );
+    let raw = args.forward as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "raw POSTs to the same Portal (16 in flight): {raw:.0} records/s   forwarding / raw = {:.2}",
+        forwarded / raw
+    );
     drop(database);
-    tokio::task::spawn_blocking(move || emulator.stop()).await?;
     Ok(())
 }

@@ -43,7 +43,9 @@ pub enum RunError {
 pub struct Reconciler {
     store: Store,
     pool: PgPool,
-    portal: Option<Portal>,
+    /// `Err` when the Portal's credentials could not be set up (e.g. no ID token): mirroring
+    /// still runs, forwarding reports the problem.
+    portal: Option<Result<Portal, String>>,
     config: ReconcilerConfig,
 }
 
@@ -56,7 +58,7 @@ impl Reconciler {
     pub async fn with_pool(config: ReconcilerConfig, pool: PgPool) -> anyhow::Result<Self> {
         let store = Store::connect_lazy(&config.firestore);
         let portal = match &config.portal {
-            Some(portal) => Some(Portal::new(portal.clone()).await?),
+            Some(portal) => Some(Portal::new(portal.clone()).await.map_err(|e| format!("{e:#}"))),
             None => None,
         };
         Ok(Self { store, pool, portal, config })
@@ -104,15 +106,21 @@ impl Reconciler {
             fail_after_batches: options.fail_after_batches,
         };
         let phase = Instant::now();
-        let mirrored = mirror::mirror_all(&self.store, &self.pool, mirror_options, &progress).await;
+        let mirrored =
+            mirror::mirror_all(&self.store, &self.pool, mirror_options, &progress, &mut summary.mirror).await;
         summary.durations_ms.insert("mirror", elapsed_ms(phase));
-        summary.mirror = mirrored?;
+        mirrored?;
         // Percentages are a plain view over the mirror: committed with it, nothing to refresh.
         // Forwarding comes last and within its budget, so it never holds the mirror back.
-        if let Some(portal) = &self.portal {
-            let phase = Instant::now();
-            summary.forward = portal::forward(&self.pool, portal, &self.config.timezone, &progress).await?;
-            summary.durations_ms.insert("forward", elapsed_ms(phase));
+        match &self.portal {
+            Some(Ok(portal)) => {
+                let phase = Instant::now();
+                summary.forward =
+                    portal::forward(&self.pool, portal, &self.config.timezone, &progress).await?;
+                summary.durations_ms.insert("forward", elapsed_ms(phase));
+            }
+            Some(Err(why)) => summary.forward.halted = Some(portal::Halt::Unauthorized(why.clone())),
+            None => {}
         }
         summary.durations_ms.insert("total", elapsed_ms(started));
         progress.finish_and_clear();

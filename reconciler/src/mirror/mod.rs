@@ -75,19 +75,18 @@ pub async fn mirror_all(
     pool: &PgPool,
     options: MirrorOptions,
     progress: &ProgressBar,
-) -> Result<MirrorOutcome, MirrorError> {
+    outcome: &mut MirrorOutcome,
+) -> Result<(), MirrorError> {
     let mut conn = pool.acquire().await?;
-    let mut outcome = MirrorOutcome::default();
     let mut batches = 0;
-    // Parents first, so an attendance row rarely arrives before its session.
-    let mut pass =
-        Pass { store, conn: &mut conn, options, progress, outcome: &mut outcome, batches: &mut batches };
+    // Parents first, so an attendance row rarely arrives before its session. The outcome fills
+    // as collections finish, so a failed run still records what it did.
+    let mut pass = Pass { store, conn: &mut conn, options, progress, outcome, batches: &mut batches };
     pass.mirror::<LecturerRow>().await?;
     pass.mirror::<UnitRow>().await?;
     pass.mirror::<SessionRow>().await?;
     pass.mirror::<StudentRow>().await?;
-    pass.mirror::<AttendanceRow>().await?;
-    Ok(outcome)
+    pass.mirror::<AttendanceRow>().await
 }
 
 async fn watermark(conn: &mut PgConnection, collection: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {

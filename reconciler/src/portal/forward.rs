@@ -69,15 +69,22 @@ pub async fn forward(
     progress.set_message("forwarding to the Portal");
     while !halted() {
         let rows = sqlx::query(
-            "SELECT d.idempotency_key, d.action, d.attempts, d.first_attempt_at, d.payload,
-                    r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at, r.lecturer_name, r.venue,
-                    r.shown_percentage::float8 AS percentage
-             FROM portal_deliveries d
-             LEFT JOIN portal_records r ON r.attendance_id = d.attendance_id
-             WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-               AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
-             ORDER BY d.next_attempt_at, d.idempotency_key
-             LIMIT 500",
+            // Pick the due page first, then build only those records: the percentage is a
+            // per-record lookup, never computed for the whole mirror.
+            "WITH due AS MATERIALIZED (
+                SELECT d.idempotency_key, d.attendance_id, d.action, d.attempts, d.first_attempt_at, d.payload,
+                       d.next_attempt_at
+                FROM portal_deliveries d
+                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                  AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
+                ORDER BY d.next_attempt_at, d.idempotency_key
+                LIMIT 500
+             )
+             SELECT due.*, r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at, r.lecturer_name,
+                    r.venue, r.shown_percentage::float8 AS percentage
+             FROM due
+             LEFT JOIN LATERAL (SELECT * FROM portal_records p WHERE p.attendance_id = due.attendance_id) r ON true
+             ORDER BY due.next_attempt_at, due.idempotency_key",
         )
         .bind(run_started)
         .fetch_all(pool)

@@ -121,13 +121,26 @@ async fn schedule_runs_passes_until_sigterm_and_leaves_none_cut_off() {
         assert!(tokio::time::Instant::now() < deadline, "two passes within 30 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // SIGTERM while a pass may be running: it finishes, then the process exits 0.
+    // New marks and a slow Portal: the next pass is certainly running when SIGTERM arrives.
+    super::many_marks(&setup.fs, 14, 20).await;
+    setup.portal.delay(Duration::from_millis(1500));
+    let waiting = "SELECT count(*) FROM reconcile_runs WHERE status = 'running' AND id > (SELECT max(id) FROM reconcile_runs WHERE status = 'succeeded')";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while setup.count("SELECT count(*) FROM attendance").await < 25 || setup.count(waiting).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "a pass forwarding the new marks within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let pid = child.id().expect("pid").to_string();
     let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(killed.success());
     let status =
-        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("exits").expect("status");
+        tokio::time::timeout(Duration::from_secs(60), child.wait()).await.expect("exits").expect("status");
     assert!(status.success(), "{status:?}");
+    assert_eq!(
+        setup.count("SELECT count(*) FROM reconcile_runs WHERE status = 'succeeded' AND delivered > 0 AND id = (SELECT max(id) FROM reconcile_runs)").await,
+        1,
+        "the pass in flight finished its work before the process exited"
+    );
     assert_eq!(setup.count("SELECT count(*) FROM reconcile_runs WHERE status = 'running'").await, 0);
     assert_eq!(setup.portal.accepted_keys(), expected_keys(&setup.fs).await);
 }
