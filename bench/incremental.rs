@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use attendance::domain::*;
-use attendance::model::{MarkSource, MarkStatus, NewMark, NewSession, NewUnit, QrMode};
 use futures::StreamExt;
 use harness::{TestDatabase, TestFirestore, TestPortal};
 use sqlx::PgPool;
@@ -64,42 +63,23 @@ async fn load_history(pool: &PgPool, rows: i64) -> anyhow::Result<()> {
 async fn new_marks(host: &str, round: usize) -> anyhow::Result<TestFirestore> {
     let fs = TestFirestore::on(host).await;
     let code = UnitCode::parse("NEW101")?;
-    fs.store
-        .create_unit(&NewUnit {
-            code: code.clone(),
-            name: UnitName::parse("New")?,
-            description: UnitDescription::parse("")?,
-            lecturer: Username::parse("bench")?,
-            expected_lessons: 12,
-        })
-        .await?;
+    fs.store.create_unit(&crate::fixtures::unit(code.as_str())?).await?;
     let session = fs
         .store
-        .create_session(&NewSession {
-            unit_code: code,
-            lecturer: Username::parse("bench")?,
-            term: Term { year: AcademicYear::parse("2025/2026")?, semester: Semester::One },
-            date: jiff::civil::date(2025, 9, 1),
-            times: TimeRange::new(jiff::civil::time(8, 0, 0, 0), jiff::civil::time(10, 0, 0, 0))?,
-            venue: Venue::parse("Main Hall")?,
-            lecturer_name: FullName::parse("Dr. Bench")?,
-            class_year: ClassYear::parse("1")?,
-            qr_mode: QrMode::Static,
-            late_after_minutes: 15,
-        })
+        .create_session(&crate::fixtures::session(
+            &code,
+            Term { year: AcademicYear::parse("2025/2026")?, semester: Semester::One },
+            jiff::civil::date(2025, 9, 1),
+            8,
+            2,
+        )?)
         .await?;
     let results: Vec<anyhow::Result<()>> = futures::stream::iter(0..NEW_MARKS)
         .map(|i| {
             let (store, session) = (fs.store.clone(), session.clone());
             async move {
-                let mark = NewMark {
-                    // Students of the history too: their percentages span every past row.
-                    admission_number: AdmissionNumber::parse(&format!("H/{}", i + round * NEW_MARKS))?,
-                    student_name: StudentName::parse(&format!("Student {i}"))?,
-                    status: MarkStatus::Present,
-                    source: MarkSource::Qr,
-                    expected_lessons: 12,
-                };
+                // Students of the history too: their percentages span every past row.
+                let mark = crate::fixtures::mark(&format!("H/{}", i + round * NEW_MARKS), i)?;
                 store.mark_attendance(&session, &mark).await?;
                 Ok(())
             }

@@ -8,6 +8,7 @@
 //!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
 mod creates;
+mod fixtures;
 mod incremental;
 mod marks;
 mod reconcile;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use attendance::domain::*;
 use attendance::emulator::Emulator;
-use attendance::model::{MarkSource, MarkStatus, NewMark, QrMode, Session};
+use attendance::model::Session;
 use futures::StreamExt;
 use harness::{TestFirestore, spawn_app_on};
 
@@ -71,21 +71,13 @@ async fn new_session(fs: &TestFirestore, hour: i8) -> anyhow::Result<Session> {
     let tomorrow = jiff::Zoned::now().date().tomorrow()?;
     Ok(fs
         .store
-        .create_session(&attendance::model::NewSession {
-            unit_code: UnitCode::parse("CS101")?,
-            lecturer: Username::parse("bench")?,
-            term: Term {
-                year: AcademicYear::containing(tomorrow, YearStart::default())?,
-                semester: Semester::One,
-            },
-            date: tomorrow,
-            times: TimeRange::new(jiff::civil::time(hour, 0, 0, 0), jiff::civil::time(hour + 1, 0, 0, 0))?,
-            venue: Venue::parse("Main Hall")?,
-            lecturer_name: FullName::parse("Dr. Bench")?,
-            class_year: ClassYear::parse("1")?,
-            qr_mode: QrMode::Static,
-            late_after_minutes: 15,
-        })
+        .create_session(&crate::fixtures::session(
+            &UnitCode::parse("CS101")?,
+            Term { year: AcademicYear::containing(tomorrow, YearStart::default())?, semester: Semester::One },
+            tomorrow,
+            hour,
+            1,
+        )?)
         .await?)
 }
 
@@ -95,15 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let rules = harness::emulator::repo_root().join("firestore.rules");
     let emulator = Emulator::start(None, &rules, &dir.join("emulator.log")).await?;
     let fs = TestFirestore::on(emulator.host()).await;
-    fs.store
-        .create_unit(&attendance::model::NewUnit {
-            code: UnitCode::parse("CS101")?,
-            name: UnitName::parse("Benchmarking")?,
-            description: UnitDescription::parse("")?,
-            lecturer: Username::parse("bench")?,
-            expected_lessons: 12,
-        })
-        .await?;
+    fs.store.create_unit(&crate::fixtures::unit("CS101")?).await?;
     let settings = fs.settings();
     let store = fs.store.clone();
     let app = spawn_app_on(fs, settings).await;
@@ -117,13 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         move |i: usize| {
             let (store, session) = (store.clone(), session.clone());
             async move {
-                let mark = NewMark {
-                    admission_number: AdmissionNumber::parse(&format!("{prefix}/{i:05}"))?,
-                    student_name: StudentName::parse(&format!("Student {i}"))?,
-                    status: MarkStatus::Present,
-                    source: MarkSource::Qr,
-                    expected_lessons: 12,
-                };
+                let mark = crate::fixtures::mark(&format!("{prefix}/{i:05}"), i)?;
                 store.mark_attendance(&session, &mark).await?;
                 Ok(())
             }

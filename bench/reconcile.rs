@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use attendance::domain::*;
 use attendance::emulator::Emulator;
-use attendance::model::{MarkSource, MarkStatus, NewMark, NewSession, NewUnit, QrMode};
 use attendance::store::docs::{ATTENDANCE, AttendanceDoc};
 use futures::{StreamExt, TryStreamExt};
 use harness::{TestDatabase, TestFirestore, TestPortal};
@@ -46,32 +45,19 @@ async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
         // 13 lectures per term, two terms per unit: a new unit every 26 sessions.
         let unit = UnitCode::parse(&format!("CS{}", 101 + s / 26))?;
         if s % 26 == 0 {
-            fs.store
-                .create_unit(&NewUnit {
-                    code: unit.clone(),
-                    name: UnitName::parse("Benchmarking")?,
-                    description: UnitDescription::parse("")?,
-                    lecturer: Username::parse("bench")?,
-                    expected_lessons: 12,
-                })
-                .await?;
+            fs.store.create_unit(&crate::fixtures::unit(unit.as_str())?).await?;
         }
         let date = jiff::civil::date(2025, 9, 1).checked_add(jiff::Span::new().days(i64::try_from(s)?))?;
         let semester = if (s / 13) % 2 == 0 { Semester::One } else { Semester::Two };
         let session = fs
             .store
-            .create_session(&NewSession {
-                unit_code: unit.clone(),
-                lecturer: Username::parse("bench")?,
-                term: Term { year: AcademicYear::parse("2025/2026")?, semester },
+            .create_session(&crate::fixtures::session(
+                &unit,
+                Term { year: AcademicYear::parse("2025/2026")?, semester },
                 date,
-                times: TimeRange::new(jiff::civil::time(8, 0, 0, 0), jiff::civil::time(10, 0, 0, 0))?,
-                venue: Venue::parse("Main Hall")?,
-                lecturer_name: FullName::parse("Dr. Bench")?,
-                class_year: ClassYear::parse("1")?,
-                qr_mode: QrMode::Static,
-                late_after_minutes: 15,
-            })
+                8,
+                2,
+            )?)
             .await?;
         let in_this = STUDENTS_PER_SESSION.min(documents - s * STUDENTS_PER_SESSION);
         marks.extend((0..in_this).map(|i| (session.clone(), i)));
@@ -80,13 +66,7 @@ async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
         .map(|(session, i)| {
             let store = fs.store.clone();
             async move {
-                let mark = NewMark {
-                    admission_number: AdmissionNumber::parse(&format!("ADM/2023/{i:05}"))?,
-                    student_name: StudentName::parse(&format!("Student {i}"))?,
-                    status: MarkStatus::Present,
-                    source: MarkSource::Qr,
-                    expected_lessons: 12,
-                };
+                let mark = crate::fixtures::mark(&format!("ADM/2023/{i:05}"), i)?;
                 store.mark_attendance(&session, &mark).await?;
                 Ok(())
             }
