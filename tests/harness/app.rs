@@ -1,9 +1,8 @@
 //! The real app on a random port, on its own Firestore project, and browser-like clients.
 
-use attendance::auth::login::SessionPolicy;
 use attendance::auth::password::hash_password;
-use attendance::config::{AppSettings, BaseUrl, Config, SecretKey};
-use attendance::domain::{Department, Email, FullName, Password, StaffId, Username, YearStart};
+use attendance::config::{AppSettings, Config, SecretKey, Vars};
+use attendance::domain::{Department, Email, FullName, Password, StaffId, Username};
 use attendance::model::NewLecturer;
 use attendance::startup::Application;
 use attendance::store::FirestoreSettings;
@@ -18,25 +17,32 @@ pub struct TestApp {
     pub firestore: TestFirestore,
 }
 
-/// How a spawned app is configured, where a test needs something other than the defaults.
+/// How a spawned app is configured: the real config loader with `BASE_URL` and `SECRET_KEY`
+/// only, so every other setting is its shipped default unless a test is about it.
 pub struct AppOptions {
-    pub session_policy: SessionPolicy,
-    pub expected_lessons: u32,
-    pub qr_rotation_secs: i64,
-    pub one_device_per_student: bool,
+    /// Settings the test is about, as environment variables.
+    pub env: Vec<(&'static str, String)>,
     /// Known to the test when it must sign tokens itself (e.g. an old QR token).
     pub secret_key: SecretKey,
+    secret: String,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
+        let secret = SecretKey::generate();
         Self {
-            session_policy: SessionPolicy::default(),
-            expected_lessons: 12,
-            qr_rotation_secs: 15,
-            one_device_per_student: true,
-            secret_key: SecretKey::random(),
+            env: Vec::new(),
+            secret_key: SecretKey::parse(&secret).expect("a generated key is valid"),
+            secret,
         }
+    }
+}
+
+impl AppOptions {
+    /// The same with one more setting.
+    pub fn with(mut self, variable: &'static str, value: impl Into<String>) -> Self {
+        self.env.push((variable, value.into()));
+        self
     }
 }
 
@@ -214,20 +220,12 @@ pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings)
 async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: AppOptions) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut vars = vec![("BASE_URL".to_owned(), address.clone()), ("SECRET_KEY".to_owned(), options.secret)];
+    vars.extend(options.env.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let config = Config {
         firestore: settings,
         bind_addr: listener.local_addr().expect("addr"),
-        app: AppSettings {
-            base_url: BaseUrl::parse(&address).expect("base url"),
-            secret_key: options.secret_key,
-            expected_lessons: options.expected_lessons,
-            year_start: YearStart::default(),
-            timezone: jiff::tz::TimeZone::UTC,
-            session_policy: options.session_policy,
-            proxy_hops: 0,
-            qr_rotation_secs: options.qr_rotation_secs,
-            one_device_per_student: options.one_device_per_student,
-        },
+        app: AppSettings::from_vars(&Vars::from_pairs(vars)).expect("test settings are valid"),
     };
     let app = Application::build_on(listener, &config).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));

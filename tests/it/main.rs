@@ -3,6 +3,7 @@
 
 mod cli;
 mod fixtures;
+mod hardening;
 mod harness_postgres;
 mod lecturer_auth;
 mod lecturer_sessions;

@@ -336,7 +336,7 @@ async fn one_phone_marks_one_student_per_session() {
     );
     assert_eq!(app.firestore.rest().list_as_admin("attendance").await.len(), 2);
 
-    let relaxed = spawn_app_with(AppOptions { one_device_per_student: false, ..AppOptions::default() }).await;
+    let relaxed = spawn_app_with(AppOptions::default().with("ONE_DEVICE_PER_STUDENT", "false")).await;
     let shared = open_session(&relaxed).await.id.to_string();
     relaxed.browser.attend(&shared, "Jane Doe", "ADM/2023/001").await;
     assert_eq!(
@@ -363,7 +363,7 @@ async fn marks_after_the_late_threshold_are_late_and_still_count() {
 
 #[tokio::test]
 async fn rotating_codes_accept_fresh_tokens_only() {
-    let options = AppOptions { qr_rotation_secs: 15, ..AppOptions::default() };
+    let options = AppOptions::default();
     let signer = attendance::auth::tokens::Signer::new(options.secret_key.clone());
     let app = spawn_app_with(options).await;
     let rotating = session_with(&app, |s| s.qr_mode = QrMode::Rotating).await;

@@ -1,40 +1,38 @@
 //! Logging a lecturer in and recognising them afterwards.
 //!
-//! Failed attempts are throttled per username and per client address in Firestore, so every
-//! app instance enforces the same limits. Unknown usernames cost a full argon2 verification,
-//! like known ones, so response time does not reveal which accounts exist.
+//! Throttling follows OWASP's authentication guidance: it must slow guessing without letting an
+//! attacker lock the real lecturer out. Attempts are counted per (account, network) and per
+//! network (an IPv4 address, or an IPv6 /64, since one host owns a whole /64); either limit
+//! refuses further attempts from that network only. Failures per account, from anywhere, only
+//! slow verification down: the correct password from a network that has not been failing
+//! always gets in. Counters live in Firestore, so every app instance enforces the same limits.
+//! Unknown usernames cost a full argon2 verification, like known ones, so response time does
+//! not reveal which accounts exist.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::password::{verify_against_dummy, verify_password};
+use super::password::{Busy, PasswordGate};
 use super::tokens::{random_token, sha256_hex};
-use crate::domain::{Username, encode_doc_key};
+use crate::config::SessionPolicy;
+use crate::domain::Username;
 use crate::model::Lecturer;
-use crate::store::{LoginSession, Store, StoreError};
+use crate::store::{LoginSession, Store, StoreError, ThrottleSubject};
 
-/// How long a login lasts.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionPolicy {
-    /// Logged out after this long without a request.
-    pub idle: SignedDuration,
-    /// Logged out this long after logging in, however active.
-    pub absolute: SignedDuration,
-}
-
-impl Default for SessionPolicy {
-    fn default() -> Self {
-        Self { idle: SignedDuration::from_hours(2), absolute: SignedDuration::from_hours(12) }
-    }
-}
-
-/// Failed-login limits within a sliding window of `BUCKETS` × `BUCKET_SECS`.
+/// Attempt limits within a sliding window of `BUCKETS` × `BUCKET_SECS`.
 const BUCKET_SECS: i64 = 5 * 60;
 const BUCKETS: i64 = 3;
-pub const MAX_FAILURES_PER_USERNAME: u64 = 5;
-/// Higher than per username: a department behind one NAT address shares it.
-pub const MAX_FAILURES_PER_ADDRESS: u64 = 20;
+/// Attempts at one account from one network.
+pub const MAX_ATTEMPTS_PER_ACCOUNT_AND_NETWORK: u64 = 5;
+/// Attempts at any account from one network: higher, a department behind one NAT shares it.
+pub const MAX_ATTEMPTS_PER_NETWORK: u64 = 20;
+/// Failures at one account from anywhere after which every attempt at it is slowed down.
+pub const SLOW_DOWN_AFTER_ACCOUNT_FAILURES: u64 = 10;
+const SLOW_DOWN: Duration = Duration::from_secs(2);
+/// Longer usernames are refused before any work (Django's limit).
+pub const MAX_USERNAME_CHARS: usize = 150;
 
 #[derive(Debug)]
 pub enum LoginOutcome {
@@ -44,64 +42,95 @@ pub enum LoginOutcome {
     Refused,
     /// Right password, but the account is disabled.
     Disabled,
-    /// Too many failures; try again after this many seconds.
+    /// Too many attempts from this network; try again after this many seconds.
     Throttled { retry_after_secs: u64 },
+    /// Every password check is busy; try again in a few seconds.
+    Busy,
+}
+
+/// The network an address belongs to for throttling: IPv6 addresses by their /64.
+pub fn network_of(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 pub async fn log_in(
     store: &Store,
+    gate: &PasswordGate,
     username: &str,
     password: &str,
     client: IpAddr,
     policy: SessionPolicy,
 ) -> Result<LoginOutcome, StoreError> {
     let now = Timestamp::now();
-    let user_key = format!("user_{}", encode_doc_key(&username.trim().to_lowercase()));
-    let addr_key = format!("addr_{}", encode_doc_key(&client.to_string()));
-    let (user_buckets, addr_buckets) = (bucket_ids(&user_key, now), bucket_ids(&addr_key, now));
+    let user = username.trim().to_lowercase();
+    let network = network_of(client);
+    let current = bucket(now);
+    let pair = window(ThrottleSubject::AccountFrom(&user, &network), current);
+    let net = window(ThrottleSubject::Network(&network), current);
+    let account = window(ThrottleSubject::Account(&user), current);
+    let expires = now + SignedDuration::from_secs(BUCKET_SECS * (BUCKETS + 1));
+
     // Count this attempt first, atomically, and judge by the count it gets back: parallel
     // guesses each see a different number, so a burst cannot slip past the limit.
-    let current = [user_buckets[0].clone(), addr_buckets[0].clone()];
-    let expires = now + SignedDuration::from_secs(BUCKET_SECS * (BUCKETS + 1));
-    let older: Vec<String> = user_buckets[1..].iter().chain(&addr_buckets[1..]).cloned().collect();
+    let this = [pair[0], net[0]];
+    let older: Vec<_> = pair[1..].iter().chain(&net[1..]).chain(&account).copied().collect();
     let (counted, earlier) =
-        tokio::try_join!(store.record_throttle_attempt(&current, expires), store.throttle_failures(&older))?;
-    let (user_earlier, addr_earlier) = earlier.split_at(user_buckets.len() - 1);
-    let user_attempts: Vec<u64> = std::iter::once(counted[0]).chain(user_earlier.iter().copied()).collect();
-    let addr_attempts: Vec<u64> = std::iter::once(counted[1]).chain(addr_earlier.iter().copied()).collect();
-    if let Some(retry_after_secs) = retry_after(&user_attempts, MAX_FAILURES_PER_USERNAME, now)
-        .or_else(|| retry_after(&addr_attempts, MAX_FAILURES_PER_ADDRESS, now))
+        tokio::try_join!(store.add_to_throttle(&this, 1, expires), store.throttle_counts(&older))?;
+    let (pair_earlier, rest) = earlier.split_at(pair.len() - 1);
+    let (net_earlier, account_counts) = rest.split_at(net.len() - 1);
+    let pair_attempts: Vec<u64> = std::iter::once(counted[0]).chain(pair_earlier.iter().copied()).collect();
+    let net_attempts: Vec<u64> = std::iter::once(counted[1]).chain(net_earlier.iter().copied()).collect();
+    if let Some(retry_after_secs) = retry_after(&pair_attempts, MAX_ATTEMPTS_PER_ACCOUNT_AND_NETWORK, now)
+        .or_else(|| retry_after(&net_attempts, MAX_ATTEMPTS_PER_NETWORK, now))
     {
+        // A refused attempt does not count: hammering cannot push the end of the wait back.
+        store.add_to_throttle(&this, -1, expires).await?;
+        tracing::warn!(target: "security", event = "login_throttled", username = %user, network, retry_after_secs);
         return Ok(LoginOutcome::Throttled { retry_after_secs });
     }
 
-    let account = match Username::parse(username) {
+    // Many failures at this account from elsewhere: slow this attempt, never refuse it.
+    if account_counts.iter().sum::<u64>() >= SLOW_DOWN_AFTER_ACCOUNT_FAILURES {
+        tokio::time::sleep(SLOW_DOWN).await;
+    }
+    let found = match Username::parse(username) {
         Ok(name) => store.lecturer_with_hash(&name).await?,
         Err(_) => None,
     };
-    let candidate = password.to_owned();
-    let verified = tokio::task::spawn_blocking(move || match account {
-        Some((lecturer, hash)) => verify_password(&candidate, &hash).then_some(lecturer),
-        None => {
-            verify_against_dummy(&candidate);
-            None
+    let (lecturer, hash) = match found {
+        Some((lecturer, hash)) => (Some(lecturer), Some(hash)),
+        None => (None, None),
+    };
+    let verified = match gate.verify(password, hash).await {
+        Ok(verified) => verified,
+        Err(Busy) => {
+            store.add_to_throttle(&this, -1, expires).await?;
+            tracing::warn!(target: "security", event = "login_busy", username = %user, network);
+            return Ok(LoginOutcome::Busy);
         }
-    })
-    .await
-    .map_err(|e| StoreError::Unavailable(format!("password check did not finish: {e}")))?;
-
-    // A failure stays counted.
-    let Some(lecturer) = verified else {
+    };
+    let Some(lecturer) = lecturer.filter(|_| verified) else {
+        // The attempt stays counted against this network, and the account remembers it.
+        store.add_to_throttle(&account[..1], 1, expires).await?;
+        tracing::warn!(target: "security", event = "login_failed", username = %user, network);
         return Ok(LoginOutcome::Refused);
     };
     if !lecturer.active {
+        tracing::warn!(target: "security", event = "login_disabled_account", username = %user, network);
         return Ok(LoginOutcome::Disabled);
     }
-    // A success wipes the account's slate and takes its attempt off the address's count.
-    tokio::try_join!(
-        store.clear_throttle(&user_buckets),
-        store.undo_throttle_attempt(std::slice::from_ref(&addr_buckets[0]), expires),
-    )?;
+    // A success wipes this network's slate for the account and takes its attempt off the
+    // network's count.
+    tokio::try_join!(store.clear_throttle(&pair), store.add_to_throttle(&net[..1], -1, expires))?;
     let token = random_token();
     store
         .create_login_session(
@@ -112,6 +141,7 @@ pub async fn log_in(
             now + policy.absolute,
         )
         .await?;
+    tracing::info!(target: "security", event = "login_succeeded", username = %user, network);
     Ok(LoginOutcome::LoggedIn { token, lecturer })
 }
 
@@ -147,10 +177,14 @@ pub async fn log_out(store: &Store, token: &str) -> Result<(), StoreError> {
     store.delete_login_session(&sha256_hex(token)).await
 }
 
-/// Bucket ids of the window ending now, the current bucket first.
-fn bucket_ids(key: &str, now: Timestamp) -> Vec<String> {
-    let current = now.as_second().div_euclid(BUCKET_SECS);
-    (0..BUCKETS).map(|i| format!("{key}_{}", current - i)).collect()
+/// A subject's buckets of the window ending in `current`, newest first.
+fn window(subject: ThrottleSubject<'_>, current: i64) -> Vec<(ThrottleSubject<'_>, i64)> {
+    (0..BUCKETS).map(|age| (subject, current - age)).collect()
+}
+
+/// The bucket `now` falls in.
+fn bucket(now: Timestamp) -> i64 {
+    now.as_second().div_euclid(BUCKET_SECS)
 }
 
 /// `None` while the attempts in the window (this one included) are within `max`; otherwise the
@@ -182,9 +216,20 @@ mod tests {
     }
 
     #[test]
-    fn buckets_cover_the_window_newest_first() {
-        let ids = bucket_ids("user_x", at(3 * BUCKET_SECS + 10));
-        assert_eq!(ids, ["user_x_3", "user_x_2", "user_x_1"]);
+    fn buckets_are_consecutive_windows() {
+        assert_eq!(bucket(at(3 * BUCKET_SECS + 10)), 3);
+        assert_eq!(bucket(at(3 * BUCKET_SECS - 1)), 2);
+    }
+
+    #[test]
+    fn ipv6_clients_are_grouped_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().expect("ip");
+        let c: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(network_of(a), network_of(b));
+        assert_ne!(network_of(a), network_of(c));
+        assert_eq!(network_of("::ffff:10.0.0.7".parse().expect("ip")), "10.0.0.7");
+        assert_eq!(network_of("10.0.0.7".parse().expect("ip")), "10.0.0.7");
     }
 
     #[test]

@@ -41,6 +41,44 @@ pub fn verify_against_dummy(candidate: &str) {
     }
 }
 
+/// Caps how many argon2id verifications (19 MiB and tens of milliseconds each) run at once, so a
+/// burst of logins cannot exhaust memory or starve the student pages of CPU. Excess requests
+/// wait up to `wait`, then are told to come back.
+pub struct PasswordGate {
+    permits: tokio::sync::Semaphore,
+    wait: std::time::Duration,
+}
+
+/// Every verification slot stayed busy for the whole wait.
+#[derive(Debug, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+impl PasswordGate {
+    pub fn new(concurrent: usize, wait: std::time::Duration) -> Self {
+        Self { permits: tokio::sync::Semaphore::new(concurrent.max(1)), wait }
+    }
+
+    /// Verifies `candidate` against `stored` (or, without an account, against a dummy hash so
+    /// the time taken does not reveal which usernames exist).
+    pub async fn verify(&self, candidate: &str, stored: Option<PasswordHash>) -> Result<bool, Busy> {
+        let _permit = match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => return Err(Busy),
+        };
+        let candidate = candidate.to_owned();
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => verify_password(&candidate, &hash),
+            None => {
+                verify_against_dummy(&candidate);
+                false
+            }
+        })
+        .await
+        .map_err(|_| Busy)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +100,24 @@ mod tests {
         let a = hash_password(&password).expect("hash");
         let b = hash_password(&password).expect("hash");
         assert_ne!(a, b);
+    }
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn excess_verifications_wait_then_are_turned_away() {
+        let hash = hash_password(&Password::parse("correct horse battery").expect("valid")).expect("hash");
+        let gate = std::sync::Arc::new(PasswordGate::new(1, std::time::Duration::from_millis(1)));
+        let checks = (0..8).map(|_| {
+            let (gate, hash) = (gate.clone(), hash.clone());
+            tokio::spawn(async move { gate.verify("correct horse battery", Some(hash)).await })
+        });
+        let results: Vec<_> =
+            futures::future::join_all(checks).await.into_iter().map(|r| r.expect("join")).collect();
+        assert!(results.iter().any(|r| matches!(r, Ok(true))), "one got through");
+        assert!(results.iter().any(|r| r.is_err()), "the rest were turned away: {results:?}");
     }
 }

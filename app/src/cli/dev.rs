@@ -54,16 +54,16 @@ pub async fn run(args: DevArgs, _vars: &Vars, console: &mut Console<'_>) -> anyh
     let config = Config {
         firestore: FirestoreSettings::emulator("demo-attendance", emulator.host()),
         bind_addr,
-        app: AppSettings {
-            base_url: base_url.clone(),
-            secret_key: SecretKey::random(),
-            expected_lessons: 12,
-            year_start: YearStart::default(),
-            timezone: timezone.clone(),
-            session_policy: Default::default(),
-            proxy_hops: 0,
-            qr_rotation_secs: args.qr_rotation_secs.clamp(2, 300),
-            one_device_per_student: true,
+        app: {
+            // The shipped defaults, from the same loader `serve` uses.
+            let vars = Vars::from_pairs([
+                ("BASE_URL".to_owned(), base_url.as_str().to_owned()),
+                ("SECRET_KEY".to_owned(), SecretKey::generate()),
+            ]);
+            let mut app = AppSettings::from_vars(&vars)?;
+            app.timezone = timezone.clone();
+            app.qr_rotation_secs = args.qr_rotation_secs.clamp(2, 300);
+            app
         },
     };
     let app = Application::build_on(listener, &config).await?;

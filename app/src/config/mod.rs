@@ -8,7 +8,6 @@ use std::time::Duration;
 
 pub use env::{ConfigError, Vars};
 
-use crate::auth::login::SessionPolicy;
 use crate::domain::YearStart;
 
 fn minutes(value: Option<i64>) -> Option<jiff::SignedDuration> {
@@ -71,23 +70,57 @@ impl BaseUrl {
     }
 }
 
-/// The key for every HMAC the app issues (CSRF, form and QR tokens). Never printed.
+/// The key for every HMAC the app issues (CSRF, form, QR and receipt tokens). Never printed.
 #[derive(Clone)]
 pub struct SecretKey(Vec<u8>);
 
+/// The value `.env.example` ships with: a key everyone can read.
+const PLACEHOLDER_KEY: &str = "change-me-to-64-hex-characters-from-openssl-rand-hex-32";
+
 impl SecretKey {
     pub const MIN_LEN: usize = 32;
+    /// Keys guessable in fewer tries than 2^128 are refused.
+    pub const MIN_BITS: f64 = 128.0;
 
     pub fn parse(input: &str) -> Option<Self> {
-        (input.len() >= Self::MIN_LEN).then(|| Self(input.as_bytes().to_vec()))
+        (input.len() >= Self::MIN_LEN
+            && input != PLACEHOLDER_KEY
+            && Self::estimated_bits(input) >= Self::MIN_BITS)
+            .then(|| Self(input.as_bytes().to_vec()))
+    }
+
+    /// A conservative estimate of a typed key's entropy: its length times the bits of the
+    /// smallest alphabet it fits (hex, digits, letters, base64, printable ASCII), and no more
+    /// than 4 bits per distinct character (`aaaa…` or `abab…` are not random).
+    pub fn estimated_bits(input: &str) -> f64 {
+        let alphabet: f64 = if input.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if input.bytes().all(|b| b.is_ascii_digit()) { 10.0 } else { 16.0 }
+        } else if input.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            62.0
+        } else if input
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        {
+            64.0
+        } else {
+            95.0
+        };
+        let distinct = input.chars().collect::<std::collections::BTreeSet<_>>().len() as f64;
+        let per_char = alphabet.log2().min(distinct.log2());
+        input.chars().count() as f64 * per_char
     }
 
     /// A random key, for `attendance dev` and tests.
     pub fn random() -> Self {
-        let mut bytes = vec![0u8; 32];
+        Self(Self::generate().into_bytes())
+    }
+
+    /// 64 random hex characters (256 bits), what `openssl rand -hex 32` prints.
+    pub fn generate() -> String {
+        let mut bytes = [0u8; 32];
         // getrandom only fails without an OS entropy source, where nothing secure can run.
         getrandom::fill(&mut bytes).expect("the OS random number generator is available");
-        Self(bytes)
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn expose(&self) -> &[u8] {
@@ -98,6 +131,21 @@ impl SecretKey {
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// How long a lecturer's login lasts.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// Logged out after this long without a request.
+    pub idle: jiff::SignedDuration,
+    /// Logged out this long after logging in, however active.
+    pub absolute: jiff::SignedDuration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { idle: jiff::SignedDuration::from_hours(2), absolute: jiff::SignedDuration::from_hours(12) }
     }
 }
 
@@ -129,6 +177,13 @@ pub struct AppSettings {
     pub qr_rotation_secs: i64,
     /// Whether a phone may mark only one student per session (a signed cookie).
     pub one_device_per_student: bool,
+    /// Password verifications (argon2id, 19 MiB each) that may run at once.
+    pub password_checks: usize,
+    /// How long a login waits for a free verification before it is told to retry.
+    pub password_wait: Duration,
+    /// Marks one client address may make in one session: far above any hall behind one NAT,
+    /// far below a script filling a class list.
+    pub marks_per_address: u32,
 }
 
 impl Config {
@@ -159,7 +214,7 @@ impl AppSettings {
             )?,
             secret_key: vars.required(
                 "SECRET_KEY",
-                "at least 32 random characters (generate with `openssl rand -hex 32`)",
+                "at least 128 bits of randomness, not the .env.example placeholder (generate one with `openssl rand -hex 32`)",
                 SecretKey::parse,
             )?,
             expected_lessons: vars
@@ -206,6 +261,22 @@ impl AppSettings {
                     }
                 })?
                 .unwrap_or(true),
+            password_checks: vars
+                .optional("PASSWORD_CHECKS", "concurrent password checks, 1 to 64", |v| {
+                    v.parse::<usize>().ok().filter(|n| (1..=64).contains(n))
+                })?
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2))),
+            password_wait: Duration::from_millis(
+                vars.optional("PASSWORD_WAIT_MS", "milliseconds from 1 to 30000", |v| {
+                    v.parse::<u64>().ok().filter(|n| (1..=30_000).contains(n))
+                })?
+                .unwrap_or(5_000),
+            ),
+            marks_per_address: vars
+                .optional("MARKS_PER_ADDRESS", "marks per client address per session, 10 to 100000", |v| {
+                    v.parse::<u32>().ok().filter(|n| (10..=100_000).contains(n))
+                })?
+                .unwrap_or(1500),
         })
     }
 }
@@ -222,8 +293,27 @@ mod tests {
         vec![
             ("FIRESTORE_PROJECT_ID", "demo-attendance"),
             ("BASE_URL", "https://attendance.uni.ac.ke/"),
-            ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("SECRET_KEY", "9f3c1e7a5b2d8f4e6a0c3b9d7e1f5a2c8b4d6e0f3a7c9b1d5e2f8a4c6b0d3e7f"),
         ]
+    }
+
+    #[test]
+    fn the_example_key_and_weak_keys_are_refused() {
+        for weak in [
+            PLACEHOLDER_KEY,
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "abababababababababababababababababababab",
+            "12345678901234567890123456789012",
+            "passwordpasswordpasswordpassword",
+        ] {
+            let mut pairs = minimal();
+            pairs.retain(|(k, _)| *k != "SECRET_KEY");
+            pairs.push(("SECRET_KEY", weak));
+            let err = Config::from_vars(&vars(&pairs)).expect_err(weak);
+            assert!(err.to_string().contains("openssl rand -hex 32"), "{err}");
+        }
+        assert!(SecretKey::parse(&SecretKey::generate()).is_some(), "a generated key passes");
+        assert!(SecretKey::estimated_bits(&SecretKey::generate()) >= 240.0);
     }
 
     #[test]
@@ -259,7 +349,7 @@ mod tests {
             let text = err.to_string();
             assert!(text.starts_with(name), "{text}");
             assert!(text.contains("expected"), "{text}");
-            assert!(!text.contains("0123456789abcdef"), "no secrets in messages: {text}");
+            assert!(!text.contains("9f3c1e7a5b2d"), "no secrets in messages: {text}");
         }
     }
 

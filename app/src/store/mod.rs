@@ -25,6 +25,7 @@ pub use connect::FirestoreSettings;
 pub use error::{Conflict, StoreError, Taken};
 pub use login_sessions::LoginSession;
 pub use mirror::{Changed, MirrorStream, MirroredDoc};
+pub use throttle::ThrottleSubject;
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.
 ///

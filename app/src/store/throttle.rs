@@ -1,6 +1,7 @@
-//! Failed-login counters shared by every app instance: `login_throttle/{kind}_{key}_{bucket}`.
-//! Each bucket counts the failures of a few minutes with an atomic increment, so concurrent
-//! failures never lose a count and no transaction is needed; a window is the sum of buckets.
+//! Login-attempt counters shared by every app instance: `login_throttle/{subject}_{bucket}`.
+//! Each bucket counts the attempts of a few minutes with an atomic increment, so concurrent
+//! attempts never lose a count and no transaction is needed; a window is the sum of buckets.
+//! The store alone knows how a subject becomes a document id.
 
 use firestore::{FirestoreFieldTransform, FirestoreFieldTransformType, FirestoreTimestamp};
 use futures::StreamExt;
@@ -8,9 +9,32 @@ use serde::{Deserialize, Serialize};
 
 use super::commit::Writes;
 use super::{Store, StoreError};
-use crate::domain::Instant;
+use crate::domain::{Instant, encode_doc_key};
 
 pub const LOGIN_THROTTLE: &str = "login_throttle";
+
+/// Whose attempts a counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleSubject<'a> {
+    /// One account, from anywhere (a normalised username).
+    Account(&'a str),
+    /// One account from one network (an address, or an IPv6 /64, as text).
+    AccountFrom(&'a str, &'a str),
+    /// Every account from one network.
+    Network(&'a str),
+}
+
+impl ThrottleSubject<'_> {
+    fn doc_id(&self, bucket: i64) -> String {
+        match self {
+            Self::Account(user) => format!("user_{}_{bucket}", encode_doc_key(user)),
+            Self::AccountFrom(user, net) => {
+                format!("pair_{}_{}_{bucket}", encode_doc_key(user), encode_doc_key(net))
+            }
+            Self::Network(net) => format!("addr_{}_{bucket}", encode_doc_key(net)),
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct BucketDoc {
@@ -21,8 +45,12 @@ struct BucketDoc {
 }
 
 impl Store {
-    /// Failures per bucket id (missing buckets count as zero).
-    pub async fn throttle_failures(&self, bucket_ids: &[String]) -> Result<Vec<u64>, StoreError> {
+    /// Counts per (subject, bucket) (missing buckets count as zero).
+    pub async fn throttle_counts(
+        &self,
+        buckets: &[(ThrottleSubject<'_>, i64)],
+    ) -> Result<Vec<u64>, StoreError> {
+        let ids: Vec<String> = buckets.iter().map(|(s, b)| s.doc_id(*b)).collect();
         let found: Vec<(String, Option<BucketDoc>)> = self
             .db()
             .await?
@@ -30,11 +58,11 @@ impl Store {
             .select()
             .by_id_in(LOGIN_THROTTLE)
             .obj()
-            .batch(bucket_ids.iter().map(String::as_str))
+            .batch(ids.iter().map(String::as_str))
             .await?
             .collect()
             .await;
-        Ok(bucket_ids
+        Ok(ids
             .iter()
             .map(|id| {
                 found
@@ -46,28 +74,11 @@ impl Store {
             .collect())
     }
 
-    /// Adds one attempt to each bucket (created if absent), atomically, and returns each
+    /// Adds `by` to each bucket (created if absent) in one atomic commit and returns each
     /// bucket's new count: concurrent attempts each see a different number.
-    pub async fn record_throttle_attempt(
+    pub async fn add_to_throttle(
         &self,
-        bucket_ids: &[String],
-        expires_at: Instant,
-    ) -> Result<Vec<u64>, StoreError> {
-        self.add_to_throttle(bucket_ids, 1, expires_at).await
-    }
-
-    /// Takes one attempt back (it turned out to be a successful login).
-    pub async fn undo_throttle_attempt(
-        &self,
-        bucket_ids: &[String],
-        expires_at: Instant,
-    ) -> Result<(), StoreError> {
-        self.add_to_throttle(bucket_ids, -1, expires_at).await.map(|_| ())
-    }
-
-    async fn add_to_throttle(
-        &self,
-        bucket_ids: &[String],
+        buckets: &[(ThrottleSubject<'_>, i64)],
         by: i64,
         expires_at: Instant,
     ) -> Result<Vec<u64>, StoreError> {
@@ -76,28 +87,28 @@ impl Store {
             expires_at: FirestoreTimestamp,
         }
         let mut writes = Writes::new(self.db().await?);
-        for id in bucket_ids {
+        for (subject, bucket) in buckets {
             let increment = FirestoreFieldTransform::new(
                 "failures".to_owned(),
                 FirestoreFieldTransformType::Increment(by.into()),
             );
             writes.merge(
                 LOGIN_THROTTLE,
-                id,
+                &subject.doc_id(*bucket),
                 &Expiry { expires_at: FirestoreTimestamp(expires_at) },
                 &["expires_at"],
                 vec![increment],
             )?;
         }
         let committed = writes.commit().await?;
-        Ok((0..bucket_ids.len()).map(|i| committed.integer(i, 0).unwrap_or(0).max(0) as u64).collect())
+        Ok((0..buckets.len()).map(|i| committed.integer(i, 0).unwrap_or(0).max(0) as u64).collect())
     }
 
-    /// Forgets the failures in these buckets (after a successful login).
-    pub async fn clear_throttle(&self, bucket_ids: &[String]) -> Result<(), StoreError> {
+    /// Forgets these buckets (after a successful login).
+    pub async fn clear_throttle(&self, buckets: &[(ThrottleSubject<'_>, i64)]) -> Result<(), StoreError> {
         let mut writes = Writes::new(self.db().await?);
-        for id in bucket_ids {
-            writes.delete(LOGIN_THROTTLE, id)?;
+        for (subject, bucket) in buckets {
+            writes.delete(LOGIN_THROTTLE, &subject.doc_id(*bucket))?;
         }
         writes.commit().await.map(|_| ())
     }

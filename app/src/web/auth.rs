@@ -121,9 +121,21 @@ async fn login_submit(State(state): State<AppState>, request: Request) -> Result
             "This login form has expired or did not come from this site. Reload the page and try again.",
         ));
     }
-    let outcome =
-        login::log_in(state.store(), &form.username, &form.password, ip, state.settings().session_policy)
-            .await?;
+    if form.username.chars().count() > login::MAX_USERNAME_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "A username has at most {} characters. Check what you typed and try again.",
+            login::MAX_USERNAME_CHARS
+        )));
+    }
+    let outcome = login::log_in(
+        state.store(),
+        state.password_gate(),
+        &form.username,
+        &form.password,
+        ip,
+        state.settings().session_policy,
+    )
+    .await?;
     let secure = state.settings().base_url.is_https();
     let again = |error: String, status| {
         render_login(&state, &headers, form.username.trim(), &next, Some(error), vec![], status)
@@ -146,6 +158,14 @@ async fn login_submit(State(state): State<AppState>, request: Request) -> Result
             "This account is disabled. Ask the system administrator to enable it.".into(),
             StatusCode::FORBIDDEN,
         ),
+        LoginOutcome::Busy => {
+            let mut response = again(
+                "The server is busy checking other logins. Wait a few seconds and try again.".into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )?;
+            response.headers_mut().insert(header::RETRY_AFTER, 5.into());
+            Ok(response)
+        }
         LoginOutcome::Throttled { retry_after_secs } => {
             let minutes = retry_after_secs.div_ceil(60);
             let plural = if minutes == 1 { "" } else { "s" };

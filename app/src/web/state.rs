@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 
 use super::Templates;
 use super::attend::cache::SessionCache;
+use crate::auth::password::PasswordGate;
 use crate::auth::tokens::Signer;
 use crate::config::AppSettings;
 use crate::store::Store;
@@ -15,6 +16,7 @@ pub type Settings = AppSettings;
 
 struct Inner {
     store: Store,
+    password_gate: PasswordGate,
     attend_cache: SessionCache,
     templates: Templates,
     signer: Signer,
@@ -27,11 +29,24 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
         let signer = Signer::new(settings.secret_key.clone());
-        Self(Arc::new(Inner { store, attend_cache: SessionCache::default(), templates, signer, settings }))
+        let password_gate = PasswordGate::new(settings.password_checks, settings.password_wait);
+        Self(Arc::new(Inner {
+            store,
+            password_gate,
+            attend_cache: SessionCache::default(),
+            templates,
+            signer,
+            settings,
+        }))
     }
 
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The cap on concurrent password verifications.
+    pub fn password_gate(&self) -> &PasswordGate {
+        &self.0.password_gate
     }
 
     pub fn templates(&self) -> &Templates {
