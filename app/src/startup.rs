@@ -4,8 +4,15 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -14,6 +21,7 @@ use crate::web::{self, AppState, Settings, Templates};
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    header_timeout: Duration,
 }
 
 impl Application {
@@ -33,8 +41,9 @@ impl Application {
 
     pub fn with_store(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Result<Self> {
         let templates = Templates::new().context("loading templates")?;
+        let header_timeout = settings.header_timeout;
         let router = web::router(AppState::new(store, templates, settings));
-        Ok(Self { listener, router })
+        Ok(Self { listener, router, header_timeout })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -46,9 +55,45 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
+    /// Serves HTTP/1.1 until `signal`, then lets requests in flight finish (for up to 30 s).
+    ///
+    /// A connection that does not deliver a request's headers within `header_timeout` is
+    /// closed: that bounds slow-header (slowloris) connections and idle keep-alive ones alike,
+    /// which `axum::serve` does not.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(signal).await
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(self.header_timeout).keep_alive(true);
+        let graceful = GracefulShutdown::new();
+        let mut signal = std::pin::pin!(signal);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, do not spin or die.
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut signal => break,
+            };
+            let router = self.router.clone();
+            let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request.map(axum::body::Body::new))
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            });
+        }
+        if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+            tracing::warn!("requests still running 30 s after the stop signal were cut off");
+        }
+        Ok(())
     }
 }
 

@@ -116,9 +116,17 @@
           var body = document.createDocumentFragment();
           data.records.forEach(function (record) {
             var tr = document.createElement("tr");
-            [record.name, record.admission_number, record.time].forEach(function (text) {
+            [record.name, record.admission_number, record.time].forEach(function (text, i) {
               var td = document.createElement("td");
               td.textContent = text;
+              if (i === 0 && record.known_name) {
+                var flag = document.createElement("span");
+                flag.className = "badge badge-flag";
+                flag.title = "This admission number was first recorded under another name";
+                flag.textContent = "On record as " + record.known_name;
+                td.appendChild(document.createTextNode(" "));
+                td.appendChild(flag);
+              }
               tr.appendChild(td);
             });
             var status = document.createElement("td");

@@ -6,9 +6,11 @@ pub mod app;
 pub mod binaries;
 pub mod cluster;
 pub mod emulator;
+pub mod logs;
 pub mod portal;
 pub mod postgres;
 pub mod rest;
+pub mod stall;
 
 pub use app::{AppOptions, Attended, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_with};
 pub use cluster::PrivateCluster;

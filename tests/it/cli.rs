@@ -123,3 +123,23 @@ fn help_describes_every_command() {
     let err = Cli::try_parse_from(["attendance", "lecturer", "add", "--help"]).expect_err("help exits");
     assert!(err.to_string().contains("--password-stdin"));
 }
+
+#[tokio::test]
+async fn password_changes_and_disabling_are_security_events() {
+    harness::logs::capture();
+    let fs = TestFirestore::new().await;
+    let mut add = ADD.to_vec();
+    add[3] = "auditcli";
+    add[9] = "STF/7777";
+    lecturer_cli(&fs, &add, "first password here\n").await.expect("add");
+    lecturer_cli(
+        &fs,
+        &["lecturer", "set-password", "--username", "auditcli", "--password-stdin"],
+        "second password here\n",
+    )
+    .await
+    .expect("set-password");
+    lecturer_cli(&fs, &["lecturer", "disable", "--username", "auditcli"], "").await.expect("disable");
+    assert_eq!(harness::logs::security_events(&["event=password_changed", "username=auditcli"]).len(), 1);
+    assert_eq!(harness::logs::security_events(&["event=account_disabled", "username=auditcli"]).len(), 1);
+}

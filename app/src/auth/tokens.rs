@@ -1,6 +1,7 @@
 //! Random tokens and HMAC signatures. Every signature names its purpose, so a value signed for
 //! one use (a flash message) can never be replayed as another (a QR token).
 
+use aws_lc_rs::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -69,6 +70,44 @@ impl Signer {
         let (payload, signature) = sealed.rsplit_once('.')?;
         self.verify(purpose, payload, signature).then_some(payload)
     }
+
+    /// The key of an encryption purpose, derived from `SECRET_KEY` so no second secret exists.
+    fn aead_key(&self, purpose: &str) -> Option<LessSafeKey> {
+        let key = self.mac("encrypt", purpose).finalize().into_bytes();
+        UnboundKey::new(&CHACHA20_POLY1305, &key).ok().map(LessSafeKey::new)
+    }
+
+    /// `plaintext` encrypted and authenticated (ChaCha20-Poly1305, random nonce), bound to
+    /// `context`: an opaque URL-safe value that only this app can read or make.
+    pub fn encrypt(&self, purpose: &str, context: &str, plaintext: &[u8]) -> Option<String> {
+        let key = self.aead_key(purpose)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).ok()?;
+        let mut data = plaintext.to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(context.as_bytes()),
+            &mut data,
+        )
+        .ok()?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        Some(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// The plaintext of [`Signer::encrypt`]'s value, if it is intact and made for `context`.
+    pub fn decrypt(&self, purpose: &str, context: &str, token: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = sealed.to_vec();
+        let key = self.aead_key(purpose)?;
+        let plain = key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut data).ok()?;
+        Some(plain.to_vec())
+    }
 }
 
 #[cfg(test)]
@@ -85,6 +124,30 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_ne!(a, random_token());
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn encrypted_values_hide_their_content_and_open_only_in_their_context() {
+        let token = signer().encrypt("receipt", "session-1", b"Jane Doe ADM/2023/001").expect("sealed");
+        assert!(!token.contains("Jane") && !token.contains("ADM"));
+        assert_eq!(
+            signer().decrypt("receipt", "session-1", &token).as_deref(),
+            Some(&b"Jane Doe ADM/2023/001"[..])
+        );
+        assert_eq!(signer().decrypt("receipt", "session-2", &token), None, "bound to its context");
+        assert_eq!(signer().decrypt("other", "session-1", &token), None, "and to its purpose");
+        assert_eq!(Signer::new(SecretKey::random()).decrypt("receipt", "session-1", &token), None);
+        let mut tampered = token.clone().into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            signer().decrypt("receipt", "session-1", &String::from_utf8(tampered).expect("ascii")),
+            None
+        );
+        assert_ne!(
+            token,
+            signer().encrypt("receipt", "session-1", b"Jane Doe ADM/2023/001").expect("sealed")
+        );
     }
 
     #[test]

@@ -78,12 +78,12 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
             let username = Username::parse(&args.username)?;
             let password = read_password(args.password_stdin, console)?;
             let hash = hash_password(&password)?;
-            match store.set_password(&username, &hash).await {
+            // Whoever knew the old password is logged out everywhere, by the store itself.
+            let ended = match store.set_password(&username, &hash).await {
                 Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
                 other => other.context("saving the password")?,
-            }
-            // Whoever knew the old password is logged out everywhere.
-            let ended = store.delete_login_sessions_of(&username).await?;
+            };
+            tracing::warn!(target: "security", event = "password_changed", username = %username, sessions_ended = ended, by = "cli");
             writeln!(console.stdout, "Password changed for {username}; {ended} login session(s) ended.")?;
         }
         LecturerCommand::Disable(arg) => set_active(&store, &arg.username, false, console).await?,
@@ -99,14 +99,15 @@ async fn set_active(
     console: &mut Console<'_>,
 ) -> anyhow::Result<()> {
     let username = Username::parse(username)?;
-    match store.set_lecturer_active(&username, active).await {
+    let ended = match store.set_lecturer_active(&username, active).await {
         Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
         other => other.context("saving the account")?,
-    }
+    };
+    let event = if active { "account_enabled" } else { "account_disabled" };
+    tracing::warn!(target: "security", event, username = %username, sessions_ended = ended, by = "cli");
     if active {
         writeln!(console.stdout, "Lecturer {username} enabled.")?;
     } else {
-        let ended = store.delete_login_sessions_of(&username).await?;
         writeln!(console.stdout, "Lecturer {username} disabled; {ended} login session(s) ended.")?;
     }
     Ok(())

@@ -181,6 +181,8 @@ pub struct AppSettings {
     pub password_checks: usize,
     /// How long a login waits for a free verification before it is told to retry.
     pub password_wait: Duration,
+    /// A connection must deliver each request's headers within this, or it is closed.
+    pub header_timeout: Duration,
     /// Marks one client address may make in one session: far above any hall behind one NAT,
     /// far below a script filling a class list.
     pub marks_per_address: u32,
@@ -271,6 +273,12 @@ impl AppSettings {
                     v.parse::<u64>().ok().filter(|n| (1..=30_000).contains(n))
                 })?
                 .unwrap_or(5_000),
+            ),
+            header_timeout: Duration::from_secs(
+                vars.optional("HEADER_TIMEOUT_SECS", "seconds from 1 to 300", |v| {
+                    v.parse::<u64>().ok().filter(|n| (1..=300).contains(n))
+                })?
+                .unwrap_or(20),
             ),
             marks_per_address: vars
                 .optional("MARKS_PER_ADDRESS", "marks per client address per session, 10 to 100000", |v| {

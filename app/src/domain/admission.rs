@@ -1,12 +1,16 @@
 //! Admission numbers (`ADM/2023/001`) and their one-to-one Firestore key.
 //!
-//! Students type them in every case and spacing, so the number is normalised (trimmed, inner
-//! whitespace collapsed, upper-cased) before anything compares or stores it: `adm/2023/001` and
-//! ` ADM/2023/001 ` are the same student, and the same attendance document.
+//! Students type them in every case, so the number is normalised (compatibility form NFKC,
+//! which turns fullwidth `ＡＤＭ／２０２３` into `ADM/2023`; trimmed; upper-cased) before anything
+//! compares or stores it: `adm/2023/001` and ` ADM/2023/001 ` are the same student, and the same
+//! attendance document. What remains must be ASCII letters, digits and `/ - . _`: a Cyrillic
+//! `А` or an invisible filler would make a look-alike "different" student that the lecturer
+//! cannot even type.
+
+use unicode_normalization::UnicodeNormalization;
 
 use super::Invalid;
 use super::doc_key::{decode_doc_key, encode_doc_key};
-use super::text::single_line;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
@@ -16,20 +20,30 @@ impl AdmissionNumber {
     pub const MAX_CHARS: usize = 40;
 
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        let text = single_line(input, "Admission number", Self::MAX_CHARS)?.to_uppercase();
-        // Letters of any script and digits, joined by the punctuation real registries use.
+        // Refuse a huge paste before normalising it.
+        if input.len() > Self::MAX_CHARS * 4 + 64 {
+            return Err(Invalid(format!("Admission number must be at most {} characters.", Self::MAX_CHARS)));
+        }
+        let text: String = input.nfkc().collect::<String>().trim().to_ascii_uppercase();
+        if text.is_empty() {
+            return Err(Invalid::new("Admission number is required."));
+        }
         if let Some(c) =
-            text.chars().find(|&c| !(c.is_alphanumeric() || c == ' ' || c.is_ascii_punctuation()))
+            text.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.' | '_')))
         {
+            let shown = if c.is_whitespace() || c.is_control() || !c.is_ascii() {
+                format!("U+{:04X}", c as u32)
+            } else {
+                format!("{c:?}")
+            };
             return Err(Invalid(format!(
-                "Admission number may contain only letters, digits, spaces and punctuation such as / - . (found {c:?})."
+                "Admission number may contain only the letters A-Z, digits 0-9 and / - . _ (found {shown}), e.g. ADM/2023/001."
             )));
         }
-        if !text.chars().any(char::is_alphanumeric) {
+        if !text.chars().any(|c| c.is_ascii_alphanumeric()) {
             return Err(Invalid::new("Admission number must contain a letter or a digit."));
         }
-        // Upper-casing can lengthen text (ß → SS); keep the bound on what is stored.
-        if text.chars().count() > Self::MAX_CHARS {
+        if text.len() > Self::MAX_CHARS {
             return Err(Invalid(format!("Admission number must be at most {} characters.", Self::MAX_CHARS)));
         }
         Ok(Self(text))
@@ -93,14 +107,30 @@ mod tests {
             assert_eq!(parse(variant), a);
             assert_eq!(parse(variant).key(), a.key());
         }
-        assert_eq!(parse("adm  2023   001").as_str(), "ADM 2023 001");
+        // Fullwidth forms from a phone keyboard are the same characters.
+        assert_eq!(parse("ａｄｍ／２０２３／００１"), a);
+        assert_eq!(parse("SCT211-0001/2021").as_str(), "SCT211-0001/2021");
+        assert_eq!(parse("p15_1234.2020").as_str(), "P15_1234.2020");
+    }
+
+    #[test]
+    fn look_alikes_and_invisible_characters_are_refused_with_what_is_allowed() {
+        for input in [
+            "\u{0410}DM/2023/001",  // Cyrillic А
+            "ADM/2023/001\u{3164}", // Hangul filler
+            "ADM/2023\u{200B}/001",
+            "ADM 2023 001",
+            "Ünï/1",
+            "ADM/2023/001\u{00AD}",
+        ] {
+            let err = AdmissionNumber::parse(input).expect_err(input);
+            assert!(err.0.contains("A-Z, digits 0-9 and / - . _"), "{input:?}: {err}");
+        }
     }
 
     #[test]
     fn key_is_safe_for_firestore_and_round_trips() {
-        for input in
-            ["ADM/2023/001", "..1", "A/../B", "A.B", "%2F", "P15/1234/2020", "SCT211-0001/2021", "Ünï/1"]
-        {
+        for input in ["ADM/2023/001", "..1", "A/../B", "A.B", "P15/1234/2020", "SCT211-0001/2021", "A_B"] {
             let number = parse(input);
             let key = number.key();
             assert!(!key.as_str().contains('/'), "{key}");
@@ -113,10 +143,9 @@ mod tests {
 
     #[test]
     fn distinct_numbers_have_distinct_keys() {
-        // `%2F` typed literally must not collide with `/`.
-        assert_ne!(parse("A/1").key(), parse("A%2F1").key());
-        assert_ne!(parse("A.1").key(), parse("A%2E1").key());
-        assert_ne!(parse("A 1").key(), parse("A%201").key());
+        assert_ne!(parse("A/1").key(), parse("A.1").key());
+        assert_ne!(parse("A/1").key(), parse("A-1").key());
+        assert_ne!(parse("A_1").key(), parse("A.1").key());
     }
 
     #[test]
@@ -130,11 +159,12 @@ mod tests {
     #[test]
     fn hostile_input_is_refused_with_a_message() {
         assert_eq!(AdmissionNumber::parse("").expect_err("empty").0, "Admission number is required.");
+        assert_eq!(AdmissionNumber::parse("   ").expect_err("blank").0, "Admission number is required.");
         assert!(AdmissionNumber::parse(&"A".repeat(10 * 1024)).is_err());
         assert!(AdmissionNumber::parse("ADM\u{0000}1").is_err());
         assert!(AdmissionNumber::parse("ADM\u{202E}1").is_err());
         assert!(AdmissionNumber::parse("ADM🎓1").is_err());
         assert!(AdmissionNumber::parse("//..").is_err(), "no letter or digit");
-        assert!(AdmissionNumber::parse(&"ß".repeat(40)).is_err(), "grows to 80 when upper-cased");
+        assert!(AdmissionNumber::parse(&"A".repeat(41)).is_err());
     }
 }

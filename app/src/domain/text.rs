@@ -1,14 +1,17 @@
-//! Free-text values people type (names, venues, descriptions): trimmed, inner whitespace
-//! collapsed, bounded in length, and free of control and bidi-override characters, which render
-//! invisibly and can make one name look like another.
+//! Free-text values people type (names, venues, descriptions): in Unicode normal form C (so
+//! "é" typed two ways is one name), trimmed, inner whitespace collapsed, bounded in length, and
+//! free of control and format characters, which render invisibly and can make one name look
+//! like another (bidi overrides, zero-width joiners, soft hyphens, tag characters).
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use super::Invalid;
 
-/// Characters that never belong in a single-line value: C0/C1 controls and Unicode format
-/// characters (bidi overrides such as U+202E, zero-width joiners used for spoofing, BOM).
+/// Characters that never belong in a single-line value: controls (Cc) and every Unicode
+/// format character (Cf), plus the Mongolian vowel separator, which used to be one.
 pub(super) fn is_forbidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    c.is_control() || c.general_category() == GeneralCategory::Format || c == '\u{180E}'
 }
 
 /// Trims, collapses runs of whitespace to one space, and enforces `1..=max` characters.
@@ -17,6 +20,7 @@ pub(super) fn single_line(input: &str, what: &str, max: usize) -> Result<String,
     if input.len() > max * 4 + 64 {
         return Err(Invalid(format!("{what} must be at most {max} characters.")));
     }
+    let input: String = input.nfc().collect();
     let mut out = String::with_capacity(input.len());
     for word in input.split_whitespace() {
         if let Some(c) = word.chars().find(|&c| is_forbidden(c)) {
@@ -104,7 +108,7 @@ impl UnitDescription {
     pub const MAX_CHARS: usize = 2000;
 
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        let text = input.trim().replace("\r\n", "\n");
+        let text: String = input.trim().replace("\r\n", "\n").nfc().collect();
         if let Some(c) = text.chars().find(|&c| c != '\n' && c != '\t' && is_forbidden(c)) {
             return Err(Invalid(format!(
                 "Description contains an invisible or control character (U+{:04X}).",
@@ -157,8 +161,21 @@ mod tests {
         for input in ["Jane\u{0007}", "Jane\u{202E}eod", "a\u{200B}b", "x\u{0000}", "\u{FEFF}Bob"] {
             assert!(StudentName::parse(input).is_err(), "{input:?}");
         }
+        // Format characters of every kind, not only the well-known ones.
+        for input in
+            ["Ja\u{00AD}ne", "Jane\u{061C}", "Ja\u{180E}ne", "Jane\u{E0041}", "Jane\u{2066}x", "J\u{FFF9}"]
+        {
+            assert!(StudentName::parse(input).is_err(), "{input:?}");
+        }
         // A newline is whitespace: it collapses instead of failing.
         assert_eq!(StudentName::parse("Jane\nDoe").expect("ok").as_str(), "Jane Doe");
+    }
+
+    #[test]
+    fn names_typed_with_combining_marks_are_the_same_name() {
+        let composed = StudentName::parse("Ren\u{00E9}e").expect("composed");
+        let decomposed = StudentName::parse("Rene\u{0301}e").expect("decomposed");
+        assert_eq!(composed, decomposed);
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct AttendanceRecord {
     pub version: u32,
     /// The denominator of the percentage shown when the mark was made, if recorded.
     pub expected_lessons: Option<u32>,
+    /// The name on record for this admission number, when the typed one differed (a likely
+    /// proxy mark).
+    pub known_name: Option<String>,
 }
 
 /// A mark to record: who, and how the app classified it.

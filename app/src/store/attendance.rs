@@ -5,7 +5,7 @@
 //! the unit added to `units`. No read precedes it; the duplicate path reads the first mark once.
 
 use super::commit::{Writes, array_union, increment, server_time};
-use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentDoc, StudentUpsert, ids};
+use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
     ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, unit_term_values,
 };
@@ -19,10 +19,18 @@ use crate::model::{
 
 impl Store {
     /// Records the mark unless the student is already marked in this session.
+    ///
+    /// One read (the student's document: is the student new, and under which name?) and one
+    /// atomic commit: create the attendance document, and create the student or only add the
+    /// unit and count to it. A race with the student's first mark elsewhere, or a lost answer,
+    /// costs one more round.
     pub async fn mark_attendance(&self, session: &Session, mark: &NewMark) -> Result<Marking, StoreError> {
         let key = mark.admission_number.key();
         let id = ids::attendance(session.id, &key);
         let request_id = uuid::Uuid::new_v4().to_string();
+        let known = self.get_doc::<StudentDoc>(STUDENTS, key.as_str()).await?;
+        let mut student_exists = known.is_some();
+        let known_name = known.map(|s| s.name).filter(|name| !same_name(name, mark.student_name.as_str()));
         let doc = AttendanceDoc {
             session_id: session.id.to_string(),
             unit_code: session.unit_code.as_str().to_owned(),
@@ -37,32 +45,32 @@ impl Store {
             request_id: request_id.clone(),
             version: 1,
             expected_lessons: Some(mark.expected_lessons),
+            known_name,
             deleted: false,
             marked_at: None,
             updated_at: None,
             deleted_at: None,
         };
-        let student = StudentUpsert {
+        let student = StudentCreate {
             admission_number: mark.admission_number.as_str(),
             name: mark.student_name.as_str(),
         };
         let counter = ids::attended_field(&session.unit_code, session.term);
-        // One retry for a lost answer; the request id tells whether the first attempt landed.
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
+        let transforms = || {
+            vec![
+                array_union("units", vec![session.unit_code.as_str().into()]),
+                increment(&counter, 1),
+                server_time("updated_at"),
+            ]
+        };
+        for attempt in 1..=3 {
             let mut writes = Writes::new(self.db().await?);
-            writes.create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?.merge(
-                STUDENTS,
-                key.as_str(),
-                &student,
-                &StudentUpsert::FIELDS,
-                vec![
-                    array_union("units", vec![session.unit_code.as_str().into()]),
-                    increment(&counter, 1),
-                    server_time("updated_at"),
-                ],
-            )?;
+            writes.create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?;
+            if student_exists {
+                writes.update(STUDENTS, key.as_str(), &NoFields {}, &[], transforms())?;
+            } else {
+                writes.create_with(STUDENTS, key.as_str(), &student, &StudentCreate::FIELDS, transforms())?;
+            }
             match writes.commit().await {
                 Ok(committed) => {
                     let marked_at = committed
@@ -73,31 +81,38 @@ impl Store {
                     return Ok(Marking { outcome: MarkOutcome::Marked(record), attended_in_term: attended });
                 }
                 Err(StoreError::AlreadyExists(_)) => {
-                    return self.existing_mark(session, &key, &id, &request_id).await;
+                    match self.existing_mark(session, &key, &id, &request_id).await? {
+                        Some(marking) => return Ok(marking),
+                        // Not the mark: the student's first mark elsewhere created them meanwhile.
+                        None => student_exists = true,
+                    }
                 }
-                Err(e) if e.is_transient() && attempts < 2 => {
+                // The student document went away since it was read.
+                Err(StoreError::NotFound) if student_exists => student_exists = false,
+                Err(e) if e.is_transient() && attempt < 2 => {
                     tracing::warn!(error = %e, "retrying an attendance commit");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
                 Err(e) => return Err(e),
             }
         }
+        Err(StoreError::Conflict(crate::store::Conflict::Contention))
     }
 
-    /// The first mark, after a create met an existing one (one batch read of both documents).
+    /// The first mark, after a create met an existing document (one batch read of the mark and
+    /// the student); `None` when the mark does not exist (the student document did).
     async fn existing_mark(
         &self,
         session: &Session,
         key: &crate::domain::AdmissionKey,
         id: &str,
         request_id: &str,
-    ) -> Result<Marking, StoreError> {
+    ) -> Result<Option<Marking>, StoreError> {
         let (first, student) = tokio::try_join!(
             self.get_doc::<AttendanceDoc>(ATTENDANCE, id),
             self.get_doc::<StudentDoc>(STUDENTS, key.as_str()),
         )?;
-        let first =
-            first.ok_or_else(|| StoreError::Unavailable("mark vanished after AlreadyExists".into()))?;
+        let Some(first) = first else { return Ok(None) };
         let attended = student
             .and_then(|s| s.attended.get(&ids::unit_term(&session.unit_code, session.term)).copied())
             .unwrap_or(0)
@@ -110,7 +125,7 @@ impl Store {
             (true, false) => MarkOutcome::Marked(record),
             (false, false) => MarkOutcome::AlreadyMarked(record),
         };
-        Ok(Marking { outcome, attended_in_term: attended })
+        Ok(Some(Marking { outcome, attended_in_term: attended }))
     }
 
     /// One student's mark in one session, if any (removed marks included, flagged).
@@ -247,6 +262,12 @@ impl Store {
 #[derive(serde::Serialize)]
 struct NoFields {}
 
+/// Names that differ only in case or spacing are the same name.
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ");
+    norm(a) == norm(b)
+}
+
 pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance", e);
     Ok(AttendanceRecord {
@@ -262,6 +283,7 @@ pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, St
         marked_at: doc.marked_at.map(|t| t.0).ok_or_else(|| bad(&"no marked_at"))?,
         version: doc.version,
         expected_lessons: doc.expected_lessons,
+        known_name: doc.known_name,
         status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
         source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
     })

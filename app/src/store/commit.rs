@@ -94,6 +94,19 @@ impl<'a> Writes<'a> {
         Ok(self)
     }
 
+    /// Creates `collection/id` with `fields` and `transforms` applied; the whole commit fails
+    /// with `AlreadyExists` if it exists.
+    pub(crate) fn create_with<T: Serialize + Sync + Send>(
+        &mut self,
+        collection: &str,
+        id: &str,
+        doc: &T,
+        fields: &[&str],
+        transforms: Vec<FirestoreFieldTransform>,
+    ) -> Result<&mut Self, StoreError> {
+        self.masked(collection, id, doc, fields, Some(FirestoreWritePrecondition::Exists(false)), transforms)
+    }
+
     /// Sets only `fields` of `collection/id` (creating it if absent), then applies `transforms`.
     pub(crate) fn merge<T: Serialize + Sync + Send>(
         &mut self,

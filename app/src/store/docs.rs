@@ -151,6 +151,10 @@ pub struct AttendanceDoc {
     /// the student was shown (absent on marks made before it was recorded).
     #[serde(default)]
     pub expected_lessons: Option<u32>,
+    /// The name already on record for this admission number, when the typed one differs: a
+    /// likely proxy mark, flagged on the lecturer's list.
+    #[serde(default)]
+    pub known_name: Option<String>,
     #[serde(default)]
     pub deleted: bool,
     #[serde(default)]
@@ -187,14 +191,16 @@ pub struct StudentDoc {
     pub updated_at: Option<FirestoreTimestamp>,
 }
 
-/// The fields a mark upserts on `students/{key}`; `units` and `updated_at` are transforms.
+/// The fields a student's first mark creates on `students/{key}`; `units`, the counter and
+/// `updated_at` are transforms. Later marks only apply the transforms: the first name recorded
+/// stays (a lecturer can correct it), so no one can rename a student by typing their number.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct StudentUpsert<'a> {
+pub(crate) struct StudentCreate<'a> {
     pub admission_number: &'a str,
     pub name: &'a str,
 }
 
-impl StudentUpsert<'_> {
+impl StudentCreate<'_> {
     pub(crate) const FIELDS: [&'static str; 2] = ["admission_number", "name"];
 }
 

@@ -71,7 +71,9 @@ impl Store {
         Ok(self.lecturer_with_hash(username).await?.map(|(l, _)| l))
     }
 
-    pub async fn set_password(&self, username: &Username, hash: &PasswordHash) -> Result<(), StoreError> {
+    /// Replaces the password hash and ends every login session of the account at once, so
+    /// whoever knew the old password is logged out everywhere. Returns the sessions ended.
+    pub async fn set_password(&self, username: &Username, hash: &PasswordHash) -> Result<usize, StoreError> {
         #[derive(serde::Serialize)]
         struct Change<'a> {
             password_hash: &'a str,
@@ -84,11 +86,13 @@ impl Store {
             &["password_hash"],
             vec![server_time("updated_at")],
         )?;
-        writes.commit().await.map(|_| ())
+        writes.commit().await?;
+        self.delete_login_sessions_of(username).await
     }
 
-    /// Allows or stops logins for the account; its data stays.
-    pub async fn set_lecturer_active(&self, username: &Username, active: bool) -> Result<(), StoreError> {
+    /// Allows or stops logins for the account; its data stays. Disabling ends every login
+    /// session of the account at once; returns the sessions ended.
+    pub async fn set_lecturer_active(&self, username: &Username, active: bool) -> Result<usize, StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             active: bool,
@@ -101,7 +105,8 @@ impl Store {
             &["active"],
             vec![server_time("updated_at")],
         )?;
-        writes.commit().await.map(|_| ())
+        writes.commit().await?;
+        if active { Ok(0) } else { self.delete_login_sessions_of(username).await }
     }
 }
 

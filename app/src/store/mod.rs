@@ -60,6 +60,11 @@ impl Store {
         Self { settings: Arc::new(settings.clone()), db: Arc::new(OnceCell::new()) }
     }
 
+    /// The bound on one Firestore request (`FIRESTORE_TIMEOUT_SECS`).
+    pub fn request_timeout(&self) -> Duration {
+        self.settings.request_timeout
+    }
+
     /// The client, opening the channel if this is the first use.
     pub async fn firestore(&self) -> Result<&FirestoreDb, StoreError> {
         self.db().await

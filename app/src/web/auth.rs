@@ -69,12 +69,12 @@ async fn login_page(
     Query(query): Query<LoginQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if let Some(token) = cookies::get(&headers, cookies::SESSION)
+    if let Some(token) = cookies::get(&headers, cookies::SESSION, state.secure_cookies())
         && authenticate(state.store(), token, state.settings().session_policy).await.ok().flatten().is_some()
     {
         return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
     }
-    let flashes = flash::read(state.signer(), &headers);
+    let flashes = flash::read(&state, &headers);
     render_login(&state, &headers, "", safe_next(query.next.as_deref()), None, flashes, StatusCode::OK)
 }
 
@@ -88,17 +88,23 @@ fn render_login(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     // Double-submit token for the login form (there is no session yet to bind it to).
-    let existing = cookies::get(headers, cookies::LOGIN_CSRF).filter(|t| t.len() == 43).map(str::to_owned);
+    let existing = cookies::get(headers, cookies::LOGIN_CSRF, state.secure_cookies())
+        .filter(|t| t.len() == 43)
+        .map(str::to_owned);
     let csrf_token = existing.clone().unwrap_or_else(random_token);
     let layout = Layout { flashes, ..Layout::public("Lecturer log in") };
     let view = LoginView { username, next, csrf_token: &csrf_token, error };
     let html = state.templates().render("login", &layout, &view)?;
     let mut response = (status, Html(html)).into_response();
+    // The form carries a CSRF token: never from a cache.
+    response.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     let secure = state.settings().base_url.is_https();
     if existing.is_none() {
         SetCookie::new(cookies::LOGIN_CSRF, csrf_token, secure).apply(response.headers_mut());
     }
-    if response.status().is_success() && cookies::get(headers, cookies::FLASH).is_some() {
+    if response.status().is_success()
+        && cookies::get(headers, cookies::FLASH, state.secure_cookies()).is_some()
+    {
         SetCookie::removal(cookies::FLASH, secure).apply(response.headers_mut());
     }
     Ok(response)
@@ -106,7 +112,7 @@ fn render_login(
 
 async fn login_submit(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
     let (mut parts, body) = request.into_parts();
-    let ip = client::client_ip(&parts, state.settings().proxy_hops);
+    let ip = client::client_ip(&parts, &state);
     let Form(form) = Form::<LoginForm>::from_request(Request::from_parts(parts.clone(), body), &state)
         .await
         .map_err(|_| {
@@ -115,7 +121,8 @@ async fn login_submit(State(state): State<AppState>, request: Request) -> Result
     let headers = std::mem::take(&mut parts.headers);
     let next = safe_next(form.next.as_deref()).to_owned();
 
-    let cookie_token = cookies::get(&headers, cookies::LOGIN_CSRF).unwrap_or_default();
+    let cookie_token =
+        cookies::get(&headers, cookies::LOGIN_CSRF, state.secure_cookies()).unwrap_or_default();
     if cookie_token.is_empty() || !same_secret(cookie_token, &form.csrf) {
         return Err(AppError::Forbidden(
             "This login form has expired or did not come from this site. Reload the page and try again.",
@@ -141,12 +148,11 @@ async fn login_submit(State(state): State<AppState>, request: Request) -> Result
         render_login(&state, &headers, form.username.trim(), &next, Some(error), vec![], status)
     };
     match outcome {
-        LoginOutcome::LoggedIn { token, lecturer } => {
+        LoginOutcome::LoggedIn { token, .. } => {
             // A session the browser already had is ended: a fresh token at every login.
-            if let Some(old) = cookies::get(&headers, cookies::SESSION) {
+            if let Some(old) = cookies::get(&headers, cookies::SESSION, state.secure_cookies()) {
                 let _ = login::log_out(state.store(), old).await;
             }
-            tracing::info!(lecturer = %lecturer.username, "logged in");
             let mut response = Redirect::to(&next).into_response();
             let age = state.settings().session_policy.absolute.as_secs();
             SetCookie::new(cookies::SESSION, token, secure).max_age(age).apply(response.headers_mut());
@@ -188,7 +194,7 @@ async fn logout_confirm(State(state): State<AppState>, auth: Auth) -> Result<Htm
 
 async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     login::log_out(state.store(), &auth.token).await?;
-    tracing::info!(lecturer = %auth.username, "logged out");
+    tracing::info!(target: "security", event = "logout", username = %auth.username);
     let mut response = flash::redirect(&state, "/login/", flash::Kind::Info, "You have logged out.");
     SetCookie::removal(cookies::SESSION, state.settings().base_url.is_https()).apply(response.headers_mut());
     Ok(response)

@@ -12,14 +12,22 @@ pub const FLASH: &str = "flash";
 /// Which student this phone marked in which session (see `attend::tokens`).
 pub const DEVICE: &str = "attend_device";
 
-pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The name a cookie really has: over https, `__Host-` + name, which browsers only accept from
+/// this exact host over a secure connection with `Path=/`, so a sibling subdomain or a
+/// man-in-the-middle on plain http cannot plant it.
+pub fn full_name(name: &str, secure: bool) -> std::borrow::Cow<'_, str> {
+    if secure { format!("__Host-{name}").into() } else { name.into() }
+}
+
+pub fn get<'a>(headers: &'a HeaderMap, name: &str, secure: bool) -> Option<&'a str> {
+    let name = full_name(name, secure);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|line| line.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
+        .find(|(key, _)| *key == name.as_ref())
         .map(|(_, value)| value.trim_matches('"'))
 }
 
@@ -47,7 +55,8 @@ impl SetCookie {
     }
 
     pub fn header_value(&self) -> HeaderValue {
-        let mut cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Lax", self.name, self.value);
+        let mut cookie =
+            format!("{}={}; Path=/; HttpOnly; SameSite=Lax", full_name(self.name, self.secure), self.value);
         if let Some(age) = self.max_age_secs {
             cookie.push_str(&format!("; Max-Age={age}"));
         }
@@ -72,15 +81,18 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; attendance_session=tok; b=2"));
         headers.append(header::COOKIE, HeaderValue::from_static("flash=x.y"));
-        assert_eq!(get(&headers, SESSION), Some("tok"));
-        assert_eq!(get(&headers, FLASH), Some("x.y"));
-        assert_eq!(get(&headers, "missing"), None);
+        assert_eq!(get(&headers, SESSION, false), Some("tok"));
+        assert_eq!(get(&headers, FLASH, false), Some("x.y"));
+        assert_eq!(get(&headers, "missing", false), None);
+        assert_eq!(get(&headers, SESSION, true), None, "over https only the __Host- cookie counts");
     }
 
     #[test]
     fn cookies_are_http_only_and_lax() {
         let value = SetCookie::new(SESSION, "tok".into(), true).max_age(60).header_value();
         let text = value.to_str().expect("ascii");
-        assert_eq!(text, "attendance_session=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        assert_eq!(text, "__Host-attendance_session=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        let plain = SetCookie::new(SESSION, "tok".into(), false).header_value();
+        assert_eq!(plain.to_str().expect("ascii"), "attendance_session=tok; Path=/; HttpOnly; SameSite=Lax");
     }
 }

@@ -86,6 +86,40 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
 
+/// An error answer made by a layer rather than a handler (the body limit, the request
+/// timeout) or by a rejection with a plain-text body: a person still gets a page that says what
+/// happened. JSON answers are left alone for scripts.
+fn bare_error(response: &Response) -> Option<ErrorPage> {
+    let status = response.status();
+    let typed = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
+    if typed || !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let (heading, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Too much to send",
+            format!(
+                "What was sent is larger than this site accepts ({} KB). Nothing was saved. Shorten it and try again.",
+                super::MAX_BODY_BYTES / 1024
+            ),
+        ),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (
+            "This took too long",
+            "The server did not finish in time. If you were submitting a form, it may not have been saved: check, then try again.".to_owned(),
+        ),
+        _ if status.is_server_error() => (
+            "Something went wrong",
+            "An unexpected error happened on our side and has been logged. Please try again.".to_owned(),
+        ),
+        _ => ("That did not work", "The request could not be handled. Go back and try again.".to_owned()),
+    };
+    Some(ErrorPage { heading, message })
+}
+
 #[derive(Serialize)]
 struct ErrorContext<'a> {
     status: u16,
@@ -97,7 +131,8 @@ struct ErrorContext<'a> {
 /// `IntoResponse`), keeping the status code.
 pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
+    let Some(page) = response.extensions().get::<ErrorPage>().cloned().or_else(|| bare_error(&response))
+    else {
         return response;
     };
     let status = response.status();

@@ -53,11 +53,11 @@ pub fn redirect(state: &AppState, to: &str, kind: Kind, text: &str) -> Response 
 }
 
 /// The message waiting in the request's cookie, if any (a tampered one is ignored).
-pub fn read(signer: &Signer, headers: &HeaderMap) -> Vec<Flash> {
-    let Some(sealed) = cookies::get(headers, cookies::FLASH) else {
+pub fn read(state: &AppState, headers: &HeaderMap) -> Vec<Flash> {
+    let Some(sealed) = cookies::get(headers, cookies::FLASH, state.secure_cookies()) else {
         return Vec::new();
     };
-    let Some(payload) = signer.open(PURPOSE, sealed) else {
+    let Some(payload) = state.signer().open(PURPOSE, sealed) else {
         return Vec::new();
     };
     let parsed = payload.split_once('-').and_then(|(kind, text)| {

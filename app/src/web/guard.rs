@@ -72,9 +72,17 @@ pub fn wants_json(request: &Request) -> bool {
             .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// Every lecturer response, page or JSON, carries attendance lists or tokens: no cache (a
+/// shared computer's browser, a proxy) may keep a copy.
 pub async fn require_lecturer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = lecturer_only(state, request, next).await;
+    response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn lecturer_only(state: AppState, request: Request, next: Next) -> Response {
     let json = wants_json(&request);
-    let token = cookies::get(request.headers(), cookies::SESSION).map(str::to_owned);
+    let token = cookies::get(request.headers(), cookies::SESSION, state.secure_cookies()).map(str::to_owned);
     let session = match &token {
         Some(token) => authenticate(state.store(), token, state.settings().session_policy).await,
         None => Ok(None),
@@ -89,7 +97,7 @@ pub async fn require_lecturer(State(state): State<AppState>, request: Request, n
         _ => return login_redirect(&request),
     };
 
-    let flashes = flash::read(state.signer(), request.headers());
+    let flashes = flash::read(&state, request.headers());
     let had_flash = !flashes.is_empty();
     let auth = Auth {
         username: session.lecturer,

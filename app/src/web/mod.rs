@@ -46,19 +46,30 @@ pub fn router(state: AppState) -> Router {
         .merge(units::router())
         .merge(sessions::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_lecturer));
-    Router::new()
+    let routes = Router::new()
         .merge(home::router())
         .merge(status::router())
         .merge(assets::router())
         .merge(auth::public_router())
         .merge(attend::router())
         .merge(lecturer)
-        .fallback(error::not_found)
+        .fallback(error::not_found);
+    with_layers(routes, state, REQUEST_TIMEOUT)
+}
+
+/// The longest any request may take before it is answered 503.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The layers every response passes through. Limits, the timeout and the panic guard sit
+/// inside the error pages and security headers, so what they answer is a friendly page with
+/// every header too.
+fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> Router {
+    routes
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::add_security_headers))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-        .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -69,4 +80,81 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
         )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::{get, post};
+    use http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::config::{AppSettings, Vars};
+    use crate::store::{FirestoreSettings, Store};
+
+    fn state() -> AppState {
+        let vars = Vars::from_pairs([
+            ("BASE_URL".to_owned(), "https://attendance.example".to_owned()),
+            ("SECRET_KEY".to_owned(), crate::config::SecretKey::generate()),
+        ]);
+        let settings = AppSettings::from_vars(&vars).expect("settings");
+        // Never contacted: these routes do not touch Firestore.
+        let store = Store::connect_lazy(&FirestoreSettings::emulator("unused-project", "127.0.0.1:9"));
+        AppState::new(store, Templates::new().expect("templates"), settings)
+    }
+
+    async fn answer(router: Router, request: Request<Body>) -> (StatusCode, http::HeaderMap, String) {
+        let response = router.oneshot(request).await.expect("infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+        (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[expect(clippy::panic, reason = "the route under test panics on purpose")]
+    async fn panics() -> &'static str {
+        panic!("a bug")
+    }
+
+    #[tokio::test]
+    async fn panics_timeouts_and_oversized_bodies_get_a_page_and_every_header() {
+        let routes = Router::new()
+            .route("/panic", get(panics))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/form", post(|body: String| async move { body.len().to_string() }));
+        let router = with_layers(routes, state(), Duration::from_millis(100));
+        let cases = [
+            (
+                Request::get("/panic").body(Body::empty()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+            ),
+            (
+                Request::get("/slow").body(Body::empty()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This took too long",
+            ),
+            (
+                Request::post("/form").header("content-length", "70000").body(Body::from(vec![b'x'; 70_000])),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too much to send",
+            ),
+        ];
+        for (request, status, heading) in cases {
+            let (got, headers, html) = answer(router.clone(), request.expect("request")).await;
+            assert_eq!(got, status, "{html}");
+            assert!(html.contains(heading) && html.contains("<html"), "{status}: {html}");
+            for header in
+                ["content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"]
+            {
+                assert!(headers.contains_key(header), "{status} lacks {header}");
+            }
+        }
+    }
 }

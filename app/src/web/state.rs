@@ -1,10 +1,12 @@
 //! The application state every handler shares: an `Arc` inside, parts reachable by `FromRef`.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use axum::extract::FromRef;
 
 use super::Templates;
+use super::attend::budget::MarkBudget;
 use super::attend::cache::SessionCache;
 use crate::auth::password::PasswordGate;
 use crate::auth::tokens::Signer;
@@ -17,6 +19,9 @@ pub type Settings = AppSettings;
 struct Inner {
     store: Store,
     password_gate: PasswordGate,
+    mark_budget: MarkBudget,
+    /// Set once the "X-Forwarded-For without PROXY_HOPS" warning was logged.
+    forwarded_warning: AtomicBool,
     attend_cache: SessionCache,
     templates: Templates,
     signer: Signer,
@@ -30,9 +35,12 @@ impl AppState {
     pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
         let signer = Signer::new(settings.secret_key.clone());
         let password_gate = PasswordGate::new(settings.password_checks, settings.password_wait);
+        let mark_budget = MarkBudget::new(settings.marks_per_address);
         Self(Arc::new(Inner {
             store,
             password_gate,
+            mark_budget,
+            forwarded_warning: AtomicBool::new(false),
             attend_cache: SessionCache::default(),
             templates,
             signer,
@@ -47,6 +55,15 @@ impl AppState {
     /// The cap on concurrent password verifications.
     pub fn password_gate(&self) -> &PasswordGate {
         &self.0.password_gate
+    }
+
+    /// Marks per client network per session, on this instance.
+    pub fn mark_budget(&self) -> &MarkBudget {
+        &self.0.mark_budget
+    }
+
+    pub fn forwarded_warning(&self) -> &AtomicBool {
+        &self.0.forwarded_warning
     }
 
     pub fn templates(&self) -> &Templates {
@@ -64,6 +81,11 @@ impl AppState {
 
     pub fn settings(&self) -> &Settings {
         &self.0.settings
+    }
+
+    /// Whether cookies are `Secure` and `__Host-` prefixed: when the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.0.settings.base_url.is_https()
     }
 }
 

@@ -85,6 +85,8 @@ pub struct MarkRow {
     pub admission_number: String,
     pub time: String,
     pub status: &'static str,
+    /// The name on record when the typed one differs: shown as a flag.
+    pub known_name: Option<String>,
 }
 
 impl MarkRow {
@@ -94,6 +96,7 @@ impl MarkRow {
             admission_number: record.admission_number.to_string(),
             time: clock(record.marked_at, tz),
             status: record.status.as_str(),
+            known_name: record.known_name.clone(),
         }
     }
 }

@@ -4,4 +4,35 @@
 //! Firestore stall, sessions that follow the account, receipts without personal data, and
 //! security events in the log.
 
+mod accounts;
+mod connections;
+mod headers;
+mod identifiers;
 mod login;
+mod marking;
+mod receipts;
+mod security_log;
+mod student_path;
+
+use attendance::model::Session;
+use harness::TestApp;
+use jiff::ToSpan;
+
+use crate::fixtures::{new_session, new_unit};
+
+/// `lecturer` logged in with the app's main browser, owning CS101 and an open session tomorrow.
+pub async fn lecturer_with_session(app: &TestApp, lecturer: &str) -> Session {
+    app.logged_in(lecturer).await;
+    new_lecture(app, lecturer, 8).await
+}
+
+/// Another open session of CS101 (created with the first call), tomorrow at `hour`.
+pub async fn new_lecture(app: &TestApp, lecturer: &str, hour: i8) -> Session {
+    let store = &app.firestore.store;
+    let code = attendance::domain::UnitCode::parse("CS101").expect("code");
+    if store.unit(&code).await.expect("read").is_none() {
+        store.create_unit(&new_unit("CS101", lecturer)).await.expect("unit");
+    }
+    let tomorrow = jiff::Zoned::now().date().checked_add(1.day()).expect("date");
+    store.create_session(&new_session("CS101", lecturer, tomorrow, hour)).await.expect("session")
+}

@@ -5,6 +5,7 @@
 //! commit whose answer already carries the student's new count; the result travels through a
 //! signed redirect, so a refresh never resubmits and costs no database read.
 
+pub mod budget;
 pub mod cache;
 mod pages;
 pub mod tokens;
@@ -13,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
@@ -108,12 +109,27 @@ fn status_now(session: &Session, tz: &jiff::tz::TimeZone) -> MarkStatus {
 async fn submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Result<Form<AttendForm>, axum::extract::rejection::FormRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let info = match load(&state, &id).await {
-        Ok(info) => info,
-        Err(response) => return response,
+    // Firestore's part of a mark is bounded as a whole: when it stalls, the student hears
+    // "not recorded" within FIRESTORE_TIMEOUT_SECS, however many calls the stall caught.
+    let deadline = tokio::time::Instant::now() + state.store().request_timeout();
+    let (parts, body) = request.into_parts();
+    let network = crate::auth::login::network_of(crate::web::client::client_ip(&parts, &state));
+    let headers = parts.headers.clone();
+    let form: Result<Form<AttendForm>, _> =
+        <Form<AttendForm> as axum::extract::FromRequest<AppState>>::from_request(
+            axum::extract::Request::from_parts(parts, body),
+            &state,
+        )
+        .await;
+    let info = match tokio::time::timeout_at(deadline, load(&state, &id)).await {
+        Ok(Ok(info)) => info,
+        Ok(Err(response)) => return response,
+        Err(_) => {
+            tracing::warn!("attendance form: Firestore did not answer in time");
+            return unavailable(&state, None);
+        }
     };
     let Ok(Form(form)) = form else {
         return problem(
@@ -167,7 +183,10 @@ async fn submit(
         return render_form(&state, &info, &form, &errors, None, token, StatusCode::BAD_REQUEST);
     };
 
-    let device = tokens::device_entries(state.signer(), cookies::get(&headers, cookies::DEVICE));
+    let device = tokens::device_entries(
+        state.signer(),
+        cookies::get(&headers, cookies::DEVICE, state.secure_cookies()),
+    );
     let key = admission_number.key();
     if state.settings().one_device_per_student
         && let Some((_, other)) =
@@ -194,13 +213,29 @@ async fn submit(
         source: MarkSource::Qr,
         expected_lessons: info.expected_lessons,
     };
-    let marking = match state.store().mark_attendance(session, &mark).await {
-        Ok(marking) => marking,
-        Err(StoreError::Unavailable(cause)) => {
+    if !state.mark_budget().spend(session.id, &network) {
+        tracing::warn!(target: "security", event = "mark_cap_reached", session = %session.id, network, limit = state.mark_budget().limit());
+        return problem(
+            &state,
+            Some(&info),
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many marks from this network",
+            "This network has already sent more marks for this lecture than a full hall could. Nothing was recorded. Ask your lecturer to add you.".into(),
+        );
+    }
+    let marking = match tokio::time::timeout_at(deadline, state.store().mark_attendance(session, &mark)).await
+    {
+        Ok(Ok(marking)) => marking,
+        Ok(Err(StoreError::Unavailable(cause))) => {
             tracing::warn!(%cause, "mark not recorded: Firestore unavailable");
             return unavailable(&state, Some(&info));
         }
-        Err(e) => return AppError::from(e).into_response(),
+        Ok(Err(e)) => return AppError::from(e).into_response(),
+        Err(_) => {
+            // It may still land; a resubmit then finds it and answers "already marked".
+            tracing::warn!("mark not confirmed: Firestore did not answer in time");
+            return unavailable(&state, Some(&info));
+        }
     };
     let (outcome, record) = match &marking.outcome {
         MarkOutcome::Marked(r) => ("marked", r),

@@ -117,17 +117,15 @@ pub struct Receipt {
     pub private: bool,
 }
 
+/// The receipt as an opaque value for the result page's URL: encrypted and authenticated, so
+/// the address bar, browser history and any proxy log hold no name, number or attendance.
 pub fn seal_receipt(signer: &Signer, session: SessionId, receipt: &Receipt) -> String {
-    use base64::Engine;
     let json = serde_json::to_vec(receipt).unwrap_or_default();
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-    signer.seal(&format!("receipt|{session}"), &payload)
+    signer.encrypt("receipt", &session.to_string(), &json).unwrap_or_default()
 }
 
 pub fn open_receipt(signer: &Signer, session: SessionId, sealed: &str) -> Option<Receipt> {
-    use base64::Engine;
-    let payload = signer.open(&format!("receipt|{session}"), sealed)?;
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let json = signer.decrypt("receipt", &session.to_string(), sealed)?;
     serde_json::from_slice(&json).ok()
 }
 

@@ -144,7 +144,10 @@ async fn remove_mark(
     let (kind, text) = match crate::domain::AdmissionNumber::parse(&form.admission_number) {
         Err(e) => (flash::Kind::Error, e.0),
         Ok(admission) => match state.store().soft_delete_attendance(&session, &admission).await {
-            Ok(()) => (flash::Kind::Success, format!("Removed {admission} from this session.")),
+            Ok(()) => {
+                tracing::warn!(target: "security", event = "mark_removed", session = %session.id, admission_number = %admission, by = %auth.username);
+                (flash::Kind::Success, format!("Removed {admission} from this session."))
+            }
             Err(crate::store::StoreError::NotFound) => (
                 flash::Kind::Error,
                 format!("{admission} is not marked in this session; nothing was removed."),
