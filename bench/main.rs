@@ -5,11 +5,13 @@
 //!
 //!   cargo run --release -p attendance-system --bin bench -- creates
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
+//!   cargo build --release -p attendance && cargo run --release -p attendance-system --bin bench -- logins -c 200
 //!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
 mod creates;
 mod fixtures;
 mod incremental;
+mod logins;
 mod marks;
 mod reconcile;
 
@@ -26,6 +28,8 @@ struct Cli {
 enum Command {
     /// Raw document creates per second against the emulator, 1 and 32 in flight.
     Creates(creates::Args),
+    /// A burst of lecturer logins against the real binary: throughput and peak memory.
+    Logins(logins::Args),
     /// Marks through HTTP vs. the store's own commit rate (the lecture-hall burst).
     Marks(marks::Args),
     /// Full mirror vs. a plain Firestore read, forwarding vs. raw POSTs, and an incremental pass
@@ -37,6 +41,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Creates(args) => creates::run(args).await,
+        Command::Logins(args) => logins::run(args).await,
         Command::Marks(args) => marks::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
     }

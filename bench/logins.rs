@@ -1,0 +1,168 @@
+//! A burst of logins: C lecturers logging in at once (each from its own address behind one
+//! proxy), against the real `attendance` binary so its peak memory is its own. Next to it, in
+//! the same run, the raw argon2id verification rate of this machine: logins cannot beat it,
+//! and the cap on concurrent checks must keep memory flat however many arrive.
+
+use std::time::{Duration, Instant};
+
+use attendance::auth::password::{hash_password, verify_password};
+use attendance::config::SecretKey;
+use attendance::domain::*;
+use attendance::emulator::Emulator;
+use attendance::model::NewLecturer;
+use futures::StreamExt;
+use harness::{TestFirestore, input_value};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Lecturers logging in at the same moment.
+    #[arg(long, short, default_value_t = 200)]
+    pub c: usize,
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Verifications per second with every core busy, nothing else.
+async fn raw_verifications(hash: &attendance::model::PasswordHash) -> anyhow::Result<f64> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_thread = 10;
+    let started = Instant::now();
+    let jobs: Vec<_> = (0..threads)
+        .map(|_| {
+            let hash = hash.clone();
+            tokio::task::spawn_blocking(move || (0..per_thread).all(|_| verify_password(PASSWORD, &hash)))
+        })
+        .collect();
+    for job in jobs {
+        anyhow::ensure!(job.await?, "verification failed");
+    }
+    Ok((threads * per_thread) as f64 / started.elapsed().as_secs_f64())
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One login as a browser makes it: the form (cookie and token), then the POST.
+async fn login(address: &str, username: &str, client_ip: &str) -> anyhow::Result<(u16, Duration)> {
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+    let started = Instant::now();
+    let html = client.get(format!("{address}/login/")).send().await?.text().await?;
+    let token = input_value(&html, "csrfmiddlewaretoken").ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let response = client
+        .post(format!("{address}/login/"))
+        .header("x-forwarded-for", client_ip)
+        .form(&[("username", username), ("password", PASSWORD), ("csrfmiddlewaretoken", token.as_str())])
+        .send()
+        .await?;
+    Ok((response.status().as_u16(), started.elapsed()))
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let binary = std::env::current_exe()?.with_file_name("attendance");
+    anyhow::ensure!(
+        binary.is_file(),
+        "{} not found: `cargo build --release -p attendance` first",
+        binary.display()
+    );
+    let dir = std::env::temp_dir().join(format!("bench-logins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let rules = harness::emulator::repo_root().join("firestore.rules");
+    let emulator = Emulator::start(None, &rules, &dir.join("emulator.log")).await?;
+    let fs = TestFirestore::on(emulator.host()).await;
+
+    let password = Password::parse(PASSWORD)?;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let raw = raw_verifications(&hash).await?;
+    futures::stream::iter(0..args.c)
+        .map(|i| {
+            let (store, hash) = (fs.store.clone(), hash.clone());
+            async move {
+                store
+                    .create_lecturer(&NewLecturer {
+                        username: Username::parse(&format!("lecturer{i}"))?,
+                        full_name: FullName::parse("Dr. Bench")?,
+                        email: Email::parse(&format!("lecturer{i}@uni.ac.ke"))?,
+                        staff_id: StaffId::parse(&format!("STF/{i:05}"))?,
+                        department: Department::parse("Computing")?,
+                        phone: None,
+                        password_hash: hash,
+                    })
+                    .await?;
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<()>>()?;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let address = format!("http://127.0.0.1:{port}");
+    let mut app = tokio::process::Command::new(&binary)
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
+        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
+        .env("BASE_URL", &address)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("SECRET_KEY", SecretKey::generate())
+        .env("PROXY_HOPS", "1")
+        .env("RUST_LOG", "error")
+        .envs(std::env::var("BENCH_APP_MALLOC_ARENA_MAX").ok().map(|v| ("MALLOC_ARENA_MAX", v)))
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = app.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("{address}/api/status/")).await.is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "the app did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let idle_rss = peak_rss_kb(pid).unwrap_or_default();
+
+    let started = Instant::now();
+    let results: Vec<anyhow::Result<(u16, Duration)>> = futures::future::join_all((0..args.c).map(|i| {
+        let address = address.clone();
+        async move {
+            login(&address, &format!("lecturer{i}"), &format!("198.51.{}.{}", i / 250, i % 250 + 1)).await
+        }
+    }))
+    .await;
+    let elapsed = started.elapsed();
+    let peak = peak_rss_kb(pid).unwrap_or_default();
+    app.start_kill()?;
+    let mut latencies = Vec::new();
+    let (mut ok, mut busy, mut other) = (0, 0, 0);
+    for result in results {
+        let (status, latency) = result?;
+        match status {
+            303 => ok += 1,
+            503 => busy += 1,
+            _ => other += 1,
+        }
+        latencies.push(latency);
+    }
+    latencies.sort();
+    let logins_per_sec = f64::from(ok) / elapsed.as_secs_f64();
+    println!("raw argon2id verifications (all cores, nothing else): {raw:>6.1} /s");
+    println!(
+        "{} concurrent logins: {ok} in, {busy} told to retry (503), {other} other; {logins_per_sec:.1} logins/s   ratio {:.2} of raw",
+        args.c,
+        logins_per_sec / raw
+    );
+    println!(
+        "latency p50 {:.0} ms, p99 {:.0} ms; app peak memory {:.1} MiB (idle {:.1} MiB; target < 256 MiB)",
+        latencies[latencies.len() / 2].as_secs_f64() * 1e3,
+        latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)].as_secs_f64() * 1e3,
+        peak as f64 / 1024.0,
+        idle_rss as f64 / 1024.0,
+    );
+    tokio::task::spawn_blocking(move || emulator.stop()).await?;
+    anyhow::ensure!(other == 0, "{other} logins got an unexpected answer");
+    anyhow::ensure!(peak < 256 * 1024, "peak memory {} KiB over 256 MiB", peak);
+    Ok(())
+}
