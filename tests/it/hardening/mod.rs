@@ -5,6 +5,7 @@
 //! security events in the log.
 
 mod accounts;
+mod client_address;
 mod connections;
 mod headers;
 mod identifiers;
