@@ -35,3 +35,60 @@ async fn the_result_url_carries_no_name_number_or_count() {
     edited.push('A');
     assert_eq!(phone.get(&edited).await.status(), 303);
 }
+
+#[tokio::test]
+async fn someone_else_typing_a_number_learns_only_that_it_is_marked() {
+    let app = spawn_app().await;
+    let session = lecturer_with_session(&app, "jkamau").await.id.to_string();
+    app.new_browser().attend(&session, "Jane Wanjiru", "ADM/2023/001").await;
+    let other = app.new_browser().attend(&session, "Mallory Proxy", "ADM/2023/001").await;
+    assert!(other.html.contains("is already marked in this session"), "{}", other.html);
+    for secret in ["Jane", " at ", "late", "8.33", "removed"] {
+        assert!(!other.html.contains(secret), "{secret} leaks: {}", other.html);
+    }
+    // After the lecturer removed the mark, a stranger still learns nothing more.
+    let removed = app
+        .browser
+        .post_with_csrf(&format!("/session/{session}/remove/"), &[("admission_number", "ADM/2023/001")])
+        .await;
+    assert_eq!(removed.status(), 303);
+    let after = app.new_browser().attend(&session, "Mallory Proxy", "ADM/2023/001").await;
+    assert!(after.html.contains("is already marked") && !after.html.contains("removed"), "{}", after.html);
+}
+
+#[tokio::test]
+async fn a_form_posted_from_another_site_records_nothing() {
+    let app = spawn_app().await;
+    let session = lecturer_with_session(&app, "jkamau").await.id.to_string();
+    let phone = app.new_browser();
+    let token = phone.attend_form_token(&session, "").await.expect("form");
+    let form = [
+        ("student_name", "Jane Wanjiru"),
+        ("admission_number", "ADM/2023/001"),
+        ("form_token", token.as_str()),
+    ];
+    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let response = phone
+            .client
+            .post(phone.url(&format!("/attend/{session}/")))
+            .header(header, value)
+            .form(&form)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 403, "{header}");
+        assert!(response.headers().get("set-cookie").is_none(), "no device cookie planted");
+    }
+    assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
+    // The same form from this site works.
+    let same = phone
+        .client
+        .post(phone.url(&format!("/attend/{session}/")))
+        .header("origin", app.address.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(same.status(), 303);
+}

@@ -106,6 +106,20 @@ fn status_now(session: &Session, tz: &jiff::tz::TimeZone) -> MarkStatus {
     }
 }
 
+/// The other site a POST came from, if the browser says it came from one: a hostile page must
+/// not mark attendance (or plant the device cookie) from a visitor's phone.
+fn cross_site(headers: &http::HeaderMap, state: &AppState) -> Option<String> {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site == Some("cross-site") {
+        return Some(site.unwrap_or_default().to_owned());
+    }
+    let origin = headers.get(http::header::ORIGIN)?.to_str().ok()?;
+    let base = state.settings().base_url.as_str();
+    let own =
+        base.find("://").and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j])).unwrap_or(base);
+    (origin != "null" && !origin.eq_ignore_ascii_case(own)).then(|| origin.to_owned())
+}
+
 async fn submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -123,6 +137,16 @@ async fn submit(
             &state,
         )
         .await;
+    if let Some(origin) = cross_site(&headers, &state) {
+        tracing::warn!(target: "security", event = "cross_site_mark_refused", origin, network);
+        return problem(
+            &state,
+            None,
+            StatusCode::FORBIDDEN,
+            "Open the form on this site",
+            "This form was sent from another website, so nothing was recorded. Scan the code or open the link your lecturer shared, and submit the form there.".into(),
+        );
+    }
     let info = match tokio::time::timeout_at(deadline, load(&state, &id)).await {
         Ok(Ok(info)) => info,
         Ok(Err(response)) => return response,
@@ -246,14 +270,27 @@ async fn submit(
     // under the same name sees the name and the percentage.
     let same_person = outcome == "marked"
         || record.student_name.as_str().to_lowercase() == mark.student_name.as_str().to_lowercase();
-    let receipt = Receipt {
-        outcome: outcome.into(),
-        name: if same_person { record.student_name.to_string() } else { String::new() },
-        admission_number: record.admission_number.to_string(),
-        marked_at: record.marked_at.as_second(),
-        status: record.status.as_str().into(),
-        attended: if same_person { marking.attended_in_term } else { 0 },
-        private: !same_person,
+    // To someone else, only "already marked": not when, not late, not removed.
+    let receipt = if same_person {
+        Receipt {
+            outcome: outcome.into(),
+            name: record.student_name.to_string(),
+            admission_number: record.admission_number.to_string(),
+            marked_at: record.marked_at.as_second(),
+            status: record.status.as_str().into(),
+            attended: marking.attended_in_term,
+            private: false,
+        }
+    } else {
+        Receipt {
+            outcome: "already".into(),
+            name: String::new(),
+            admission_number: record.admission_number.to_string(),
+            marked_at: 0,
+            status: String::new(),
+            attended: 0,
+            private: true,
+        }
     };
     let sealed = tokens::seal_receipt(state.signer(), session.id, &receipt);
     let encoded: String = form_urlencoded::byte_serialize(sealed.as_bytes()).collect();
