@@ -217,6 +217,15 @@ pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings)
     start(firestore, settings, AppOptions::default()).await
 }
 
+/// The same, with settings a benchmark or test is about.
+pub async fn spawn_app_on_with(
+    firestore: TestFirestore,
+    settings: FirestoreSettings,
+    options: AppOptions,
+) -> TestApp {
+    start(firestore, settings, options).await
+}
+
 async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: AppOptions) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));

@@ -12,7 +12,10 @@ pub mod postgres;
 pub mod rest;
 pub mod stall;
 
-pub use app::{AppOptions, Attended, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_with};
+pub use app::{
+    AppOptions, Attended, Browser, TestApp, input_value, spawn_app, spawn_app_on, spawn_app_on_with,
+    spawn_app_with,
+};
 pub use cluster::PrivateCluster;
 pub use emulator::{TestFirestore, emulator_host};
 pub use portal::{Answer, TestPortal};
