@@ -2,7 +2,8 @@
 # the reconciler (`reconciler run|schedule|...`). Base images are build arguments, so a site
 # can pin digests or use its own mirrors; `scripts/container-check` builds with local stand-ins.
 ARG RUST_IMAGE=docker.io/library/rust:1.90-slim-bookworm
-ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
+# Distroless "cc": glibc, libgcc, CA certificates and a non-root user, nothing else (no shell).
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${RUST_IMAGE} AS builder
 WORKDIR /src
@@ -27,12 +28,9 @@ RUN touch app/src/lib.rs app/src/main.rs reconciler/src/lib.rs reconciler/src/ma
  && strip target/release/attendance target/release/reconciler
 
 FROM ${RUNTIME_IMAGE}
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin attendance
 COPY --from=builder /src/target/release/attendance /src/target/release/reconciler /usr/local/bin/
-USER 10001
+# distroless's "nonroot" user.
+USER 65532:65532
 ENV BIND_ADDR=0.0.0.0:8000
 EXPOSE 8000
 CMD ["attendance", "serve"]
