@@ -1,26 +1,10 @@
 //! A client address the app can trust.
 
 use harness::logs::{capture, security_events};
-use harness::{AppOptions, TestApp, input_value, spawn_app_with};
+use harness::{AppOptions, TestApp, spawn_app_with};
 
 async fn login_with(app: &TestApp, forwarded: &str) -> u16 {
-    let browser = app.new_browser();
-    let html = browser.text("/login/").await;
-    let token = input_value(&html, "csrfmiddlewaretoken").expect("token");
-    browser
-        .client
-        .post(browser.url("/login/"))
-        .header("x-forwarded-for", forwarded)
-        .form(&[
-            ("username", "alice"),
-            ("password", "wrong password!"),
-            ("csrfmiddlewaretoken", token.as_str()),
-        ])
-        .send()
-        .await
-        .expect("answer")
-        .status()
-        .as_u16()
+    super::login_via_proxy(app, forwarded, "alice", "wrong password!").await.status().as_u16()
 }
 
 #[tokio::test]

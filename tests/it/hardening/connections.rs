@@ -36,11 +36,7 @@ async fn slow_headers_and_idle_connections_are_closed() {
 
 #[tokio::test]
 async fn the_shipped_header_timeout_is_twenty_seconds() {
-    let settings = attendance::config::AppSettings::from_vars(&attendance::config::Vars::from_pairs([
-        ("BASE_URL".to_owned(), "https://attendance.example".to_owned()),
-        ("SECRET_KEY".to_owned(), attendance::config::SecretKey::generate()),
-    ]))
-    .expect("settings");
+    let settings = super::shipped_settings();
     assert_eq!(settings.header_timeout, Duration::from_secs(20));
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use harness::{AppOptions, TestApp, input_value, spawn_app_with};
+use harness::{AppOptions, TestApp, spawn_app_with};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -11,19 +11,9 @@ async fn behind_a_proxy() -> TestApp {
     spawn_app_with(AppOptions::default().with("PROXY_HOPS", "1")).await
 }
 
-/// A login from `address` (as the proxy reports it) in a fresh browser.
+/// A login from `address` (as the proxy reports it, after what the client claimed).
 async fn login_from(app: &TestApp, address: &str, username: &str, password: &str) -> reqwest::Response {
-    let browser = app.new_browser();
-    let html = browser.text("/login/").await;
-    let token = input_value(&html, "csrfmiddlewaretoken").expect("token");
-    browser
-        .client
-        .post(browser.url("/login/"))
-        .header("x-forwarded-for", format!("198.18.0.1, {address}"))
-        .form(&[("username", username), ("password", password), ("csrfmiddlewaretoken", token.as_str())])
-        .send()
-        .await
-        .expect("app answers")
+    super::login_via_proxy(app, &format!("198.18.0.1, {address}"), username, password).await
 }
 
 async fn throttle_total(app: &TestApp, prefix: &str) -> i64 {

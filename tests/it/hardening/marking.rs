@@ -26,11 +26,7 @@ async fn one_network_cannot_mark_more_than_the_cap_in_a_session() {
 
 #[tokio::test]
 async fn the_shipped_cap_fits_a_thousand_seat_hall() {
-    let settings = attendance::config::AppSettings::from_vars(&attendance::config::Vars::from_pairs([
-        ("BASE_URL".to_owned(), "https://attendance.example".to_owned()),
-        ("SECRET_KEY".to_owned(), attendance::config::SecretKey::generate()),
-    ]))
-    .expect("settings");
+    let settings = super::shipped_settings();
     assert!(settings.marks_per_address >= 1000, "{}", settings.marks_per_address);
 }
 

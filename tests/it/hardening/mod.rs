@@ -15,8 +15,9 @@ mod receipts;
 mod security_log;
 mod student_path;
 
+use attendance::config::{AppSettings, SecretKey, Vars};
 use attendance::model::Session;
-use harness::TestApp;
+use harness::{TestApp, input_value};
 use jiff::ToSpan;
 
 use crate::fixtures::{new_session, new_unit};
@@ -36,4 +37,33 @@ pub async fn new_lecture(app: &TestApp, lecturer: &str, hour: i8) -> Session {
     }
     let tomorrow = jiff::Zoned::now().date().checked_add(1.day()).expect("date");
     store.create_session(&new_session("CS101", lecturer, tomorrow, hour)).await.expect("session")
+}
+
+/// The settings the app ships with (only the two required variables set).
+pub fn shipped_settings() -> AppSettings {
+    AppSettings::from_vars(&Vars::from_pairs([
+        ("BASE_URL".to_owned(), "https://attendance.example".to_owned()),
+        ("SECRET_KEY".to_owned(), SecretKey::generate()),
+    ]))
+    .expect("settings")
+}
+
+/// A login in a fresh browser, arriving through the proxy with `X-Forwarded-For: forwarded`.
+pub async fn login_via_proxy(
+    app: &TestApp,
+    forwarded: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let browser = app.new_browser();
+    let html = browser.text("/login/").await;
+    let token = input_value(&html, "csrfmiddlewaretoken").expect("token");
+    browser
+        .client
+        .post(browser.url("/login/"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[("username", username), ("password", password), ("csrfmiddlewaretoken", token.as_str())])
+        .send()
+        .await
+        .expect("app answers")
 }
