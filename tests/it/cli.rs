@@ -143,3 +143,21 @@ async fn password_changes_and_disabling_are_security_events() {
     assert_eq!(harness::logs::security_events(&["event=password_changed", "username=auditcli"]).len(), 1);
     assert_eq!(harness::logs::security_events(&["event=account_disabled", "username=auditcli"]).len(), 1);
 }
+
+#[tokio::test]
+async fn staff_ids_in_the_original_systems_format_are_accepted() {
+    let fs = TestFirestore::new().await;
+    for (username, staff) in [("staffa", "STAFF_001"), ("staffb", "CS_001"), ("staffc", "KU/STF/0042")] {
+        let mut add = ADD.to_vec();
+        add[3] = username;
+        add[9] = staff;
+        let out = lecturer_cli(&fs, &add, "a long enough password\n").await.expect(staff);
+        assert!(out.contains("Created lecturer"), "{out}");
+    }
+    // The same staff id in another case is the same staff id: refused.
+    let mut again = ADD.to_vec();
+    again[3] = "staffd";
+    again[9] = "staff_001";
+    let err = lecturer_cli(&fs, &again, "a long enough password\n").await.expect_err("taken");
+    assert!(err.to_string().contains("STAFF_001 already belongs"), "{err}");
+}

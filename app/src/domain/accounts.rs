@@ -45,7 +45,8 @@ impl std::fmt::Display for Username {
     }
 }
 
-/// A staff number (`STF/0042`): upper-cased, letters, digits, `/` and `-`.
+/// A staff number as universities write them (`STF/0042`, `STAFF_001`, `KU/STF/0042`,
+/// `CS.001`): upper-cased ASCII letters and digits joined by `/ - _ .`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct StaffId(String);
@@ -59,8 +60,10 @@ impl StaffId {
         if id.len() > 20 {
             return Err(Invalid::new("Staff id must be at most 20 characters."));
         }
-        if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-')) {
-            return Err(Invalid::new("Staff id may contain only letters, digits, '/' and '-'."));
+        if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.')) {
+            return Err(Invalid::new(
+                "Staff id may contain only the letters A-Z, digits 0-9 and / - _ . (e.g. STF/0042 or STAFF_001).",
+            ));
         }
         if !id.chars().any(|c| c.is_ascii_alphanumeric()) {
             return Err(Invalid::new("Staff id must contain a letter or a digit."));
@@ -191,6 +194,17 @@ mod tests {
         for input in ["", "/", "..", "%2F", "S 1", &"9".repeat(21), "S\u{0000}1", "ش1"] {
             assert!(StaffId::parse(input).is_err(), "{input:?}");
         }
+    }
+
+    #[test]
+    fn staff_ids_in_the_formats_universities_use_are_accepted() {
+        for input in ["STAFF_001", "cs_001", "KU/STF/0042", "CS.001", "SCT-211"] {
+            let id = StaffId::parse(input).expect(input);
+            assert!(!id.key().contains(['/', '.']), "{input}: {}", id.key());
+        }
+        assert_ne!(StaffId::parse("CS.001").expect("ok").key(), StaffId::parse("CS_001").expect("ok").key());
+        let err = StaffId::parse("STAFF 001").expect_err("space");
+        assert!(err.0.contains("/ - _ ."), "{err}");
     }
 
     #[test]
