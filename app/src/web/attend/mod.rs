@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use self::cache::SessionInfo;
 use self::pages::{AttendForm, closed, problem, render_form, scan_again, unavailable};
-use self::tokens::{FormCheck, QrCheck, Receipt, now_secs};
+use self::tokens::{FormCheck, QrCheck, Receipt, ReceiptOutcome, now_secs};
 use super::cookies::{self, SetCookie};
 use super::forms::FieldErrors;
 use super::{AppError, AppState};
@@ -262,32 +262,32 @@ async fn submit(
         }
     };
     let (outcome, record) = match &marking.outcome {
-        MarkOutcome::Marked(r) => ("marked", r),
-        MarkOutcome::AlreadyMarked(r) => ("already", r),
-        MarkOutcome::Removed(r) => ("removed", r),
+        MarkOutcome::Marked(r) => (ReceiptOutcome::Marked, r),
+        MarkOutcome::AlreadyMarked(r) => (ReceiptOutcome::Already, r),
+        MarkOutcome::Removed(r) => (ReceiptOutcome::Removed, r),
     };
     // Someone else's first mark is not shown to whoever types their number: only a repeat
     // under the same name sees the name and the percentage.
-    let same_person = outcome == "marked"
+    let same_person = outcome == ReceiptOutcome::Marked
         || record.student_name.as_str().to_lowercase() == mark.student_name.as_str().to_lowercase();
     // To someone else, only "already marked": not when, not late, not removed.
     let receipt = if same_person {
         Receipt {
-            outcome: outcome.into(),
+            outcome,
             name: record.student_name.to_string(),
             admission_number: record.admission_number.to_string(),
             marked_at: record.marked_at.as_second(),
-            status: record.status.as_str().into(),
+            late: record.status == MarkStatus::Late,
             attended: marking.attended_in_term,
             private: false,
         }
     } else {
         Receipt {
-            outcome: "already".into(),
+            outcome: ReceiptOutcome::Already,
             name: String::new(),
             admission_number: record.admission_number.to_string(),
             marked_at: 0,
-            status: String::new(),
+            late: false,
             attended: 0,
             private: true,
         }

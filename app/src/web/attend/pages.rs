@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::cache::SessionInfo;
-use super::tokens::Receipt;
+use super::tokens::{Receipt, ReceiptOutcome};
 use crate::web::AppState;
 use crate::web::forms::FieldErrors;
 use crate::web::templates::Layout;
@@ -160,7 +160,7 @@ pub(super) fn render_form(
 struct ResultView {
     private: bool,
     session: SessionHeader,
-    outcome: String,
+    outcome: &'static str,
     late: bool,
     name: String,
     admission_number: String,
@@ -175,18 +175,18 @@ pub(super) fn result(state: &AppState, info: &SessionInfo, receipt: Receipt) -> 
     let marked_at = Timestamp::from_second(receipt.marked_at)
         .map(|t| clock(t, &state.settings().timezone))
         .unwrap_or_default();
-    let title = match receipt.outcome.as_str() {
-        "marked" => "Attendance recorded",
-        "already" => "Already marked",
-        _ => "Mark removed",
+    let title = match receipt.outcome {
+        ReceiptOutcome::Marked => "Attendance recorded",
+        ReceiptOutcome::Already => "Already marked",
+        ReceiptOutcome::Removed => "Mark removed",
     };
     let view = ResultView {
         private: receipt.private,
         session: SessionHeader::new(info),
-        late: receipt.status == "late",
+        late: receipt.late,
         percentage: percentage(receipt.attended, u64::from(info.expected_lessons)),
         expected: info.expected_lessons,
-        outcome: receipt.outcome,
+        outcome: receipt.outcome.as_str(),
         name: receipt.name,
         admission_number: receipt.admission_number,
         marked_at,

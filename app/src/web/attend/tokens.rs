@@ -99,17 +99,38 @@ pub fn check_qr_token(
     if (current - 1..=current + 1).contains(&token_window) { QrCheck::Fresh } else { QrCheck::Stale }
 }
 
-/// What the result page after a mark shows, carried (signed) in its URL.
+/// What a submitted form led to, as the result page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptOutcome {
+    /// This submission recorded the mark.
+    Marked,
+    /// The number was already marked (by this student, or, shown privately, by someone).
+    Already,
+    /// The lecturer removed this student's mark.
+    Removed,
+}
+
+impl ReceiptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Marked => "marked",
+            Self::Already => "already",
+            Self::Removed => "removed",
+        }
+    }
+}
+
+/// What the result page after a mark shows, carried (encrypted) in its URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    /// `marked`, `already` or `removed`.
-    pub outcome: String,
+    pub outcome: ReceiptOutcome,
     pub name: String,
     pub admission_number: String,
     /// Unix seconds of the (first) mark.
     pub marked_at: i64,
-    /// `present` or `late`.
-    pub status: String,
+    /// Marked after the session's late threshold.
+    pub late: bool,
     pub attended: u64,
     /// The first mark was made under another name than the one just typed: show neither that
     /// name nor the student's attendance to whoever typed this admission number.
@@ -222,11 +243,11 @@ mod tests {
     fn receipts_round_trip_only_for_their_session() {
         let s = SessionId::new_random();
         let receipt = Receipt {
-            outcome: "marked".into(),
+            outcome: ReceiptOutcome::Marked,
             name: "Jane <script>".into(),
             admission_number: "ADM/1".into(),
             marked_at: 1_700_000_000,
-            status: "present".into(),
+            late: false,
             attended: 3,
             private: false,
         };
