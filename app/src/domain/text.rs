@@ -82,6 +82,14 @@ single_line_text!(
     /// A student's full name as they typed it on the attendance form.
     StudentName, "Full name", 100
 );
+
+impl StudentName {
+    /// Whether `other` names the same person as far as typing goes: case and spacing aside.
+    pub fn is_same_name(&self, other: &str) -> bool {
+        let words = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
+        words(self.as_str()) == words(other)
+    }
+}
 single_line_text!(
     /// A lecturer's full name.
     FullName, "Full name", 100
@@ -169,6 +177,13 @@ mod tests {
         }
         // A newline is whitespace: it collapses instead of failing.
         assert_eq!(StudentName::parse("Jane\nDoe").expect("ok").as_str(), "Jane Doe");
+    }
+
+    #[test]
+    fn the_same_name_ignores_case_and_spacing_only() {
+        let name = StudentName::parse("Jane Wanjiru").expect("name");
+        assert!(name.is_same_name(" jane  WANJIRU "));
+        assert!(!name.is_same_name("Jane Wanjiru Doe"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Marking attendance and reading it back.
 //!
 //! A mark is ONE atomic commit of two writes: create `attendance/{session}_{student}` (fails if
-//! it exists, so a duplicate is impossible rather than checked for) and upsert the student with
-//! the unit added to `units`. No read precedes it; the duplicate path reads the first mark once.
+//! it exists, so a duplicate is impossible rather than checked for) and create the student, or
+//! only add the unit and count to an existing one. One read of the student precedes it (is the
+//! student new, under which name?); the duplicate path reads the first mark once.
 
 use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
@@ -30,7 +31,7 @@ impl Store {
         let request_id = uuid::Uuid::new_v4().to_string();
         let known = self.get_doc::<StudentDoc>(STUDENTS, key.as_str()).await?;
         let mut student_exists = known.is_some();
-        let known_name = known.map(|s| s.name).filter(|name| !same_name(name, mark.student_name.as_str()));
+        let known_name = known.map(|s| s.name).filter(|name| !mark.student_name.is_same_name(name));
         let doc = AttendanceDoc {
             session_id: session.id.to_string(),
             unit_code: session.unit_code.as_str().to_owned(),
@@ -261,12 +262,6 @@ impl Store {
 
 #[derive(serde::Serialize)]
 struct NoFields {}
-
-/// Names that differ only in case or spacing are the same name.
-fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ");
-    norm(a) == norm(b)
-}
 
 pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance", e);

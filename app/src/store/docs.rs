@@ -19,23 +19,6 @@ pub const STUDENTS: &str = "students";
 /// The collections the reconciler mirrors, each with an `updated_at` on every document.
 pub const MIRRORED: [&str; 5] = [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE];
 
-/// A document the reconciler mirrors: it carries its server-set change time.
-pub trait Mirrored {
-    fn updated_at(&self) -> Option<FirestoreTimestamp>;
-}
-
-macro_rules! mirrored {
-    ($($doc:ty),*) => {$(
-        impl Mirrored for $doc {
-            fn updated_at(&self) -> Option<FirestoreTimestamp> {
-                self.updated_at
-            }
-        }
-    )*};
-}
-
-mirrored!(LecturerDoc, UnitDoc, SessionDoc, StudentDoc, AttendanceDoc);
-
 /// Every mirrored document's change-tracking fields, set by the server on each write.
 pub const UPDATED_AT: &str = "updated_at";
 pub const CREATED_AT: &str = "created_at";

@@ -268,8 +268,8 @@ async fn submit(
     };
     // Someone else's first mark is not shown to whoever types their number: only a repeat
     // under the same name sees the name and the percentage.
-    let same_person = outcome == ReceiptOutcome::Marked
-        || record.student_name.as_str().to_lowercase() == mark.student_name.as_str().to_lowercase();
+    let same_person =
+        outcome == ReceiptOutcome::Marked || record.student_name.is_same_name(mark.student_name.as_str());
     // To someone else, only "already marked": not when, not late, not removed.
     let receipt = if same_person {
         Receipt {
