@@ -97,13 +97,7 @@ pub struct Incremental {
 }
 
 /// Median pass time over `rounds` rounds, small and large history interleaved.
-pub async fn measure(
-    binary: &std::path::Path,
-    host: &str,
-    small: i64,
-    large: i64,
-    rounds: usize,
-) -> anyhow::Result<Incremental> {
+pub async fn measure(host: &str, small: i64, large: i64, rounds: usize) -> anyhow::Result<Incremental> {
     let portal = TestPortal::start().await;
     portal.delay(Duration::from_millis(20));
     let mut databases = Vec::new();
@@ -118,8 +112,7 @@ pub async fn measure(
     for round in 0..rounds {
         for (_, db, times) in &mut databases {
             let fs = new_marks(host, round).await?;
-            let (durations, _, _) =
-                super::reconcile::reconcile(binary, &fs, db, Some(&portal), false).await?;
+            let (durations, _, _) = super::reconcile::reconcile(&fs, db, Some(&portal), false).await?;
             times.push(Duration::from_millis(durations["total"].as_u64().unwrap_or_default()));
         }
     }

@@ -79,29 +79,19 @@ async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
 
 /// Runs the reconciler binary once and returns its run record (durations, peak memory).
 pub async fn reconcile(
-    binary: &std::path::Path,
     fs: &TestFirestore,
     db: &TestDatabase,
     portal: Option<&TestPortal>,
     full: bool,
 ) -> anyhow::Result<(serde_json::Value, i64, std::process::Output)> {
-    let mut command = tokio::process::Command::new(binary);
-    command
-        .arg("run")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
-        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", std::env::var("BENCH_RECONCILER_LOG").unwrap_or_else(|_| "warn".into()));
-    if full {
-        command.arg("--full");
+    let args: &[&str] = if full { &["run", "--full"] } else { &["run"] };
+    let mut command =
+        harness::binaries::reconciler_command(fs, &db.url, portal.map(|p| p.url.as_str()), args);
+    if let Ok(level) = std::env::var("BENCH_RECONCILER_LOG") {
+        command.env("RUST_LOG", level);
     }
     if let Ok(size) = std::env::var("MIRROR_BATCH_SIZE") {
         command.env("MIRROR_BATCH_SIZE", size);
-    }
-    if let Some(portal) = portal {
-        command.env("PORTAL_API_URL", &portal.url);
     }
     let output = command.output().await?;
     anyhow::ensure!(
@@ -120,28 +110,20 @@ fn ms(durations: &serde_json::Value, phase: &str) -> f64 {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let binary = std::env::current_exe()?.with_file_name("reconciler");
-    anyhow::ensure!(
-        binary.is_file(),
-        "{} not found: build it first with `cargo build --release -p reconciler`",
-        binary.display()
-    );
+    // The release reconciler next to this binary (built first if missing).
+    let binary = harness::binaries::reconciler_binary();
+    println!("reconciler: {}", binary.display());
     let dir = std::env::temp_dir().join(format!("bench-reconcile-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let rules = harness::emulator::repo_root().join("firestore.rules");
     let emulator = Emulator::start(None, &rules, &dir.join("emulator.log")).await?;
     let mut misses = Vec::new();
     if !args.incremental {
-        full_and_forward(&args, &binary, emulator.host(), &mut misses).await?;
+        full_and_forward(&args, emulator.host(), &mut misses).await?;
     }
-    let inc = crate::incremental::measure(
-        &binary,
-        emulator.host(),
-        args.history_small,
-        args.history_large,
-        args.rounds,
-    )
-    .await?;
+    let inc =
+        crate::incremental::measure(emulator.host(), args.history_small, args.history_large, args.rounds)
+            .await?;
     let ratio = inc.large.1.as_secs_f64() / inc.small.1.as_secs_f64();
     println!(
         "incremental pass, 100 new marks: {} rows of history {:>6.0} ms, {} rows {:>6.0} ms   ratio {ratio:.2} (target <= 2)",
@@ -159,12 +141,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// A full mirror against a plain read, and forwarding against raw POSTs to the same Portal.
-async fn full_and_forward(
-    args: &Args,
-    binary: &std::path::Path,
-    host: &str,
-    misses: &mut Vec<String>,
-) -> anyhow::Result<()> {
+async fn full_and_forward(args: &Args, host: &str, misses: &mut Vec<String>) -> anyhow::Result<()> {
     let fs = TestFirestore::on(host).await;
 
     let started = Instant::now();
@@ -204,7 +181,7 @@ async fn full_and_forward(
     let ordered_read = started.elapsed();
 
     let database = TestDatabase::new().await;
-    let (durations, mirror_rss, output) = reconcile(binary, &fs, &database, None, true).await?;
+    let (durations, mirror_rss, output) = reconcile(&fs, &database, None, true).await?;
     eprint!("{}", String::from_utf8_lossy(&output.stderr));
     let mirror_ms = ms(&durations, "mirror");
     let rows: i64 = sqlx::query("SELECT count(*) FROM attendance").fetch_one(&database.pool).await?.get(0);
@@ -220,7 +197,7 @@ async fn full_and_forward(
     .await?;
     let portal = TestPortal::start().await;
     portal.delay(Duration::from_millis(args.portal_delay_ms));
-    let (durations, forward_rss, _) = reconcile(binary, &fs, &database, Some(&portal), false).await?;
+    let (durations, forward_rss, _) = reconcile(&fs, &database, Some(&portal), false).await?;
     let forward_ms = ms(&durations, "forward");
     anyhow::ensure!(portal.received().len() == args.forward, "forwarded {}", portal.received().len());
 

@@ -12,6 +12,29 @@ pub fn reconciler_binary() -> PathBuf {
     BINARY.get_or_init(|| built("reconciler", "reconciler")).clone()
 }
 
+/// The reconciler as an operator runs it: only the required variables (and the Portal's URL
+/// when there is one), every other setting at its shipped default, quiet logs.
+pub fn reconciler_command(
+    fs: &crate::TestFirestore,
+    database_url: &str,
+    portal_url: Option<&str>,
+    args: &[&str],
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(reconciler_binary());
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
+        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn");
+    if let Some(url) = portal_url {
+        command.env("PORTAL_API_URL", url);
+    }
+    command
+}
+
 fn built(package: &str, binary: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("path of the running test");
     // Tests live in target/<profile>/deps, examples in .../examples, the bench in <profile> itself.

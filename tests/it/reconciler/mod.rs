@@ -148,16 +148,8 @@ pub fn command(
     portal: &TestPortal,
     args: &[&str],
 ) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(harness::binaries::reconciler_binary());
+    let mut command = harness::binaries::reconciler_command(fs, database_url, Some(&portal.url), args);
     command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
-        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
-        .env("DATABASE_URL", database_url)
-        .env("PORTAL_API_URL", &portal.url)
-        .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
