@@ -2,11 +2,13 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod emulator;
 pub mod model;
 pub mod qr;
+pub mod samples;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

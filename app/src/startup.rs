@@ -14,9 +14,10 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
-use crate::web::{self, AppState, Settings, Templates};
+use crate::web::{self, AppState, Templates};
 
 pub struct Application {
     listener: TcpListener,
@@ -35,14 +36,19 @@ impl Application {
 
     /// Prepares the app on a listener bound by the caller.
     pub async fn build_on(listener: TcpListener, config: &Config) -> anyhow::Result<Self> {
-        let store = Store::connect_lazy(&config.firestore);
-        Self::with_store(listener, store, config.app.clone())
+        Self::build_with_clock(listener, config, Clock::system()).await
     }
 
-    pub fn with_store(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Result<Self> {
+    /// The same on a clock of the caller's (tests move it instead of waiting).
+    pub async fn build_with_clock(
+        listener: TcpListener,
+        config: &Config,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let store = Store::connect_lazy(&config.firestore);
         let templates = Templates::new().context("loading templates")?;
-        let header_timeout = settings.header_timeout;
-        let router = web::router(AppState::new(store, templates, settings));
+        let header_timeout = config.app.header_timeout;
+        let router = web::router(AppState::new(store, templates, config.app.clone(), clock));
         Ok(Self { listener, router, header_timeout })
     }
 

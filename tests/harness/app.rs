@@ -1,6 +1,7 @@
 //! The real app on a random port, on its own Firestore project, and browser-like clients.
 
 use attendance::auth::password::hash_password;
+use attendance::clock::Clock;
 use attendance::config::{AppSettings, Config, SecretKey, Vars};
 use attendance::domain::{Department, Email, FullName, Password, StaffId, Username};
 use attendance::model::NewLecturer;
@@ -15,6 +16,10 @@ pub struct TestApp {
     /// A browser for the test's main user.
     pub browser: Browser,
     pub firestore: TestFirestore,
+    /// The app's clock: tests move it (to a lecture's start, past its window) instead of waiting.
+    pub clock: Clock,
+    /// The app's `TIMEZONE`.
+    pub timezone: jiff::tz::TimeZone,
 }
 
 /// How a spawned app is configured: the real config loader with `BASE_URL` and `SECRET_KEY`
@@ -53,6 +58,24 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.browser.get(path).await
+    }
+
+    /// Moves the app's clock to `session`'s start (read in the app's shipped time zone): its
+    /// attendance window is open and nobody is late yet.
+    pub fn at_start_of(&self, session: &attendance::model::Session) {
+        self.clock.set(self.local(session.date.to_datetime(session.times.start())));
+    }
+
+    /// The same for a session known by its id (say, one created through the form).
+    pub async fn at_start_of_id(&self, id: &str) {
+        let id = attendance::domain::SessionId::parse(id).expect("a session id");
+        let session = self.firestore.store.session(id).await.expect("read").expect("the session exists");
+        self.at_start_of(&session);
+    }
+
+    /// A local date and time in the app's time zone, as an instant.
+    pub fn local(&self, at: jiff::civil::DateTime) -> jiff::Timestamp {
+        at.to_zoned(self.timezone.clone()).expect("a valid local time").timestamp()
     }
 
     /// Another person's browser: its own cookies.
@@ -236,8 +259,9 @@ async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: A
         bind_addr: listener.local_addr().expect("addr"),
         app: AppSettings::from_vars(&Vars::from_pairs(vars)).expect("test settings are valid"),
     };
-    let app = Application::build_on(listener, &config).await.expect("app builds");
+    let clock = Clock::system();
+    let app = Application::build_with_clock(listener, &config, clock.clone()).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));
     let browser = Browser { client: client(), address: address.clone() };
-    TestApp { address, browser, firestore }
+    TestApp { address, browser, firestore, clock, timezone: config.app.timezone.clone() }
 }

@@ -3,6 +3,7 @@
 use attendance::auth::password::hash_password;
 use attendance::domain::*;
 use attendance::model::*;
+use attendance::samples;
 use attendance::store::Store;
 use jiff::civil::{Date, date, time};
 
@@ -11,7 +12,7 @@ pub fn username(s: &str) -> Username {
 }
 
 pub fn term() -> Term {
-    Term { year: AcademicYear::parse("2025/2026").expect("year"), semester: Semester::One }
+    samples::term()
 }
 
 pub fn new_lecturer(user: &str, staff: &str) -> NewLecturer {
@@ -19,41 +20,17 @@ pub fn new_lecturer(user: &str, staff: &str) -> NewLecturer {
     static HASH: std::sync::OnceLock<PasswordHash> = std::sync::OnceLock::new();
     let hash =
         HASH.get_or_init(|| hash_password(&Password::parse("fixture-password").expect("pw")).expect("hash"));
-    NewLecturer {
-        username: username(user),
-        full_name: FullName::parse("Dr. Jane Kamau").expect("name"),
-        email: Email::parse(&format!("{user}@uni.ac.ke")).expect("email"),
-        staff_id: StaffId::parse(staff).expect("staff"),
-        department: Department::parse("Computing").expect("dept"),
-        phone: None,
-        password_hash: hash.clone(),
-    }
+    samples::lecturer(user, staff, hash.clone()).expect("lecturer")
 }
 
 pub fn new_unit(code: &str, lecturer: &str) -> NewUnit {
-    NewUnit {
-        code: UnitCode::parse(code).expect("code"),
-        name: UnitName::parse("Introduction to Programming").expect("name"),
-        description: UnitDescription::parse("").expect("desc"),
-        lecturer: username(lecturer),
-        expected_lessons: 12,
-    }
+    samples::unit(code, lecturer).expect("unit")
 }
 
 /// A session of `unit` on `day` at `hour`:00 for an hour.
 pub fn new_session(unit: &str, lecturer: &str, day: Date, hour: i8) -> NewSession {
-    NewSession {
-        unit_code: UnitCode::parse(unit).expect("code"),
-        lecturer: username(lecturer),
-        term: term(),
-        date: day,
-        times: TimeRange::new(time(hour, 0, 0, 0), time(hour + 1, 0, 0, 0)).expect("times"),
-        venue: Venue::parse("LT 2").expect("venue"),
-        lecturer_name: FullName::parse("Dr. Jane Kamau").expect("name"),
-        class_year: ClassYear::parse("2").expect("class year"),
-        qr_mode: QrMode::Static,
-        late_after_minutes: 15,
-    }
+    samples::session(unit, lecturer, term(), day, time(hour, 0, 0, 0), time(hour + 1, 0, 0, 0))
+        .expect("session")
 }
 
 pub fn monday() -> Date {
@@ -61,13 +38,7 @@ pub fn monday() -> Date {
 }
 
 pub fn mark(admission: &str, name: &str) -> NewMark {
-    NewMark {
-        admission_number: AdmissionNumber::parse(admission).expect("admission"),
-        student_name: StudentName::parse(name).expect("name"),
-        status: MarkStatus::Present,
-        source: MarkSource::Qr,
-        expected_lessons: 12,
-    }
+    samples::mark(admission, name).expect("mark")
 }
 
 /// A lecturer with one unit and one open session.

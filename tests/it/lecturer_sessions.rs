@@ -240,6 +240,7 @@ async fn the_lecturer_can_remove_a_mark_and_the_student_cannot_mark_again() {
     let app = spawn_app().await;
     let browser = with_unit(&app).await;
     let id = create(browser, &[]).await;
+    app.at_start_of_id(&id).await;
     let phone = app.new_browser();
     assert_eq!(phone.attend(&id, "Proxy Person", "ADM/9").await.status, 200);
     assert_eq!(app.new_browser().attend(&id, "Real Person", "ADM/1").await.status, 200);

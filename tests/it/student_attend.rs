@@ -29,7 +29,9 @@ async fn session_with(app: &TestApp, change: impl FnOnce(&mut NewSession)) -> Se
     let hour = 6 + existing.map(|s| s.len()).unwrap_or(0) as i8;
     let mut new = new_session("CS101", "jkamau", tomorrow, hour);
     change(&mut new);
-    store.create_session(&new).await.expect("session")
+    let session = store.create_session(&new).await.expect("session");
+    app.at_start_of(&session);
+    session
 }
 
 #[tokio::test]
@@ -267,12 +269,7 @@ async fn stale_and_forged_form_tokens_are_refused_with_a_message() {
     for forged in [
         "",
         "garbage",
-        &attendance::web::attend::tokens::form_token(
-            &signer,
-            session.id,
-            jiff::Timestamp::now().as_second(),
-            false,
-        ),
+        &attendance::web::attend::tokens::form_token(&signer, session.id, app.clock.now_secs(), false),
     ] {
         let attended = app.browser.submit_attendance(&id, forged, "Jane Doe", "ADM/2023/001").await;
         assert_eq!(attended.post_status, 400);
@@ -285,6 +282,7 @@ async fn stale_and_forged_form_tokens_are_refused_with_a_message() {
     })
     .await;
     let other_token = app.browser.attend_form_token(&other.id.to_string(), "").await.expect("token");
+    app.at_start_of(&session);
     let attended = app.browser.submit_attendance(&id, &other_token, "Jane Doe", "ADM/2023/001").await;
     assert_eq!(attended.post_status, 400, "another session's form");
     assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
@@ -297,7 +295,7 @@ async fn an_expired_form_keeps_what_the_student_typed() {
     let app = spawn_app_with(options).await;
     let session = open_session(&app).await;
     let id = session.id.to_string();
-    let old = jiff::Timestamp::now().as_second() - attendance::web::attend::tokens::FORM_MAX_AGE_SECS - 5;
+    let old = app.clock.now_secs() - attendance::web::attend::tokens::FORM_MAX_AGE_SECS - 5;
     let token = attendance::web::attend::tokens::form_token(&signer, session.id, old, false);
     let attended = app.browser.submit_attendance(&id, &token, "Jane Doe", "ADM/2023/001").await;
     assert_eq!(attended.post_status, 400);
@@ -351,6 +349,8 @@ async fn marks_after_the_late_threshold_are_late_and_still_count() {
     let app = spawn_app().await;
     let yesterday = jiff::Zoned::now().date().checked_sub(1.day()).expect("date");
     let past = session_with(&app, |s| s.date = yesterday).await;
+    // Sixteen minutes in: one past the late threshold, well inside the window.
+    app.clock.advance(jiff::SignedDuration::from_mins(16));
     let attended = app.browser.attend(&past.id.to_string(), "Jane Doe", "ADM/2023/001").await;
     assert!(attended.html.contains("Marked late"), "{}", attended.html);
     assert!(attended.html.contains("8.33%"), "late counts as attended");
@@ -368,12 +368,13 @@ async fn rotating_codes_accept_fresh_tokens_only() {
     let app = spawn_app_with(options).await;
     let rotating = session_with(&app, |s| s.qr_mode = QrMode::Rotating).await;
     let id = rotating.id.to_string();
-    let now = jiff::Timestamp::now().as_second();
+    let other = open_session(&app).await;
+    app.at_start_of(&rotating);
+    let now = app.clock.now_secs();
     let window = attendance::web::attend::tokens::window(now, 15);
     let token_for = |window| attendance::web::attend::tokens::qr_token(&signer, rotating.id, window);
 
     // No token, a stale one, a tampered one, another session's: "scan again".
-    let other = open_session(&app).await;
     let foreign = attendance::web::attend::tokens::qr_token(&signer, other.id, window);
     let tampered = format!("{window}.{}", token_for(window - 10).split_once('.').expect("dot").1);
     for query in [
@@ -478,7 +479,7 @@ async fn correcting_a_typo_does_not_extend_a_rotating_scan() {
     let app = spawn_app_with(options).await;
     let rotating = session_with(&app, |s| s.qr_mode = QrMode::Rotating).await;
     let id = rotating.id.to_string();
-    let window = attendance::web::attend::tokens::window(jiff::Timestamp::now().as_second(), 15);
+    let window = attendance::web::attend::tokens::window(app.clock.now_secs(), 15);
     let qr = attendance::web::attend::tokens::qr_token(&signer, rotating.id, window);
     let token = app.browser.attend_form_token(&id, &format!("?t={qr}")).await.expect("form");
     let typo = app.browser.submit_attendance(&id, &token, "Jane Doe", "").await;

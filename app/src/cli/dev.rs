@@ -11,7 +11,8 @@ use crate::auth::password::hash_password;
 use crate::config::{AppSettings, BaseUrl, Config, SecretKey, Vars};
 use crate::domain::*;
 use crate::emulator::Emulator;
-use crate::model::{NewLecturer, NewSession, NewUnit, QrMode};
+use crate::model::{NewLecturer, NewSession, NewUnit};
+use crate::samples;
 use crate::startup::Application;
 use crate::store::{FirestoreSettings, Store};
 
@@ -113,50 +114,33 @@ async fn stdin_closed() {
     let _ = wait.await;
 }
 
-/// A demo lecturer with one unit and a session open now, so every page has something to show.
+/// A demo lecturer with one unit and a lecture on now, so every page has something to show.
 async fn seed(store: &Store, timezone: &jiff::tz::TimeZone) -> anyhow::Result<SessionId> {
     let password = Password::parse(DEMO_PASSWORD)?;
-    let username = Username::parse(DEMO_USER)?;
-    store
-        .create_lecturer(&NewLecturer {
-            username: username.clone(),
-            full_name: FullName::parse("Dr. Demo Lecturer")?,
-            email: Email::parse("demo@university.example")?,
-            staff_id: StaffId::parse("STF/0001")?,
-            department: Department::parse("Computer Science")?,
-            phone: None,
-            password_hash: hash_password(&password)?,
-        })
-        .await?;
-    let code = UnitCode::parse("CS101")?;
-    store
-        .create_unit(&NewUnit {
-            code: code.clone(),
-            name: UnitName::parse("Introduction to Programming")?,
-            description: UnitDescription::parse("Demo unit created by `attendance dev`.")?,
-            lecturer: username.clone(),
-            expected_lessons: 12,
-        })
-        .await?;
+    let demo = NewLecturer {
+        full_name: FullName::parse("Dr. Demo Lecturer")?,
+        email: Email::parse("demo@university.example")?,
+        department: Department::parse("Computer Science")?,
+        ..samples::lecturer(DEMO_USER, "STF/0001", hash_password(&password)?)?
+    };
+    store.create_lecturer(&demo).await?;
+    let unit = NewUnit {
+        description: UnitDescription::parse("Demo unit created by `attendance dev`.")?,
+        ..samples::unit("CS101", DEMO_USER)?
+    };
+    store.create_unit(&unit).await?;
+    // From the top of this hour for two hours (to the end of the day late at night), in the
+    // machine's own time zone: the window is open as soon as the demo starts.
     let now = jiff::Zoned::now().with_time_zone(timezone.clone());
     let start = jiff::civil::time(now.hour(), 0, 0, 0);
     let end = jiff::civil::time((now.hour() + 2).min(23), if now.hour() >= 22 { 59 } else { 0 }, 0, 0);
-    let session = store
-        .create_session(&NewSession {
-            unit_code: code,
-            lecturer: username,
-            term: Term {
-                year: AcademicYear::containing(now.date(), YearStart::default())?,
-                semester: Semester::One,
-            },
-            date: now.date(),
-            times: TimeRange::new(start, end)?,
-            venue: Venue::parse("Lecture Theatre 1")?,
-            lecturer_name: FullName::parse("Dr. Demo Lecturer")?,
-            class_year: ClassYear::parse("1")?,
-            qr_mode: QrMode::Static,
-            late_after_minutes: 15,
-        })
-        .await?;
-    Ok(session.id)
+    let term =
+        Term { year: AcademicYear::containing(now.date(), YearStart::default())?, semester: Semester::One };
+    let lecture = NewSession {
+        venue: Venue::parse("Lecture Theatre 1")?,
+        lecturer_name: demo.full_name.clone(),
+        class_year: ClassYear::parse("1")?,
+        ..samples::session("CS101", DEMO_USER, term, now.date(), start, end)?
+    };
+    Ok(store.create_session(&lecture).await?.id)
 }

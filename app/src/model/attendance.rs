@@ -2,28 +2,55 @@ use crate::domain::{
     AdmissionNumber, Email, Instant, Phone, SessionId, SessionNumber, StudentName, Term, UnitCode,
 };
 
-/// Whether a student arrived in time ("present") or after the session's late threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A student's standing in one lecture. A student's own scan records `Present` or `Late`; a
+/// lecturer may set any of the four.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MarkStatus {
     Present,
     Late,
+    /// Away with a reason the lecturer accepted (illness, a university event).
+    Excused,
+    Absent,
 }
 
 impl MarkStatus {
+    pub const ALL: [Self; 4] = [Self::Present, Self::Late, Self::Excused, Self::Absent];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Present => "present",
             Self::Late => "late",
+            Self::Excused => "excused",
+            Self::Absent => "absent",
         }
     }
 
     pub fn parse(input: &str) -> Option<Self> {
-        match input {
-            "present" => Some(Self::Present),
-            "late" => Some(Self::Late),
-            _ => None,
+        Self::ALL.into_iter().find(|s| s.as_str() == input)
+    }
+
+    /// "Present", as a page shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Present => "Present",
+            Self::Late => "Late",
+            Self::Excused => "Excused",
+            Self::Absent => "Absent",
         }
     }
+
+    /// The one attendance rule, shared by the student's page, the unit matrix, the counters
+    /// and the PostgreSQL view: present, late and excused count as attended (an excused
+    /// absence is not held against the student); absent does not.
+    pub fn counts_as_attended(self) -> bool {
+        !matches!(self, Self::Absent)
+    }
+}
+
+/// How much a mark adds to the student's count of lectures attended: `None` is no mark, or a
+/// removed one.
+pub fn attended_weight(status: Option<MarkStatus>) -> i64 {
+    i64::from(status.is_some_and(MarkStatus::counts_as_attended))
 }
 
 /// Where a mark came from: the student's own scan, or a lecturer adding it by hand.
@@ -69,6 +96,15 @@ pub struct AttendanceRecord {
     /// The name on record for this admission number, when the typed one differed (a likely
     /// proxy mark).
     pub known_name: Option<String>,
+    /// Taken off the list by the lecturer: kept, shown as removed, counted nowhere.
+    pub removed: bool,
+}
+
+impl AttendanceRecord {
+    /// The status that counts: none once removed.
+    pub fn effective_status(&self) -> Option<MarkStatus> {
+        (!self.removed).then_some(self.status)
+    }
 }
 
 /// A mark to record: who, and how the app classified it.
@@ -118,4 +154,27 @@ pub struct Student {
     pub units: Vec<UnitCode>,
     pub created_at: Option<Instant>,
     pub updated_at: Option<Instant>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn present_late_and_excused_count_absent_and_removed_do_not() {
+        assert_eq!(attended_weight(Some(MarkStatus::Present)), 1);
+        assert_eq!(attended_weight(Some(MarkStatus::Late)), 1);
+        assert_eq!(attended_weight(Some(MarkStatus::Excused)), 1);
+        assert_eq!(attended_weight(Some(MarkStatus::Absent)), 0);
+        assert_eq!(attended_weight(None), 0);
+    }
+
+    #[test]
+    fn statuses_read_back_from_their_stored_names() {
+        for status in MarkStatus::ALL {
+            assert_eq!(MarkStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(MarkStatus::parse("Present"), None);
+        assert_eq!(MarkStatus::parse("removed"), None);
+    }
 }

@@ -6,7 +6,9 @@ mod lecturer;
 mod session;
 mod unit;
 
-pub use attendance::{AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Student};
+pub use attendance::{
+    AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Student, attended_weight,
+};
 pub use lecturer::{Lecturer, NewLecturer, PasswordHash};
-pub use session::{NewSession, QrMode, Session};
+pub use session::{Availability, NewSession, QrMode, Session, Window};
 pub use unit::{NewUnit, Unit};

@@ -1,4 +1,9 @@
-use jiff::civil::Date;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, Zoned};
+
+use super::MarkStatus;
+use crate::domain::Invalid;
 
 use crate::domain::{
     ClassYear, FullName, Instant, SessionId, SessionNumber, Term, TimeRange, UnitCode, Username, Venue,
@@ -42,12 +47,120 @@ pub struct Session {
     pub venue: Venue,
     pub lecturer_name: FullName,
     pub class_year: ClassYear,
+    /// False once the lecturer closed it ("close now"): no window reopens it.
     pub is_active: bool,
+    /// The lecturer asked to keep it open ("keep open"), whatever the window says.
+    pub keep_open: bool,
+    /// Kept on record but did not take place: out of "held" and of every percentage.
+    pub cancelled: bool,
+    pub window: Window,
     pub qr_mode: QrMode,
     /// Minutes after the start from which a mark counts as late.
     pub late_after_minutes: u32,
     pub created_at: Option<Instant>,
     pub updated_at: Option<Instant>,
+}
+
+/// When students may mark, in the app's local time: by default from 15 minutes before the
+/// start to the end of the lecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    opens: DateTime,
+    closes: DateTime,
+}
+
+impl Window {
+    pub const OPENS_BEFORE: SignedDuration = SignedDuration::from_mins(15);
+
+    pub fn new(opens: DateTime, closes: DateTime) -> Result<Self, Invalid> {
+        if closes <= opens {
+            return Err(Invalid::new("The attendance window must close after it opens."));
+        }
+        Ok(Self { opens, closes })
+    }
+
+    /// The default for a lecture on `date` at `times`.
+    pub fn default_for(date: Date, times: TimeRange) -> Self {
+        let start = date.to_datetime(times.start());
+        let opens = start.checked_sub(Self::OPENS_BEFORE).unwrap_or(start);
+        Self { opens, closes: date.to_datetime(times.end()) }
+    }
+
+    pub fn opens(self) -> DateTime {
+        self.opens
+    }
+
+    pub fn closes(self) -> DateTime {
+        self.closes
+    }
+}
+
+/// Whether a student may mark now, and if not, why.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Availability {
+    Open,
+    /// The window has not opened yet.
+    NotYet {
+        opens: Zoned,
+    },
+    /// The window closed at `at`, or (with `None`) the lecturer closed the session.
+    Closed {
+        at: Option<Zoned>,
+    },
+    Cancelled,
+}
+
+impl Session {
+    /// The session's availability at `now`, with its times read in `tz`.
+    pub fn availability(&self, now: Timestamp, tz: &TimeZone) -> Availability {
+        if self.cancelled {
+            return Availability::Cancelled;
+        }
+        if !self.is_active {
+            return Availability::Closed { at: None };
+        }
+        if self.keep_open {
+            return Availability::Open;
+        }
+        let (Ok(opens), Ok(closes)) =
+            (self.window.opens.to_zoned(tz.clone()), self.window.closes.to_zoned(tz.clone()))
+        else {
+            return Availability::Closed { at: None };
+        };
+        if now < opens.timestamp() {
+            Availability::NotYet { opens }
+        } else if now >= closes.timestamp() {
+            Availability::Closed { at: Some(closes) }
+        } else {
+            Availability::Open
+        }
+    }
+
+    pub fn is_open(&self, now: Timestamp, tz: &TimeZone) -> bool {
+        self.availability(now, tz) == Availability::Open
+    }
+
+    /// What a student's own scan at `now` earns: present, or late once the late threshold after
+    /// the start has passed.
+    pub fn status_at(&self, now: Timestamp, tz: &TimeZone) -> MarkStatus {
+        let start = self.date.to_datetime(self.times.start()).to_zoned(tz.clone());
+        let late_from =
+            start.map(|s| s.timestamp() + SignedDuration::from_mins(i64::from(self.late_after_minutes)));
+        match late_from {
+            Ok(late_from) if now > late_from => MarkStatus::Late,
+            _ => MarkStatus::Present,
+        }
+    }
+
+    /// Whether the lecture's start time has passed: a lecture that has started counts as held
+    /// (unless cancelled).
+    pub fn has_started(&self, now: Timestamp, tz: &TimeZone) -> bool {
+        self.date.to_datetime(self.times.start()).to_zoned(tz.clone()).is_ok_and(|s| now >= s.timestamp())
+    }
+
+    pub fn is_held(&self, now: Timestamp, tz: &TimeZone) -> bool {
+        !self.cancelled && self.has_started(now, tz)
+    }
 }
 
 /// What a lecturer asks for; the store allocates the id and the lecture number.
@@ -63,4 +176,93 @@ pub struct NewSession {
     pub class_year: ClassYear,
     pub qr_mode: QrMode,
     pub late_after_minutes: u32,
+    /// `None`: the default window for the date and times.
+    pub window: Option<Window>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AcademicYear, Semester};
+    use jiff::civil::{date, time};
+
+    fn lecture() -> Session {
+        let times = TimeRange::new(time(10, 0, 0, 0), time(11, 0, 0, 0)).expect("times");
+        Session {
+            id: SessionId::new_random(),
+            unit_code: UnitCode::parse("CS101").expect("code"),
+            lecturer: Username::parse("jkamau").expect("user"),
+            term: Term { year: AcademicYear::parse("2025/2026").expect("year"), semester: Semester::One },
+            number: SessionNumber::try_from(1).expect("number"),
+            date: date(2025, 9, 1),
+            times,
+            venue: Venue::parse("LT 2").expect("venue"),
+            lecturer_name: FullName::parse("Dr. Jane Kamau").expect("name"),
+            class_year: ClassYear::parse("2").expect("year"),
+            is_active: true,
+            keep_open: false,
+            cancelled: false,
+            window: Window::default_for(date(2025, 9, 1), times),
+            qr_mode: QrMode::Static,
+            late_after_minutes: 15,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    fn at(clock: &str) -> Timestamp {
+        format!("2025-09-01T{clock}:00+03:00[Africa/Nairobi]").parse::<Zoned>().expect("time").timestamp()
+    }
+
+    fn nairobi() -> TimeZone {
+        TimeZone::get("Africa/Nairobi").expect("zone")
+    }
+
+    #[test]
+    fn the_default_window_opens_fifteen_minutes_early_and_closes_at_the_end() {
+        let session = lecture();
+        let tz = nairobi();
+        assert!(matches!(session.availability(at("09:44"), &tz), Availability::NotYet { .. }));
+        assert_eq!(session.availability(at("09:45"), &tz), Availability::Open);
+        assert_eq!(session.availability(at("10:59"), &tz), Availability::Open);
+        match session.availability(at("11:00"), &tz) {
+            Availability::Closed { at: Some(at) } => assert_eq!(at.strftime("%H:%M").to_string(), "11:00"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lecturer_overrides_the_window_both_ways() {
+        let tz = nairobi();
+        let kept = Session { keep_open: true, ..lecture() };
+        assert_eq!(kept.availability(at("13:00"), &tz), Availability::Open);
+        let closed = Session { is_active: false, ..lecture() };
+        assert_eq!(closed.availability(at("10:10"), &tz), Availability::Closed { at: None });
+        let cancelled = Session { cancelled: true, keep_open: true, ..lecture() };
+        assert_eq!(cancelled.availability(at("10:10"), &tz), Availability::Cancelled);
+    }
+
+    #[test]
+    fn a_scan_after_the_late_threshold_is_late() {
+        let tz = nairobi();
+        assert_eq!(lecture().status_at(at("09:50"), &tz), MarkStatus::Present);
+        assert_eq!(lecture().status_at(at("10:15"), &tz), MarkStatus::Present);
+        assert_eq!(lecture().status_at(at("10:16"), &tz), MarkStatus::Late);
+    }
+
+    #[test]
+    fn a_lecture_is_held_once_started_unless_cancelled() {
+        let tz = nairobi();
+        assert!(!lecture().is_held(at("09:59"), &tz));
+        assert!(lecture().is_held(at("10:00"), &tz));
+        assert!(!Session { cancelled: true, ..lecture() }.is_held(at("12:00"), &tz));
+    }
+
+    #[test]
+    fn a_window_must_close_after_it_opens() {
+        let opens = date(2025, 9, 1).at(10, 0, 0, 0);
+        assert!(Window::new(opens, opens).is_err());
+        assert!(Window::new(opens, date(2025, 9, 1).at(9, 0, 0, 0)).is_err());
+        assert!(Window::new(opens, date(2025, 9, 1).at(10, 1, 0, 0)).is_ok());
+    }
 }

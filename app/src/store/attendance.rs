@@ -279,6 +279,7 @@ pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, St
         version: doc.version,
         expected_lessons: doc.expected_lessons,
         known_name: doc.known_name,
+        removed: doc.deleted,
         status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
         source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
     })

@@ -87,7 +87,19 @@ pub struct SessionDoc {
     pub venue: String,
     pub lecturer_name: String,
     pub class_year: u8,
+    /// False once the lecturer closed it by hand.
     pub is_active: bool,
+    /// Open whatever the window says, until closed by hand.
+    #[serde(default)]
+    pub keep_open: bool,
+    #[serde(default)]
+    pub cancelled: bool,
+    /// The attendance window in local time, `2025-09-01T07:45`; absent on sessions made before
+    /// windows existed (they get the default window).
+    #[serde(default)]
+    pub opens_at: Option<String>,
+    #[serde(default)]
+    pub closes_at: Option<String>,
     /// `static` or `rotating`.
     pub qr_mode: String,
     pub late_after_minutes: u32,

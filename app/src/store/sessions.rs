@@ -15,7 +15,7 @@ use crate::domain::{
     AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange, UnitCode,
     Username, Venue,
 };
-use crate::model::{NewSession, QrMode, Session};
+use crate::model::{NewSession, QrMode, Session, Window};
 
 #[derive(serde::Serialize)]
 pub(super) struct Deleted {
@@ -158,6 +158,7 @@ impl Store {
 }
 
 fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> SessionDoc {
+    let window = new.window.unwrap_or_else(|| Window::default_for(new.date, new.times));
     SessionDoc {
         id: id.to_string(),
         unit_code: new.unit_code.as_str().to_owned(),
@@ -172,6 +173,10 @@ fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> Sessio
         lecturer_name: new.lecturer_name.as_str().to_owned(),
         class_year: new.class_year.get(),
         is_active: true,
+        keep_open: false,
+        cancelled: false,
+        opens_at: Some(window.opens().to_string()),
+        closes_at: Some(window.closes().to_string()),
         qr_mode: new.qr_mode.as_str().to_owned(),
         late_after_minutes: new.late_after_minutes,
         deleted: false,
@@ -187,6 +192,14 @@ pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
     let date: Date = doc.date.parse().map_err(|e| bad(&e))?;
     let start: Time = doc.start_time.parse().map_err(|e| bad(&e))?;
     let end: Time = doc.end_time.parse().map_err(|e| bad(&e))?;
+    let times = TimeRange::new(start, end).map_err(|e| bad(&e))?;
+    let window = match (&doc.opens_at, &doc.closes_at) {
+        (Some(opens), Some(closes)) => {
+            Window::new(opens.parse().map_err(|e| bad(&e))?, closes.parse().map_err(|e| bad(&e))?)
+                .map_err(|e| bad(&e))?
+        }
+        _ => Window::default_for(date, times),
+    };
     Ok(Session {
         id,
         unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
@@ -197,11 +210,14 @@ pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
         },
         number: SessionNumber::try_from(i64::from(doc.session_number)).map_err(|e| bad(&e))?,
         date,
-        times: TimeRange::new(start, end).map_err(|e| bad(&e))?,
+        times,
         venue: Venue::parse(&doc.venue).map_err(|e| bad(&e))?,
         lecturer_name: FullName::parse(&doc.lecturer_name).map_err(|e| bad(&e))?,
         class_year: ClassYear::try_from(i64::from(doc.class_year)).map_err(|e| bad(&e))?,
         is_active: doc.is_active,
+        keep_open: doc.keep_open,
+        cancelled: doc.cancelled,
+        window,
         qr_mode: QrMode::parse(&doc.qr_mode).ok_or_else(|| bad(&doc.qr_mode))?,
         late_after_minutes: doc.late_after_minutes,
         created_at: ts(doc.created_at),

@@ -101,7 +101,7 @@ mod tests {
         let settings = AppSettings::from_vars(&vars).expect("settings");
         // Never contacted: these routes do not touch Firestore.
         let store = Store::connect_lazy(&FirestoreSettings::emulator("unused-project", "127.0.0.1:9"));
-        AppState::new(store, Templates::new().expect("templates"), settings)
+        AppState::new(store, Templates::new().expect("templates"), settings, crate::clock::Clock::system())
     }
 
     async fn answer(router: Router, request: Request<Body>) -> (StatusCode, http::HeaderMap, String) {

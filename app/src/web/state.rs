@@ -10,6 +10,7 @@ use super::attend::budget::MarkBudget;
 use super::attend::cache::SessionCache;
 use crate::auth::password::PasswordGate;
 use crate::auth::tokens::Signer;
+use crate::clock::Clock;
 use crate::config::AppSettings;
 use crate::store::Store;
 
@@ -26,13 +27,14 @@ struct Inner {
     templates: Templates,
     signer: Signer,
     settings: Settings,
+    clock: Clock,
 }
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    pub fn new(store: Store, templates: Templates, settings: Settings) -> Self {
+    pub fn new(store: Store, templates: Templates, settings: Settings, clock: Clock) -> Self {
         let signer = Signer::new(settings.secret_key.clone());
         let password_gate = PasswordGate::new(settings.password_checks, settings.password_wait);
         let mark_budget = MarkBudget::new(settings.marks_per_address);
@@ -45,6 +47,7 @@ impl AppState {
             templates,
             signer,
             settings,
+            clock,
         }))
     }
 
@@ -77,6 +80,16 @@ impl AppState {
 
     pub fn signer(&self) -> &Signer {
         &self.0.signer
+    }
+
+    /// "Now", for every rule that depends on it (windows, late marks, token ages).
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    /// Now, in the app's time zone.
+    pub fn now_local(&self) -> jiff::Zoned {
+        self.0.clock.now().to_zoned(self.0.settings.timezone.clone())
     }
 
     pub fn settings(&self) -> &Settings {

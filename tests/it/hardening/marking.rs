@@ -35,7 +35,9 @@ async fn the_first_name_recorded_stays_and_a_different_one_is_flagged() {
     let app = spawn_app().await;
     let first = lecturer_with_session(&app, "jkamau").await;
     let second = new_lecture(&app, "jkamau", 10).await;
+    app.at_start_of(&first);
     app.new_browser().attend(&first.id.to_string(), "Jane Wanjiru", "ADM/2023/001").await;
+    app.at_start_of(&second);
     // Someone else types Jane's number under another name in the next lecture.
     let proxy = app.new_browser().attend(&second.id.to_string(), "Mallory Proxy", "ADM/2023/001").await;
     assert!(proxy.html.contains("marked"), "{}", proxy.html);

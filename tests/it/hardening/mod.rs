@@ -36,7 +36,10 @@ pub async fn new_lecture(app: &TestApp, lecturer: &str, hour: i8) -> Session {
         store.create_unit(&new_unit("CS101", lecturer)).await.expect("unit");
     }
     let tomorrow = jiff::Zoned::now().date().checked_add(1.day()).expect("date");
-    store.create_session(&new_session("CS101", lecturer, tomorrow, hour)).await.expect("session")
+    let session =
+        store.create_session(&new_session("CS101", lecturer, tomorrow, hour)).await.expect("session");
+    app.at_start_of(&session);
+    session
 }
 
 /// The settings the app ships with (only the two required variables set).

@@ -18,6 +18,7 @@ async fn a_stalled_firestore_answers_not_recorded_within_the_timeout_and_a_resub
     };
     let session = crate::fixtures::session_fixture(&firestore.store).await;
     let app = spawn_app_on(firestore, settings).await;
+    app.at_start_of(&session);
     let id = session.id.to_string();
     let phone = app.new_browser();
     let token = phone.attend_form_token(&id, "").await.expect("form");

@@ -15,17 +15,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use http::StatusCode;
-use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use self::cache::SessionInfo;
 use self::pages::{AttendForm, closed, problem, render_form, scan_again, unavailable};
-use self::tokens::{FormCheck, QrCheck, Receipt, ReceiptOutcome, now_secs};
+use self::tokens::{FormCheck, QrCheck, Receipt, ReceiptOutcome};
 use super::cookies::{self, SetCookie};
 use super::forms::FieldErrors;
 use super::{AppError, AppState};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
-use crate::model::{MarkOutcome, MarkSource, MarkStatus, NewMark, QrMode, Session};
+use crate::model::{Availability, MarkOutcome, MarkSource, MarkStatus, NewMark, QrMode};
 use crate::store::StoreError;
 
 pub use tokens::{qr_token, window};
@@ -74,36 +73,30 @@ async fn form_page(
         Ok(info) => info,
         Err(response) => return response,
     };
-    if !info.session.is_active {
-        return closed(&state, &info, StatusCode::OK);
+    if let Some(refusal) = outside_window(&state, &info, StatusCode::OK) {
+        return refusal;
     }
     let rotation_verified = match info.session.qr_mode {
         QrMode::Static => false,
         QrMode::Rotating => {
             let rotation = state.settings().qr_rotation_secs;
-            match query
-                .t
-                .as_deref()
-                .map(|t| tokens::check_qr_token(state.signer(), info.session.id, t, now_secs(), rotation))
-            {
+            match query.t.as_deref().map(|t| {
+                tokens::check_qr_token(state.signer(), info.session.id, t, state.clock().now_secs(), rotation)
+            }) {
                 Some(QrCheck::Fresh) => true,
                 _ => return scan_again(&state, &info),
             }
         }
     };
-    let token = tokens::form_token(state.signer(), info.session.id, now_secs(), rotation_verified);
+    let token =
+        tokens::form_token(state.signer(), info.session.id, state.clock().now_secs(), rotation_verified);
     render_form(&state, &info, &AttendForm::default(), &FieldErrors::default(), None, token, StatusCode::OK)
 }
 
-/// Present, or late once the session's late threshold after its start has passed.
-fn status_now(session: &Session, tz: &jiff::tz::TimeZone) -> MarkStatus {
-    let start = session.date.to_datetime(session.times.start()).to_zoned(tz.clone());
-    let late_from =
-        start.map(|s| s.timestamp() + SignedDuration::from_mins(i64::from(session.late_after_minutes)));
-    match late_from {
-        Ok(late_from) if Timestamp::now() > late_from => MarkStatus::Late,
-        _ => MarkStatus::Present,
-    }
+/// The page to show instead of the form when the session is not taking marks now.
+fn outside_window(state: &AppState, info: &SessionInfo, status: StatusCode) -> Option<Response> {
+    let availability = info.session.availability(state.clock().now(), &state.settings().timezone);
+    (availability != Availability::Open).then(|| closed(state, info, &availability, status))
 }
 
 /// The other site a POST came from, if the browser says it came from one: a hostile page must
@@ -165,17 +158,17 @@ async fn submit(
         );
     };
     let session = &info.session;
-    if !session.is_active {
-        return closed(&state, &info, StatusCode::CONFLICT);
+    if let Some(refusal) = outside_window(&state, &info, StatusCode::CONFLICT) {
+        return refusal;
     }
     let rotating = session.qr_mode == QrMode::Rotating;
-    match tokens::check_form_token(state.signer(), session.id, &form.form_token, now_secs()) {
+    match tokens::check_form_token(state.signer(), session.id, &form.form_token, state.clock().now_secs()) {
         FormCheck::Valid { rotation_verified } if rotation_verified || !rotating => {}
         FormCheck::Valid { .. } => return scan_again(&state, &info),
         FormCheck::Expired if rotating => return scan_again(&state, &info),
         FormCheck::Expired => {
             let notice = "This form had been open for a long time, so it was not sent. We kept what you typed: check it and submit again.";
-            let fresh = tokens::form_token(state.signer(), session.id, now_secs(), false);
+            let fresh = tokens::form_token(state.signer(), session.id, state.clock().now_secs(), false);
             return render_form(
                 &state,
                 &info,
@@ -233,7 +226,7 @@ async fn submit(
     let mark = NewMark {
         admission_number,
         student_name,
-        status: status_now(session, &state.settings().timezone),
+        status: session.status_at(state.clock().now(), &state.settings().timezone),
         source: MarkSource::Qr,
         expected_lessons: info.expected_lessons,
     };
@@ -263,6 +256,8 @@ async fn submit(
     };
     let (outcome, record) = match &marking.outcome {
         MarkOutcome::Marked(r) => (ReceiptOutcome::Marked, r),
+        // The lecturer recorded this student absent: as with a removal, only they change it.
+        MarkOutcome::AlreadyMarked(r) if r.status == MarkStatus::Absent => (ReceiptOutcome::Removed, r),
         MarkOutcome::AlreadyMarked(r) => (ReceiptOutcome::Already, r),
         MarkOutcome::Removed(r) => (ReceiptOutcome::Removed, r),
     };

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cache::SessionInfo;
 use super::tokens::{Receipt, ReceiptOutcome};
+use crate::model::Availability;
 use crate::web::AppState;
 use crate::web::forms::FieldErrors;
 use crate::web::templates::Layout;
@@ -104,14 +105,43 @@ pub(super) fn problem(
     render(state, "attend_problem", heading, &view, status)
 }
 
-pub(super) fn closed(state: &AppState, info: &SessionInfo, status: StatusCode) -> Response {
-    problem(
-        state,
-        Some(info),
-        status,
-        "This session is closed",
-        "The lecturer has closed attendance for this lecture, so your attendance was not recorded. If you are in the room, speak to the lecturer.".into(),
-    )
+/// Why marking is not possible now: not open yet, closed (by the clock or by the lecturer), or
+/// cancelled.
+pub(super) fn closed(
+    state: &AppState,
+    info: &SessionInfo,
+    availability: &Availability,
+    status: StatusCode,
+) -> Response {
+    let when = |at: &jiff::Zoned| {
+        if at.date() == state.now_local().date() {
+            at.strftime("%H:%M").to_string()
+        } else {
+            at.strftime("%H:%M on %a %-d %b").to_string()
+        }
+    };
+    let (heading, message) = match availability {
+        Availability::NotYet { opens } => (
+            format!("Attendance opens at {}", when(opens)),
+            format!(
+                "This lecture's attendance opens at {}. Nothing was recorded: open this link again then.",
+                when(opens)
+            ),
+        ),
+        Availability::Closed { at: Some(at) } => (
+            format!("Attendance closed at {}", when(at)),
+            "Attendance for this lecture has closed, so your attendance was not recorded. If you were in the room, speak to the lecturer.".into(),
+        ),
+        Availability::Cancelled => (
+            "This lecture was cancelled".into(),
+            "The lecturer cancelled this lecture, so there is no attendance to mark.".into(),
+        ),
+        Availability::Closed { at: None } | Availability::Open => (
+            "This session is closed".into(),
+            "The lecturer has closed attendance for this lecture, so your attendance was not recorded. If you are in the room, speak to the lecturer.".into(),
+        ),
+    };
+    problem(state, Some(info), status, &heading, message)
 }
 
 pub(super) fn scan_again(state: &AppState, info: &SessionInfo) -> Response {

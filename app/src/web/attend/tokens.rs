@@ -11,11 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::auth::tokens::Signer;
 use crate::domain::SessionId;
 
-/// Unix seconds now: every token here counts whole seconds.
-pub fn now_secs() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// How long a form may sit on a phone before it must be reloaded.
 pub const FORM_MAX_AGE_SECS: i64 = 60 * 60;
 /// The same after a rotating-code scan: time to type, not to pass the form around.

@@ -202,6 +202,7 @@ fn parse(
             class_year,
             qr_mode,
             late_after_minutes,
+            window: None,
         }),
         _ => Err(errors),
     }
@@ -244,7 +245,7 @@ fn render(
 
 pub async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     let units = state.store().units_of(&auth.username).await?;
-    let today = jiff::Zoned::now().with_time_zone(state.settings().timezone.clone()).date();
+    let today = state.now_local().date();
     let form = SessionForm {
         date: today.to_string(),
         lecturer_name: auth.full_name.clone(),

@@ -26,7 +26,7 @@ struct PresentState {
 }
 
 async fn current(state: &AppState, session: &Session) -> Result<PresentState, AppError> {
-    let now = jiff::Timestamp::now().as_second();
+    let now = state.clock().now_secs();
     let rotation = state.settings().qr_rotation_secs;
     let base = super::attend_url(state, session);
     let (window, url, seconds_left) = match session.qr_mode {

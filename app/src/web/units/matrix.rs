@@ -59,16 +59,16 @@ pub fn build(sessions: &[Session], records: &[AttendanceRecord], expected_lesson
             entry.0 = record.student_name.to_string();
             entry.1 = record.marked_at;
         }
-        entry.2[col] = match record.status {
-            MarkStatus::Present => "present",
-            MarkStatus::Late => "late",
-        };
+        entry.2[col] = record.status.as_str();
     }
     let held = sessions.len() as u64;
     let students = students
         .into_iter()
         .map(|(admission_number, (name, _, cells))| {
-            let attended = cells.iter().filter(|c| **c != "absent").count();
+            let attended = cells
+                .iter()
+                .filter(|c| MarkStatus::parse(c).is_some_and(MarkStatus::counts_as_attended))
+                .count();
             StudentRow {
                 admission_number,
                 name,

@@ -168,7 +168,7 @@ async fn chosen_term(
     if let Some(session) = recent.iter().find(|s| &s.unit_code == code) {
         return Ok(session.term);
     }
-    let today = jiff::Zoned::now().with_time_zone(state.settings().timezone.clone()).date();
+    let today = state.now_local().date();
     let year = AcademicYear::containing(today, state.settings().year_start)
         .map_err(|e| AppError::BadRequest(e.0))?;
     Ok(Term { year, semester: Semester::One })

@@ -1,0 +1,64 @@
+//! The app's notion of "now". Production reads the system clock; tests move a clock of their
+//! own to a lecture's start or past its window instead of sleeping until then.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use jiff::{SignedDuration, Timestamp};
+
+/// The system time plus an offset that only tests ever change. Cloning shares the offset.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    pub fn now(&self) -> Timestamp {
+        let offset = SignedDuration::from_millis(self.offset_ms.load(Ordering::Relaxed));
+        Timestamp::now().checked_add(offset).unwrap_or_else(|_| Timestamp::now())
+    }
+
+    /// Seconds since the Unix epoch, as the signed tokens carry them.
+    pub fn now_secs(&self) -> i64 {
+        self.now().as_second()
+    }
+
+    /// Makes "now" read `at` (and time goes on from there).
+    pub fn set(&self, at: Timestamp) {
+        let offset = at.duration_since(Timestamp::now());
+        self.offset_ms.store(offset.as_millis() as i64, Ordering::Relaxed);
+    }
+
+    /// Moves "now" forward (or back, with a negative duration).
+    pub fn advance(&self, by: SignedDuration) {
+        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_clock_reads_the_set_time_and_goes_on() {
+        let clock = Clock::system();
+        let shared = clock.clone();
+        let target: Timestamp = "2025-09-01T08:00:00Z".parse().expect("timestamp");
+        clock.set(target);
+        let read = shared.now();
+        assert!(read >= target && read.duration_since(target) < SignedDuration::from_secs(5), "{read}");
+        shared.advance(SignedDuration::from_hours(2));
+        assert!(clock.now() >= target + SignedDuration::from_hours(2));
+    }
+
+    #[test]
+    fn the_system_clock_is_the_system_time() {
+        let drift = Clock::system().now().duration_since(Timestamp::now()).abs();
+        assert!(drift < SignedDuration::from_secs(1));
+    }
+}
