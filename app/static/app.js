@@ -98,50 +98,27 @@
     main.insertBefore(flash, main.firstChild);
   }
 
-  // Session page: refresh the attendance list every few seconds, without reloading.
+  // Session page: refresh the list every few seconds, without reloading. The server renders
+  // the rows (the same template as the page); they are swapped in only when they changed and
+  // the lecturer is not in the middle of a correction.
   var live = document.querySelector("[data-poll]");
   if (live) {
     var url = live.getAttribute("data-poll");
-    var rows = document.getElementById("attendance-rows");
-    var count = document.getElementById("attendance-count");
-    var empty = document.getElementById("attendance-empty");
+    var rows = document.getElementById("live-rows");
+    var status = document.getElementById("session-status");
+    var last = null;
     var refresh = function () {
       if (document.hidden) return;
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) {
           if (!data) return;
-          count.textContent = String(data.count);
-          empty.hidden = data.records.length > 0;
-          var body = document.createDocumentFragment();
-          data.records.forEach(function (record) {
-            var tr = document.createElement("tr");
-            [record.name, record.admission_number, record.time].forEach(function (text, i) {
-              var td = document.createElement("td");
-              td.textContent = text;
-              if (i === 0 && record.known_name) {
-                var flag = document.createElement("span");
-                flag.className = "badge badge-flag";
-                flag.title = "This admission number was first recorded under another name";
-                flag.textContent = "On record as " + record.known_name;
-                td.appendChild(document.createTextNode(" "));
-                td.appendChild(flag);
-              }
-              tr.appendChild(td);
-            });
-            var status = document.createElement("td");
-            if (record.status === "late") {
-              var badge = document.createElement("span");
-              badge.className = "badge badge-late";
-              badge.textContent = "Late";
-              status.appendChild(badge);
-            } else {
-              status.textContent = "Present";
-            }
-            tr.appendChild(status);
-            body.appendChild(tr);
-          });
-          rows.replaceChildren(body);
+          if (status) status.textContent = data.availability;
+          if (data.rows_html === last) return;
+          var busy = rows.contains(document.activeElement) || rows.querySelector("details[open]");
+          if (busy) return;
+          last = data.rows_html;
+          rows.innerHTML = data.rows_html;
         })
         .catch(function () { /* offline for a moment: try again next tick */ });
     };

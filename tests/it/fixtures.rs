@@ -47,3 +47,18 @@ pub async fn session_fixture(store: &Store) -> Session {
     store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
     store.create_session(&new_session("CS101", "jkamau", monday(), 8)).await.expect("session")
 }
+
+/// Removes a mark as a lecturer would (with a reason), through the one correction path.
+pub async fn remove(
+    store: &Store,
+    session: &Session,
+    admission: &AdmissionNumber,
+) -> Result<attendance::store::Corrected, attendance::store::StoreError> {
+    let correction = Correction {
+        admission_number: admission.clone(),
+        student_name: None,
+        to: MarkState::Removed,
+        reason: Some(Reason::parse("test removal").expect("reason")),
+    };
+    store.correct_mark(session, &correction, &username("jkamau"), samples::EXPECTED_LESSONS).await
+}

@@ -9,6 +9,7 @@ mod lecturer_auth;
 mod lecturer_sessions;
 mod lecturer_units;
 mod reconciler;
+mod record_keeping;
 mod rules;
 mod status;
 mod store_attendance;

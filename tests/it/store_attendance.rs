@@ -106,8 +106,8 @@ async fn a_removed_mark_stays_removed() {
     let session = session_fixture(&fs.store).await;
     fs.store.mark_attendance(&session, &mark("ADM/9", "Proxy")).await.expect("mark");
     let adm = AdmissionNumber::parse("ADM/9").expect("adm");
-    fs.store.soft_delete_attendance(&session, &adm).await.expect("remove");
-    fs.store.soft_delete_attendance(&session, &adm).await.expect("removing twice is a no-op");
+    crate::fixtures::remove(&fs.store, &session, &adm).await.expect("remove");
+    crate::fixtures::remove(&fs.store, &session, &adm).await.expect("removing twice is a no-op");
     assert_eq!(fs.store.attendance_count(session.id).await.expect("count"), 0);
     let again = fs.store.mark_attendance(&session, &mark("ADM/9", "Proxy")).await.expect("mark");
     assert!(matches!(again.outcome, MarkOutcome::Removed(_)), "{again:?}");
@@ -133,11 +133,11 @@ async fn the_counter_in_the_commit_agrees_with_a_count_query() {
         assert!(matches!(again.outcome, MarkOutcome::AlreadyMarked(_)));
         assert_eq!(again.attended_in_term, i as u64 + 1, "a duplicate does not count");
     }
-    fs.store.soft_delete_attendance(&sessions[1], &adm).await.expect("remove");
+    crate::fixtures::remove(&fs.store, &sessions[1], &adm).await.expect("remove");
     // Removing concurrently from two places takes the mark off once.
     let (a, b) = tokio::join!(
-        fs.store.soft_delete_attendance(&sessions[2], &adm),
-        fs.store.soft_delete_attendance(&sessions[2], &adm)
+        crate::fixtures::remove(&fs.store, &sessions[2], &adm),
+        crate::fixtures::remove(&fs.store, &sessions[2], &adm)
     );
     a.expect("a");
     b.expect("b");
@@ -160,13 +160,13 @@ async fn removing_a_mark_never_creates_a_student_and_raises_its_version() {
     // The student document is gone (deleted by hand, or by a data-protection request).
     fs.rest().delete_as_admin("students/ADM%252F2023%252F001").await;
     let admission = AdmissionNumber::parse("ADM/2023/001").expect("adm");
-    fs.store.soft_delete_attendance(&session, &admission).await.expect("remove");
+    crate::fixtures::remove(&fs.store, &session, &admission).await.expect("remove");
     assert!(fs.rest().get_as_admin("students/ADM%252F2023%252F001").await.is_none(), "no stub student");
     let doc = fs.rest().get_as_admin(&path).await.expect("stored");
     assert_eq!(doc["fields"]["deleted"]["booleanValue"], true);
     assert_eq!(doc["fields"]["version"]["integerValue"], "2", "a removal is a new version");
     // Removing again changes nothing.
-    fs.store.soft_delete_attendance(&session, &admission).await.expect("again");
+    crate::fixtures::remove(&fs.store, &session, &admission).await.expect("again");
     let doc = fs.rest().get_as_admin(&path).await.expect("stored");
     assert_eq!(doc["fields"]["version"]["integerValue"], "2");
 }

@@ -14,7 +14,7 @@ pub use admission::{AdmissionKey, AdmissionNumber};
 pub use doc_key::{decode_doc_key, encode_doc_key};
 pub use session::{ClassYear, SessionId, SessionNumber, TimeRange};
 pub use term::{AcademicYear, Semester, Term, YearStart};
-pub use text::{Department, FullName, StudentName, UnitDescription, UnitName, Venue};
+pub use text::{Department, FullName, Reason, StudentName, UnitDescription, UnitName, Venue};
 pub use unit::UnitCode;
 
 /// Why an input was refused, in words a person understands (shown next to the field).

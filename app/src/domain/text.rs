@@ -91,6 +91,10 @@ impl StudentName {
     }
 }
 single_line_text!(
+    /// Why a lecturer changed a mark ("proxy mark", "medical certificate"), kept in its history.
+    Reason, "Reason", 200
+);
+single_line_text!(
     /// A lecturer's full name.
     FullName, "Full name", 100
 );

@@ -8,7 +8,8 @@
 use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
-    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, unit_term_values,
+    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, MARKS_OF_SESSION,
+    unit_term_values,
 };
 use super::{Store, StoreError, parse_listed};
 use crate::domain::{
@@ -51,6 +52,7 @@ impl Store {
             marked_at: None,
             updated_at: None,
             deleted_at: None,
+            update_time: None,
         };
         let student = StudentCreate {
             admission_number: mark.admission_number.as_str(),
@@ -154,6 +156,13 @@ impl Store {
         Ok(parse_listed(docs, record_from_doc))
     }
 
+    /// Every mark of a session, removed ones included.
+    pub async fn marks_of_session(&self, session: SessionId) -> Result<Vec<AttendanceRecord>, StoreError> {
+        let values = vec![session.to_string().into()];
+        let docs: Vec<AttendanceDoc> = MARKS_OF_SESSION.fetch(self.db().await?, values, None).await?;
+        Ok(parse_listed(docs, record_from_doc))
+    }
+
     /// How many students are marked in a session (server-side count).
     pub async fn attendance_count(&self, session: SessionId) -> Result<u64, StoreError> {
         ATTENDANCE_OF_SESSION.count(self.db().await?, vec![session.to_string().into(), false.into()]).await
@@ -180,76 +189,6 @@ impl Store {
         let values = unit_term_values(unit, term);
         let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
         Ok(parse_listed(docs, record_from_doc))
-    }
-
-    /// Removes a mark (a lecturer's correction) and takes it off the student's count, in one
-    /// commit that only applies if the mark has not changed since it was read. The document
-    /// stays, flagged and with its version raised, so the mirror sees the removal (and tells the
-    /// Portal) and the student cannot simply mark again. A student document is only ever
-    /// updated here, never created: a removal must not invent a student.
-    pub async fn soft_delete_attendance(
-        &self,
-        session: &Session,
-        admission: &AdmissionNumber,
-    ) -> Result<(), StoreError> {
-        #[derive(serde::Deserialize)]
-        struct Current {
-            #[serde(default)]
-            deleted: bool,
-            #[serde(default = "one")]
-            version: u32,
-            #[serde(alias = "_firestore_updated")]
-            update_time: Option<firestore::FirestoreTimestamp>,
-        }
-        fn one() -> u32 {
-            1
-        }
-        #[derive(serde::Serialize)]
-        struct Removal {
-            deleted: bool,
-            version: u32,
-        }
-        let id = ids::attendance(session.id, &admission.key());
-        let mut student_exists = true;
-        for _ in 0..5 {
-            let Some(current) = self.get_doc::<Current>(ATTENDANCE, &id).await? else {
-                return Err(StoreError::NotFound);
-            };
-            if current.deleted {
-                return Ok(());
-            }
-            let version = current.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
-            let mut writes = Writes::new(self.db().await?);
-            writes.update_if_unchanged(
-                ATTENDANCE,
-                &id,
-                &Removal { deleted: true, version: current.version + 1 },
-                &["deleted", "version"],
-                version.0,
-                vec![server_time("deleted_at"), server_time("updated_at")],
-            )?;
-            if student_exists {
-                writes.update(
-                    STUDENTS,
-                    admission.key().as_str(),
-                    &NoFields {},
-                    &[],
-                    vec![
-                        increment(&ids::attended_field(&session.unit_code, session.term), -1),
-                        server_time("updated_at"),
-                    ],
-                )?;
-            }
-            match writes.commit().await {
-                Ok(_) => return Ok(()),
-                // The student document is gone: remove the mark alone.
-                Err(StoreError::NotFound) if student_exists => student_exists = false,
-                // Changed between read and write: read again.
-                Err(StoreError::Invalid(_)) | Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict(crate::store::Conflict::Contention))
     }
 
     pub async fn student(&self, admission: &AdmissionNumber) -> Result<Option<Student>, StoreError> {

@@ -15,6 +15,8 @@ pub const SESSION_SLOTS: &str = "session_slots";
 pub const SESSION_TIMES: &str = "session_times";
 pub const ATTENDANCE: &str = "attendance";
 pub const STUDENTS: &str = "students";
+pub const ATTENDANCE_CHANGES: &str = "attendance_changes";
+pub const CLASS_LISTS: &str = "class_lists";
 
 /// The collections the reconciler mirrors, each with an `updated_at` on every document.
 pub const MIRRORED: [&str; 5] = [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE];
@@ -158,6 +160,38 @@ pub struct AttendanceDoc {
     pub updated_at: Option<FirestoreTimestamp>,
     #[serde(default)]
     pub deleted_at: Option<FirestoreTimestamp>,
+    /// Firestore's own update time, read for a write that must not overwrite a newer change.
+    #[serde(default, alias = "_firestore_updated", skip_serializing)]
+    pub update_time: Option<FirestoreTimestamp>,
+}
+
+/// `attendance_changes/{attendance id}_v{version}`: one change of a mark after it was made,
+/// written in the same commit as the change and never modified (the id makes a second write
+/// of the same change impossible).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttendanceChangeDoc {
+    pub attendance_id: String,
+    pub session_id: String,
+    pub unit_code: String,
+    pub academic_year: String,
+    pub semester: u8,
+    pub admission_number: String,
+    pub admission_key: String,
+    /// The mark's version after the change.
+    pub version: u32,
+    /// `none`, `removed`, or a status.
+    pub from_status: String,
+    pub to_status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The lecturer's username, or the admission number for a student's own change.
+    pub by: String,
+    /// `student` or `lecturer`.
+    pub source: String,
+    #[serde(default)]
+    pub at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
 }
 
 fn first_version() -> u32 {
@@ -199,6 +233,29 @@ impl StudentCreate<'_> {
     pub(crate) const FIELDS: [&'static str; 2] = ["admission_number", "name"];
 }
 
+/// `class_lists/{CODE}_{year}_{sem}`: a unit's students for one term, all in one document so
+/// an import is one atomic write and a page reads the list with one document read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassListDoc {
+    pub unit_code: String,
+    pub academic_year: String,
+    pub semester: u8,
+    /// By admission key.
+    pub students: std::collections::BTreeMap<String, ClassListEntryDoc>,
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+    #[serde(default, alias = "_firestore_updated", skip_serializing)]
+    pub update_time: Option<FirestoreTimestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassListEntryDoc {
+    pub admission_number: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
 /// Document ids: the only place that knows how they are spelled.
 pub mod ids {
     use crate::domain::{AdmissionKey, SessionId, SessionNumber, Term, UnitCode};
@@ -219,6 +276,11 @@ pub mod ids {
     /// `CS101_2025-2026_1`: a student's per-unit-and-term counter key.
     pub fn unit_term(unit: &UnitCode, term: Term) -> String {
         format!("{unit}_{}", term.id_fragment())
+    }
+
+    /// One change of the mark `attendance`, to `version`.
+    pub fn attendance_change(attendance: &str, version: u32) -> String {
+        format!("{attendance}_v{version}")
     }
 
     /// The field path of that counter (quoted: the key contains `-`).

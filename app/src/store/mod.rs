@@ -2,8 +2,10 @@
 //! and queries. Everything above it works with `model` records and `domain` values.
 
 mod attendance;
+mod class_lists;
 mod commit;
 mod connect;
+mod corrections;
 pub mod docs;
 mod error;
 mod lecturers;
@@ -21,7 +23,10 @@ use firestore::FirestoreDb;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
+pub use class_lists::ListVersion;
 pub use connect::FirestoreSettings;
+pub use corrections::Corrected;
+pub use sessions::SessionEdit;
 pub use error::{Conflict, StoreError, Taken};
 pub use login_sessions::LoginSession;
 pub use mirror::{Changed, MirrorStream, MirroredDoc};

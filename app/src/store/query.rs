@@ -6,7 +6,7 @@ use firestore::select_builder::FirestoreSelectDocBuilder;
 use firestore::{FirestoreDb, FirestoreValue};
 
 use super::StoreError;
-use super::docs::{ATTENDANCE, SESSIONS, UNITS};
+use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, SESSIONS, UNITS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -73,6 +73,20 @@ pub const ATTENDANCE_OF_UNIT_TERM: QuerySpec = QuerySpec {
     order: &[("session_number", Direction::Asc)],
 };
 
+/// Every mark of a session, removed ones included (the lecturer's list restores them).
+pub const MARKS_OF_SESSION: QuerySpec = QuerySpec { collection: ATTENDANCE, equals: &["session_id"], order: &[] };
+
+/// The history of a session's marks.
+pub const CHANGES_OF_SESSION: QuerySpec =
+    QuerySpec { collection: ATTENDANCE_CHANGES, equals: &["session_id"], order: &[] };
+
+/// The history of one student's marks in a unit and term.
+pub const CHANGES_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
+    collection: ATTENDANCE_CHANGES,
+    equals: &["admission_key", "unit_code", "academic_year", "semester"],
+    order: &[],
+};
+
 pub const ALL: &[&QuerySpec] = &[
     &UNITS_OF_LECTURER,
     &SESSIONS_OF_LECTURER,
@@ -81,6 +95,9 @@ pub const ALL: &[&QuerySpec] = &[
     &ATTENDANCE_OF_SESSION,
     &ATTENDANCE_OF_STUDENT_IN_UNIT_TERM,
     &ATTENDANCE_OF_UNIT_TERM,
+    &MARKS_OF_SESSION,
+    &CHANGES_OF_SESSION,
+    &CHANGES_OF_STUDENT_IN_UNIT_TERM,
 ];
 
 /// Fields written on every mark but never queried alone: no single-field index, fewer index

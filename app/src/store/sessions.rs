@@ -5,7 +5,7 @@
 
 use jiff::civil::{Date, Time};
 
-use super::commit::{Writes, server_time};
+use super::commit::{Writes, increment, server_time};
 use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGuardDoc, ids};
 use super::query::{
     ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values,
@@ -16,6 +16,20 @@ use crate::domain::{
     Username, Venue,
 };
 use crate::model::{NewSession, QrMode, Session, Window};
+
+#[derive(serde::Serialize)]
+struct NoFields {}
+
+/// What a lecturer may change on a session after creating it.
+#[derive(Debug, Clone)]
+pub struct SessionEdit {
+    pub date: Date,
+    pub times: TimeRange,
+    pub window: Window,
+    pub venue: Venue,
+    pub lecturer_name: FullName,
+    pub class_year: ClassYear,
+}
 
 #[derive(serde::Serialize)]
 pub(super) struct Deleted {
@@ -103,21 +117,120 @@ impl Store {
         )
     }
 
-    /// Opens or closes the session for marking.
-    pub async fn set_session_active(&self, id: SessionId, active: bool) -> Result<(), StoreError> {
+    /// Closes the session by hand (`is_active` false), keeps it open whatever its window says
+    /// (`keep_open`), or lets it follow its window (both off and on respectively).
+    pub async fn set_session_opening(&self, id: SessionId, is_active: bool, keep_open: bool) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             is_active: bool,
+            keep_open: bool,
         }
         let mut writes = Writes::new(self.db().await?);
         writes.update(
             SESSIONS,
             &id.to_string(),
-            &Change { is_active: active },
-            &["is_active"],
+            &Change { is_active, keep_open },
+            &["is_active", "keep_open"],
             vec![server_time("updated_at")],
         )?;
         writes.commit().await.map(|_| ())
+    }
+
+    /// Changes a session's date, times, window, venue, class year and lecturer name; its unit
+    /// and lecture number stay. A new start time takes its slot in the same commit, so two
+    /// sessions of a unit never start at the same time: `Conflict(TimeClash)` if one does.
+    pub async fn edit_session(&self, session: &Session, edit: &SessionEdit) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change<'a> {
+            date: String,
+            start_time: String,
+            end_time: String,
+            opens_at: String,
+            closes_at: String,
+            venue: &'a str,
+            lecturer_name: &'a str,
+            class_year: u8,
+        }
+        let change = Change {
+            date: edit.date.to_string(),
+            start_time: edit.times.start().strftime("%H:%M").to_string(),
+            end_time: edit.times.end().strftime("%H:%M").to_string(),
+            opens_at: edit.window.opens().to_string(),
+            closes_at: edit.window.closes().to_string(),
+            venue: edit.venue.as_str(),
+            lecturer_name: edit.lecturer_name.as_str(),
+            class_year: edit.class_year.get(),
+        };
+        let fields = ["date", "start_time", "end_time", "opens_at", "closes_at", "venue", "lecturer_name", "class_year"];
+        let old_slot = ids::session_time(&session.unit_code, session.term, session.date, session.times.start());
+        let new_slot = ids::session_time(&session.unit_code, session.term, edit.date, edit.times.start());
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(SESSIONS, &session.id.to_string(), &change, &fields, vec![server_time("updated_at")])?;
+        if old_slot != new_slot {
+            let guard = SessionGuardDoc { session_id: session.id.to_string() };
+            writes.delete(SESSION_TIMES, &old_slot)?.create(SESSION_TIMES, &new_slot, &guard, &[])?;
+        }
+        match writes.commit().await {
+            Err(StoreError::AlreadyExists(_)) => Err(StoreError::Conflict(Conflict::TimeClash)),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Cancels a session (kept on record, out of "held" and of every percentage) or restores
+    /// it. Its attended marks leave (or rejoin) their students' counts in the same commit.
+    pub async fn set_session_cancelled(&self, session: &Session, cancelled: bool) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change {
+            cancelled: bool,
+        }
+        if session.cancelled == cancelled {
+            return Ok(());
+        }
+        let marks = self.marks_of_session(session.id).await?;
+        let counter = ids::attended_field(&session.unit_code, session.term);
+        let by = if cancelled { -1 } else { 1 };
+        let mut writes = Writes::new(self.db().await?);
+        writes.update_if_unchanged(
+            SESSIONS,
+            &session.id.to_string(),
+            &Change { cancelled },
+            &["cancelled"],
+            self.session_update_time(session.id).await?,
+            vec![server_time("updated_at")],
+        )?;
+        for mark in marks.iter().filter(|m| crate::model::attended_weight(m.effective_status()) > 0) {
+            writes.update(
+                super::docs::STUDENTS,
+                mark.admission_number.key().as_str(),
+                &NoFields {},
+                &[],
+                vec![increment(&counter, by), server_time("updated_at")],
+            )?;
+        }
+        match writes.commit().await {
+            // Changed meanwhile (a mark or an edit): the lecturer sees the page again.
+            Err(StoreError::Invalid(_)) => Err(StoreError::Conflict(Conflict::Contention)),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Deletes a session that has no marks at all (removed ones included), freeing its lecture
+    /// number and start time. `Ok(false)` when it has marks: cancel it instead.
+    pub async fn delete_unmarked_session(&self, session: &Session) -> Result<bool, StoreError> {
+        if !self.marks_of_session(session.id).await?.is_empty() {
+            return Ok(false);
+        }
+        self.soft_delete_session(session).await.map(|()| true)
+    }
+
+    async fn session_update_time(&self, id: SessionId) -> Result<firestore::FirestoreInstant, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Stamp {
+            #[serde(alias = "_firestore_updated")]
+            update_time: Option<firestore::FirestoreTimestamp>,
+        }
+        let stamp = self.get_doc::<Stamp>(SESSIONS, &id.to_string()).await?.ok_or(StoreError::NotFound)?;
+        stamp.update_time.map(|t| t.0).ok_or_else(|| StoreError::Invalid("no update time".into()))
     }
 
     /// Switches between a static and a rotating QR code.

@@ -68,7 +68,11 @@ async fn dashboard(State(state): State<AppState>, auth: Auth) -> Result<Html<Str
                 description: u.description.as_str().to_owned(),
             })
             .collect(),
-        sessions: sessions.iter().zip(counts).map(|(s, n)| SessionSummary::new(s, Some(n))).collect(),
+        sessions: sessions
+            .iter()
+            .zip(counts)
+            .map(|(s, n)| SessionSummary::new(s, Some(n), state.clock().now(), &state.settings().timezone))
+            .collect(),
     };
     let layout = super::templates::Layout { script: true, ..auth.layout("Dashboard") };
     Ok(Html(state.templates().render("dashboard", &layout, &view)?))

@@ -12,7 +12,7 @@ use http::{Method, StatusCode};
 
 use super::cookies::{self, SetCookie};
 use super::templates::{Flash, Layout, LayoutLecturer};
-use super::{AppError, AppState, MAX_BODY_BYTES, flash};
+use super::{AppError, AppState, MAX_UPLOAD_BYTES, flash};
 use crate::auth::login::authenticate;
 use crate::auth::tokens::same_secret;
 use crate::domain::Username;
@@ -139,13 +139,23 @@ fn login_redirect(request: &Request) -> Response {
 /// Checks the CSRF token of a POST, handing the request on with its body intact.
 async fn check_csrf(request: Request, expected: &str, json: bool) -> Result<Request, Box<Response>> {
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, MAX_BODY_BYTES)
+    let bytes = to_bytes(body, MAX_UPLOAD_BYTES)
         .await
         .map_err(|_| Box::new(AppError::BadRequest("The form was too large.".into()).into_response()))?;
     let from_header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let provided = from_header.or_else(|| {
-        form_urlencoded::parse(&bytes).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned())
-    });
+    let multipart = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("multipart/form-data"))
+        .map(str::to_owned);
+    let provided = match (from_header, multipart) {
+        (Some(token), _) => Some(token),
+        (None, Some(content_type)) => multipart_field(&content_type, &bytes, CSRF_FIELD).await,
+        (None, None) => form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == CSRF_FIELD)
+            .map(|(_, value)| value.into_owned()),
+    };
     if !provided.is_some_and(|token| same_secret(&token, expected)) {
         tracing::warn!(path = %parts.uri.path(), "CSRF token missing or wrong");
         let response = if json {
@@ -158,4 +168,20 @@ async fn check_csrf(request: Request, expected: &str, json: bool) -> Result<Requ
         return Err(Box::new(response));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// A text field of a multipart form (the upload's CSRF token), read from its buffered body.
+async fn multipart_field(content_type: &str, body: &axum::body::Bytes, name: &str) -> Option<String> {
+    use axum::extract::FromRequest;
+    let request = Request::builder()
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Body::from(body.clone()))
+        .ok()?;
+    let mut form = axum::extract::Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }

@@ -38,22 +38,28 @@ pub use templates::Templates;
 
 /// Forms are small; anything bigger is a mistake or an attack.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The class-list upload and its confirmation: a 5,000-student file with emails fits.
+pub(crate) const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let lecturer = Router::new()
+    let forms = Router::new()
         .merge(auth::lecturer_router())
         .merge(dashboard::router())
         .merge(units::router())
         .merge(sessions::router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let uploads = units::upload_router().layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES));
+    let lecturer = forms
+        .merge(uploads)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_lecturer));
-    let routes = Router::new()
+    let public = Router::new()
         .merge(home::router())
         .merge(status::router())
         .merge(assets::router())
         .merge(auth::public_router())
         .merge(attend::router())
-        .merge(lecturer)
-        .fallback(error::not_found);
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let routes = public.merge(lecturer).fallback(error::not_found);
     with_layers(routes, state, REQUEST_TIMEOUT)
 }
 
@@ -65,7 +71,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// every header too.
 fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> Router {
     routes
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
@@ -141,7 +147,9 @@ mod tests {
                 "This took too long",
             ),
             (
-                Request::post("/form").header("content-length", "70000").body(Body::from(vec![b'x'; 70_000])),
+                Request::post("/form")
+                    .header("content-length", (MAX_UPLOAD_BYTES + 1).to_string())
+                    .body(Body::from(vec![b'x'; MAX_UPLOAD_BYTES + 1])),
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too much to send",
             ),
@@ -156,5 +164,17 @@ mod tests {
                 assert!(headers.contains_key(header), "{status} lacks {header}");
             }
         }
+        // Every form but the class-list upload stops at 64 KB.
+        let request = Request::post("/login/")
+            .header("content-length", "70000")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(vec![b'x'; 70_000]))
+            .expect("request");
+        let (got, _, html) = answer(router_for_tests(), request).await;
+        assert_eq!(got, StatusCode::PAYLOAD_TOO_LARGE, "{html}");
+    }
+
+    fn router_for_tests() -> Router {
+        super::router(state())
     }
 }

@@ -4,7 +4,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::domain::Instant;
-use crate::model::{AttendanceRecord, Session};
+use crate::model::{Availability, Session};
 
 /// "Mon 1 Sep 2025".
 pub fn date(date: jiff::civil::Date) -> String {
@@ -49,14 +49,43 @@ pub struct SessionSummary {
     pub venue: String,
     pub lecturer_name: String,
     pub class_year: u8,
+    /// Taking marks right now.
     pub is_active: bool,
+    /// "Open until 11:00", "Opens 09:45", "Closed", "Cancelled".
+    pub availability: String,
+    /// `open`, `waiting`, `closed` or `cancelled`: the badge's style.
+    pub state: &'static str,
+    /// Closed by hand, kept open by hand, or following its window: which buttons to offer.
+    pub closed_by_hand: bool,
+    pub kept_open: bool,
+    pub cancelled: bool,
+    pub window_opens: String,
+    pub window_closes: String,
     pub rotating: bool,
     pub late_after_minutes: u32,
     pub attendance_count: Option<u64>,
 }
 
 impl SessionSummary {
-    pub fn new(session: &Session, attendance_count: Option<u64>) -> Self {
+    /// `session` as seen at `now` in `tz`.
+    pub fn new(session: &Session, attendance_count: Option<u64>, now: jiff::Timestamp, tz: &TimeZone) -> Self {
+        let availability = session.availability(now, tz);
+        let short = |at: &jiff::Zoned| {
+            if at.date() == now.to_zoned(tz.clone()).date() {
+                at.strftime("%H:%M").to_string()
+            } else {
+                at.strftime("%-d %b %H:%M").to_string()
+            }
+        };
+        let closes = session.window.closes().to_zoned(tz.clone()).ok();
+        let (state, label) = match &availability {
+            Availability::Open if session.keep_open => ("open", "Open until closed".to_owned()),
+            Availability::Open => ("open", format!("Open until {}", closes.as_ref().map(short).unwrap_or_default())),
+            Availability::NotYet { opens } => ("waiting", format!("Opens {}", short(opens))),
+            Availability::Closed { at: Some(at) } => ("closed", format!("Closed at {}", short(at))),
+            Availability::Closed { at: None } => ("closed", "Closed".to_owned()),
+            Availability::Cancelled => ("cancelled", "Cancelled".to_owned()),
+        };
         Self {
             id: session.id.to_string(),
             unit_code: session.unit_code.to_string(),
@@ -70,33 +99,17 @@ impl SessionSummary {
             venue: session.venue.to_string(),
             lecturer_name: session.lecturer_name.to_string(),
             class_year: session.class_year.get(),
-            is_active: session.is_active,
+            is_active: availability == Availability::Open,
+            availability: label,
+            state,
+            closed_by_hand: !session.is_active,
+            kept_open: session.keep_open,
+            cancelled: session.cancelled,
+            window_opens: session.window.opens().strftime("%Y-%m-%dT%H:%M").to_string(),
+            window_closes: session.window.closes().strftime("%Y-%m-%dT%H:%M").to_string(),
             rotating: session.qr_mode == crate::model::QrMode::Rotating,
             late_after_minutes: session.late_after_minutes,
             attendance_count,
-        }
-    }
-}
-
-/// One row of a session's attendance list (also the live JSON).
-#[derive(Debug, Serialize)]
-pub struct MarkRow {
-    pub name: String,
-    pub admission_number: String,
-    pub time: String,
-    pub status: &'static str,
-    /// The name on record when the typed one differs: shown as a flag.
-    pub known_name: Option<String>,
-}
-
-impl MarkRow {
-    pub fn new(record: &AttendanceRecord, tz: &TimeZone) -> Self {
-        Self {
-            name: record.student_name.to_string(),
-            admission_number: record.admission_number.to_string(),
-            time: clock(record.marked_at, tz),
-            status: record.status.as_str(),
-            known_name: record.known_name.clone(),
         }
     }
 }

@@ -49,7 +49,10 @@ async fn someone_else_typing_a_number_learns_only_that_it_is_marked() {
     // After the lecturer removed the mark, a stranger still learns nothing more.
     let removed = app
         .browser
-        .post_with_csrf(&format!("/session/{session}/remove/"), &[("admission_number", "ADM/2023/001")])
+        .post_with_csrf(
+            &format!("/session/{session}/marks/"),
+            &[("admission_number", "ADM/2023/001"), ("status", "removed"), ("reason", "proxy")],
+        )
         .await;
     assert_eq!(removed.status(), 303);
     let after = app.new_browser().attend(&session, "Mallory Proxy", "ADM/2023/001").await;

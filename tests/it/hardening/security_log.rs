@@ -41,10 +41,13 @@ async fn logins_throttling_logout_and_removals_are_logged() {
     app.new_browser().attend(&id, "Jane Doe", "ADM/2023/777").await;
     let removed = app
         .browser
-        .post_with_csrf(&format!("/session/{id}/remove/"), &[("admission_number", "ADM/2023/777")])
+        .post_with_csrf(
+            &format!("/session/{id}/marks/"),
+            &[("admission_number", "ADM/2023/777"), ("status", "removed"), ("reason", "not in the room")],
+        )
         .await;
     assert_eq!(removed.status(), 303);
-    let lines = security_events(&["event=mark_removed", "admission_number=ADM/2023/777", "by=auditlecturer"]);
+    let lines = security_events(&["event=mark_changed", "admission_number=ADM/2023/777", "to=removed", "by=auditlecturer"]);
     assert_eq!(lines.len(), 1, "{lines:?}");
     app.browser.post_with_csrf("/logout/", &[]).await;
     assert_eq!(security_events(&["event=logout", "username=auditlecturer"]).len(), 1);

@@ -55,10 +55,7 @@ async fn a_new_mark_and_a_soft_delete_arrive_with_the_next_run() {
     let reconciler = setup.reconciler(&[]).await;
     run(&reconciler, RunOptions::default()).await;
     setup.fs.store.mark_attendance(&sessions[1], &mark("ADM/2", "Bob")).await.expect("mark");
-    setup
-        .fs
-        .store
-        .soft_delete_attendance(&sessions[0], &AdmissionNumber::parse("ADM/1").expect("adm"))
+    crate::fixtures::remove(&setup.fs.store, &sessions[0], &AdmissionNumber::parse("ADM/1").expect("adm"))
         .await
         .expect("remove");
     setup

@@ -117,8 +117,7 @@ pub async fn fixture(fs: &TestFirestore) -> Vec<Session> {
     store.mark_attendance(&sessions[0], &late).await.expect("mark");
     store.mark_attendance(&sessions[2], &mark("ADM/1", "Alice")).await.expect("mark");
     store.mark_attendance(&sessions[2], &mark("ADM/3", "Carol")).await.expect("mark");
-    store
-        .soft_delete_attendance(&sessions[2], &AdmissionNumber::parse("ADM/3").expect("adm"))
+    crate::fixtures::remove(&store, &sessions[2], &AdmissionNumber::parse("ADM/3").expect("adm"))
         .await
         .expect("remove");
     sessions

@@ -135,10 +135,7 @@ async fn a_mark_removed_before_delivery_is_never_sent() {
     setup.portal.fail_always(true);
     setup.fs.store.mark_attendance(&sessions[1], &crate::fixtures::mark("ADM/5", "Eve")).await.expect("mark");
     run(&reconciler, RunOptions::default()).await;
-    setup
-        .fs
-        .store
-        .soft_delete_attendance(&sessions[1], &AdmissionNumber::parse("ADM/5").expect("adm"))
+    crate::fixtures::remove(&setup.fs.store, &sessions[1], &AdmissionNumber::parse("ADM/5").expect("adm"))
         .await
         .expect("remove");
     setup.portal.fail_always(false);

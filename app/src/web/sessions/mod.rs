@@ -1,7 +1,12 @@
-//! A lecturer's sessions: create, the live detail page, open/close, QR downloads, CSV export.
+//! A lecturer's sessions: create, edit, the live detail page with its corrections, opening and
+//! closing, QR downloads, CSV export.
 
 mod create;
+mod edit;
+mod export;
+mod marks;
 mod present;
+mod roster;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -10,10 +15,10 @@ use axum::{Json, Router};
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
 
-use super::csv::Csv;
+use self::roster::Roster;
 use super::guard::Auth;
 use super::templates::Layout;
-use super::view::{MarkRow, SessionSummary, lecture_label};
+use super::view::{SessionSummary, lecture_label};
 use super::{AppError, AppState, flash, owned};
 use crate::model::Session;
 
@@ -24,11 +29,15 @@ pub fn router() -> Router<AppState> {
         .route("/session/{id}/attendance.json", get(attendance_json))
         .route("/session/{id}/toggle/", post(toggle))
         .route("/session/{id}/qr-mode/", post(set_qr_mode))
-        .route("/session/{id}/remove/", post(remove_mark))
+        .route("/session/{id}/marks/", post(marks::correct))
+        .route("/session/{id}/enrol/", post(marks::enrol))
+        .route("/session/{id}/edit/", get(edit::page).post(edit::submit))
+        .route("/session/{id}/cancel/", post(edit::cancel))
+        .route("/session/{id}/delete/", post(edit::delete))
         .route("/session/{id}/present/", get(present::page))
         .route("/session/{id}/present.json", get(present::poll))
         .route("/session/{id}/download-qr/", get(download_qr))
-        .route("/session/{id}/export.csv", get(export_csv))
+        .route("/session/{id}/export.csv", get(export::csv))
 }
 
 /// What a student's phone opens: the QR code's content.
@@ -42,41 +51,80 @@ struct DetailView {
     unit_name: String,
     attend_url: String,
     qr_svg: String,
-    count: usize,
-    rows: Vec<MarkRow>,
+    roster: Roster,
+    /// A correction that could not be made, shown above the list (with a 400).
+    problem: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    /// Search by name or admission number.
+    #[serde(default)]
+    q: String,
+}
+
+/// The roster of `session`: every mark, the history, and the class list (four reads, at once).
+async fn roster(state: &AppState, session: &Session, query: &str) -> Result<Roster, AppError> {
+    let store = state.store();
+    let (marks, changes, (list, _)) = tokio::try_join!(
+        store.marks_of_session(session.id),
+        store.changes_of_session(session.id),
+        store.class_list(&session.unit_code, session.term),
+    )?;
+    Ok(roster::build(&marks, &changes, &list, query, &state.settings().timezone))
 }
 
 async fn detail(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    let (records, unit) = tokio::try_join!(
-        state.store().attendance_of_session(session.id),
-        state.store().unit(&session.unit_code)
-    )?;
-    let tz = &state.settings().timezone;
-    let url = attend_url(&state, &session);
-    let label = format!("QR code for {} {}: {url}", session.unit_code, lecture_label(&session));
+    render_detail(&state, &auth, &session, &query.q, None).await.map(Html)
+}
+
+/// The session page, with `problem` shown when a correction was refused.
+pub(super) async fn render_detail(
+    state: &AppState,
+    auth: &Auth,
+    session: &Session,
+    query: &str,
+    problem: Option<String>,
+) -> Result<String, AppError> {
+    let (roster, unit) = tokio::try_join!(roster(state, session, query), async {
+        state.store().unit(&session.unit_code).await.map_err(AppError::from)
+    })?;
+    let url = attend_url(state, session);
+    let label = format!("QR code for {} {}: {url}", session.unit_code, lecture_label(session));
+    let now = state.clock().now();
     let view = DetailView {
-        session: SessionSummary::new(&session, Some(records.len() as u64)),
+        session: SessionSummary::new(session, Some(roster.present as u64), now, &state.settings().timezone),
         unit_name: unit.map(|u| u.name.to_string()).unwrap_or_default(),
         qr_svg: crate::qr::svg(&url, &label).map_err(|e| AppError::Internal(e.into()))?,
         attend_url: url,
-        count: records.len(),
-        rows: records.iter().map(|r| MarkRow::new(r, tz)).collect(),
+        roster,
+        problem,
     };
-    let title = format!("{} {}", session.unit_code, lecture_label(&session));
+    let title = format!("{} {}", session.unit_code, lecture_label(session));
     let layout = Layout { script: true, ..auth.layout(title) };
-    Ok(Html(state.templates().render("session", &layout, &view)?))
+    state.templates().render("session", &layout, &view)
 }
 
 #[derive(Serialize)]
-struct AttendanceJson {
-    count: usize,
+struct LiveView {
+    session: SessionSummary,
+    roster: Roster,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LiveJson {
+    present: usize,
     is_active: bool,
-    records: Vec<MarkRow>,
+    availability: String,
+    /// The list's rows, rendered by the same template as the page.
+    rows_html: String,
 }
 
 /// The live list the detail page polls.
@@ -84,22 +132,28 @@ async fn attendance_json(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    let records = state.store().attendance_of_session(session.id).await?;
-    let tz = &state.settings().timezone;
-    let body = AttendanceJson {
-        count: records.len(),
-        is_active: session.is_active,
-        records: records.iter().map(|r| MarkRow::new(r, tz)).collect(),
+    let roster = roster(&state, &session, &query.q).await?;
+    let summary =
+        SessionSummary::new(&session, Some(roster.present as u64), state.clock().now(), &state.settings().timezone);
+    let body = LiveJson {
+        present: roster.present,
+        is_active: summary.is_active,
+        availability: summary.availability.clone(),
+        rows_html: String::new(),
     };
-    Ok(([(CACHE_CONTROL, "no-store")], Json(body)).into_response())
+    let layout = auth.layout("");
+    let rows_html =
+        state.templates().render("session_rows", &layout, &LiveView { session: summary, roster, problem: None })?;
+    Ok(([(CACHE_CONTROL, "no-store")], Json(LiveJson { rows_html, ..body })).into_response())
 }
 
 #[derive(Deserialize)]
 struct ToggleForm {
-    /// `1` to open, `0` to close. The page always says which, so a double click or a resubmit
-    /// repeats the intent instead of flipping it back; without it (old scripts), it flips.
+    /// `0`: close now; `1`: keep open (whatever the window says); `window`: follow the window.
+    /// The page always says which, so a double click repeats the intent instead of flipping it.
     active: Option<String>,
 }
 
@@ -110,52 +164,18 @@ async fn toggle(
     axum::Form(form): axum::Form<ToggleForm>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    let open = match form.active.as_deref() {
-        Some("1") => true,
-        Some("0") => false,
-        None => !session.is_active,
-        Some(_) => return Err(AppError::BadRequest("active must be 1 (open) or 0 (close).".into())),
+    let (is_active, keep_open, text) = match form.active.as_deref() {
+        Some("0") => (false, false, "Session closed: no more marks are accepted."),
+        Some("1") => (true, true, "Session kept open: students can mark until you close it."),
+        Some("window") => (true, false, "Session follows its attendance window again."),
+        _ => return Err(AppError::BadRequest("Choose close (0), keep open (1) or follow the window (window).".into())),
     };
-    state.store().set_session_active(session.id, open).await?;
+    if session.cancelled {
+        return Err(AppError::BadRequest("This lecture is cancelled; restore it before opening it.".into()));
+    }
+    state.store().set_session_opening(session.id, is_active, keep_open).await?;
     state.attend_cache().forget(session.id);
-    let text = if open {
-        "Session opened: students can mark attendance."
-    } else {
-        "Session closed: no more marks are accepted."
-    };
     Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, text))
-}
-
-#[derive(Deserialize)]
-struct RemoveForm {
-    #[serde(default)]
-    admission_number: String,
-}
-
-/// Takes a mark off the list (say, a proxy the lecturer caught). It stays recorded as removed,
-/// so the student cannot simply mark again, and the reconciler mirrors the removal.
-async fn remove_mark(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-    axum::Form(form): axum::Form<RemoveForm>,
-) -> Result<Response, AppError> {
-    let session = owned::session(&state, &auth, &id).await?;
-    let (kind, text) = match crate::domain::AdmissionNumber::parse(&form.admission_number) {
-        Err(e) => (flash::Kind::Error, e.0),
-        Ok(admission) => match state.store().soft_delete_attendance(&session, &admission).await {
-            Ok(()) => {
-                tracing::warn!(target: "security", event = "mark_removed", session = %session.id, admission_number = %admission, by = %auth.username);
-                (flash::Kind::Success, format!("Removed {admission} from this session."))
-            }
-            Err(crate::store::StoreError::NotFound) => (
-                flash::Kind::Error,
-                format!("{admission} is not marked in this session; nothing was removed."),
-            ),
-            Err(e) => return Err(e.into()),
-        },
-    };
-    Ok(flash::redirect(&state, &format!("/session/{}/", session.id), kind, &text))
 }
 
 #[derive(Deserialize)]
@@ -188,7 +208,7 @@ struct QrQuery {
 }
 
 /// A file name like `CS101_S1_Lec3_qr.png`.
-fn file_stem(session: &Session) -> String {
+pub(super) fn file_stem(session: &Session) -> String {
     format!("{}_S{}_Lec{}", session.unit_code, session.term.semester, session.number.get())
 }
 
@@ -231,30 +251,3 @@ async fn download_qr(
     }
 }
 
-async fn export_csv(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let session = owned::session(&state, &auth, &id).await?;
-    let mut records = state.store().attendance_of_session(session.id).await?;
-    records.reverse(); // in the order students arrived
-    let tz = &state.settings().timezone;
-    let mut csv = Csv::default();
-    csv.row(["Unit", "Lecture", "Date", "Venue", "Name", "Admission number", "Marked at", "Status"]);
-    let lecture = lecture_label(&session);
-    let date = session.date.to_string();
-    for record in &records {
-        csv.row([
-            session.unit_code.as_str(),
-            &lecture,
-            &date,
-            session.venue.as_str(),
-            record.student_name.as_str(),
-            record.admission_number.as_str(),
-            &super::view::clock(record.marked_at, tz),
-            record.status.as_str(),
-        ]);
-    }
-    Ok(csv.into_download(&format!("{}_attendance.csv", file_stem(&session))))
-}

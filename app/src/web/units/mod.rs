@@ -1,6 +1,8 @@
 //! Course units: the create form, its AJAX twin for the dashboard's modal, and the unit page
 //! with its chart, student × lecture matrix and CSV export.
 
+pub mod class_csv;
+mod class_list;
 mod matrix;
 
 use axum::extract::rejection::FormRejection;
@@ -25,6 +27,15 @@ pub fn router() -> Router<AppState> {
         .route("/unit/create-ajax/", post(create_ajax))
         .route("/unit/{code}/", get(unit_page))
         .route("/unit/{code}/export.csv", get(export_matrix))
+        .route("/unit/{code}/class-list/", get(class_list::page))
+        .route("/unit/{code}/class-list.csv", get(class_list::export))
+}
+
+/// The routes that take a class-list file, with their larger body limit.
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/unit/{code}/class-list/preview/", post(class_list::preview))
+        .route("/unit/{code}/class-list/import/", post(class_list::import))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -146,14 +157,14 @@ async fn create_ajax(
 }
 
 #[derive(Debug, Deserialize)]
-struct TermQuery {
+pub(super) struct TermQuery {
     year: Option<String>,
     semester: Option<String>,
 }
 
 /// The term a unit page shows: the one asked for, else the term of the unit's latest session,
 /// else semester 1 of the current academic year.
-async fn chosen_term(
+pub(super) async fn chosen_term(
     state: &AppState,
     auth: &Auth,
     code: &UnitCode,
@@ -247,7 +258,14 @@ async fn unit_page(
         term_links,
         sessions: sessions
             .iter()
-            .map(|s| super::view::SessionSummary::new(s, counts.get(&s.number.get()).map(|c| *c as u64)))
+            .map(|s| {
+                super::view::SessionSummary::new(
+                    s,
+                    counts.get(&s.number.get()).map(|c| *c as u64),
+                    state.clock().now(),
+                    &state.settings().timezone,
+                )
+            })
             .collect(),
         chart_svg: matrix::chart_svg(&matrix.lectures),
         matrix,

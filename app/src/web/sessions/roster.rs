@@ -1,0 +1,264 @@
+//! A session's list as the lecturer works with it: the marks (removed ones kept, to restore),
+//! the absentees against the class list, the counts, each mark's history, and a search.
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::domain::AdmissionKey;
+use crate::model::{AttendanceRecord, ClassList, MarkChange, MarkState, MarkStatus};
+use crate::web::view::clock;
+
+#[derive(Debug, Serialize)]
+pub struct StatusOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// The statuses a lecturer can choose, with `current` selected.
+fn options(current: MarkState) -> Vec<StatusOption> {
+    MarkStatus::ALL
+        .into_iter()
+        .map(MarkState::Marked)
+        .chain([MarkState::Removed])
+        .map(|state| StatusOption { value: state.as_str(), label: state.label(), selected: state == current })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChangeView {
+    pub when: String,
+    pub by: String,
+    pub source: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub reason: Option<String>,
+}
+
+impl ChangeView {
+    fn new(change: &MarkChange, tz: &TimeZone) -> Self {
+        Self {
+            when: change.at.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string(),
+            by: change.by.clone(),
+            source: change.source.as_str(),
+            from: change.from.label(),
+            to: change.to.label(),
+            reason: change.reason.clone(),
+        }
+    }
+}
+
+/// One mark on the lecturer's list.
+#[derive(Debug, Serialize)]
+pub struct MarkRow {
+    pub name: String,
+    pub admission_number: String,
+    pub time: String,
+    /// `present`, `late`, `excused`, `absent` or `removed`.
+    pub state: &'static str,
+    pub label: &'static str,
+    pub removed: bool,
+    /// What "Restore" sets: the status the mark had before it was removed.
+    pub restore_to: &'static str,
+    pub by_lecturer: bool,
+    /// The name on record when the typed one differs: a likely proxy mark.
+    pub known_name: Option<String>,
+    /// Marked but not on the class list (only when there is a list).
+    pub not_on_list: bool,
+    pub options: Vec<StatusOption>,
+    pub history: Vec<ChangeView>,
+    pub history_count: usize,
+}
+
+/// A class-list student with no mark in this session.
+#[derive(Debug, Serialize)]
+pub struct AbsentRow {
+    pub name: String,
+    pub admission_number: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Roster {
+    /// Present or late.
+    pub present: usize,
+    pub late: usize,
+    pub excused: usize,
+    /// Marked absent, or on the class list without a mark.
+    pub absent: usize,
+    pub removed: usize,
+    /// The class list's size; `None` without a list.
+    pub listed: Option<usize>,
+    pub not_on_list: usize,
+    pub rows: Vec<MarkRow>,
+    pub absentees: Vec<AbsentRow>,
+    pub absentees_count: usize,
+    /// The search, echoed into its field.
+    pub query: String,
+    /// How many rows the search hid.
+    pub hidden: usize,
+}
+
+/// `marks` of one session (removed ones included) with their `changes`, against `list`.
+pub fn build(
+    marks: &[AttendanceRecord],
+    changes: &[MarkChange],
+    list: &ClassList,
+    query: &str,
+    tz: &TimeZone,
+) -> Roster {
+    let mut history: BTreeMap<AdmissionKey, Vec<ChangeView>> = BTreeMap::new();
+    for change in changes {
+        history.entry(change.admission_number.key()).or_default().push(ChangeView::new(change, tz));
+    }
+    let needle = query.trim().to_lowercase();
+    let matches = |name: &str, number: &str| {
+        needle.is_empty() || name.to_lowercase().contains(&needle) || number.to_lowercase().contains(&needle)
+    };
+    let mut marks: Vec<&AttendanceRecord> = marks.iter().collect();
+    marks.sort_by(|a, b| b.marked_at.cmp(&a.marked_at));
+    let mut roster = Roster {
+        present: 0,
+        late: 0,
+        excused: 0,
+        absent: 0,
+        removed: 0,
+        listed: (!list.is_empty()).then(|| list.len()),
+        not_on_list: 0,
+        rows: Vec::new(),
+        absentees: Vec::new(),
+        absentees_count: 0,
+        query: query.trim().to_owned(),
+        hidden: 0,
+    };
+    let mut marked = std::collections::BTreeSet::new();
+    for record in marks {
+        let state = if record.removed { MarkState::Removed } else { MarkState::Marked(record.status) };
+        match state {
+            MarkState::Marked(MarkStatus::Present) => roster.present += 1,
+            MarkState::Marked(MarkStatus::Late) => {
+                roster.present += 1;
+                roster.late += 1;
+            }
+            MarkState::Marked(MarkStatus::Excused) => roster.excused += 1,
+            MarkState::Marked(MarkStatus::Absent) => roster.absent += 1,
+            MarkState::Removed | MarkState::Unmarked => roster.removed += 1,
+        }
+        let key = record.admission_number.key();
+        let on_list = list.contains(&record.admission_number);
+        if !record.removed {
+            marked.insert(key.clone());
+            if !list.is_empty() && !on_list {
+                roster.not_on_list += 1;
+            }
+        }
+        if !matches(record.student_name.as_str(), record.admission_number.as_str()) {
+            roster.hidden += 1;
+            continue;
+        }
+        roster.rows.push(MarkRow {
+            name: record.student_name.to_string(),
+            admission_number: record.admission_number.to_string(),
+            time: clock(record.marked_at, tz),
+            state: state.as_str(),
+            label: state.label(),
+            removed: record.removed,
+            restore_to: record.status.as_str(),
+            by_lecturer: record.source == crate::model::MarkSource::Lecturer,
+            known_name: record.known_name.clone(),
+            not_on_list: !list.is_empty() && !on_list,
+            options: options(state),
+            history: history.remove(&key).unwrap_or_default(),
+            history_count: 0,
+        });
+        if let Some(row) = roster.rows.last_mut() {
+            row.history_count = row.history.len();
+        }
+    }
+    for student in list.by_name() {
+        if marked.contains(&student.admission_number.key()) {
+            continue;
+        }
+        roster.absent += 1;
+        if !matches(student.name.as_str(), student.admission_number.as_str()) {
+            roster.hidden += 1;
+            continue;
+        }
+        roster.absentees.push(AbsentRow {
+            name: student.name.to_string(),
+            admission_number: student.admission_number.to_string(),
+        });
+    }
+    roster.absentees_count = roster.absentees.len();
+    roster
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AdmissionNumber, StudentName};
+    use crate::model::Enrolled;
+
+    fn mark(number: &str, name: &str, status: MarkStatus, removed: bool) -> AttendanceRecord {
+        let session = crate::domain::SessionId::new_random();
+        AttendanceRecord {
+            session_id: session,
+            unit_code: crate::domain::UnitCode::parse("CS101").expect("code"),
+            term: crate::samples::term(),
+            admission_number: AdmissionNumber::parse(number).expect("adm"),
+            student_name: StudentName::parse(name).expect("name"),
+            number: crate::domain::SessionNumber::try_from(1).expect("n"),
+            marked_at: jiff::Timestamp::UNIX_EPOCH,
+            status,
+            source: crate::model::MarkSource::Qr,
+            version: 1,
+            expected_lessons: None,
+            known_name: None,
+            removed,
+        }
+    }
+
+    fn list(students: &[(&str, &str)]) -> ClassList {
+        let mut list = ClassList::default();
+        for (number, name) in students {
+            let admission_number = AdmissionNumber::parse(number).expect("adm");
+            list.students.insert(
+                admission_number.key(),
+                Enrolled { admission_number, name: StudentName::parse(name).expect("name"), email: None },
+            );
+        }
+        list
+    }
+
+    #[test]
+    fn counts_against_the_class_list() {
+        let list = list(&[("ADM/1", "Amina"), ("ADM/2", "Brian"), ("ADM/3", "Chen"), ("ADM/4", "Dora")]);
+        let marks = [
+            mark("ADM/1", "Amina", MarkStatus::Present, false),
+            mark("ADM/2", "Brian", MarkStatus::Late, false),
+            mark("ADM/3", "Chen", MarkStatus::Present, true),
+            mark("ADM/9", "Visitor", MarkStatus::Present, false),
+        ];
+        let roster = build(&marks, &[], &list, "", &TimeZone::UTC);
+        assert_eq!((roster.present, roster.late, roster.absent, roster.removed), (3, 1, 2, 1));
+        assert_eq!(roster.listed, Some(4));
+        assert_eq!(roster.not_on_list, 1);
+        let absent: Vec<_> = roster.absentees.iter().map(|a| a.admission_number.as_str()).collect();
+        assert_eq!(absent, ["ADM/3", "ADM/4"], "a removed mark leaves the student absent");
+        let removed = roster.rows.iter().find(|r| r.removed).expect("removed row");
+        assert_eq!(removed.restore_to, "present");
+    }
+
+    #[test]
+    fn the_search_matches_names_and_numbers_in_any_case() {
+        let list = list(&[("ADM/1", "Amina"), ("ADM/2", "Brian")]);
+        let marks = [mark("ADM/1", "Amina", MarkStatus::Present, false)];
+        let roster = build(&marks, &[], &list, " brI ", &TimeZone::UTC);
+        assert!(roster.rows.is_empty());
+        assert_eq!(roster.absentees.len(), 1);
+        assert_eq!(roster.hidden, 1);
+        let roster = build(&marks, &[], &list, "adm/1", &TimeZone::UTC);
+        assert_eq!(roster.rows.len(), 1);
+    }
+}

@@ -1,0 +1,133 @@
+//! Importing a class list (preview, then confirm; nothing half-imported), absentees against it,
+//! "not on the list" with its one-click add, and the exports.
+
+use attendance::domain::UnitCode;
+use harness::{TestApp, spawn_app};
+
+use super::{correct, lecture, page};
+
+fn list_path(query: &str) -> String {
+    format!("/unit/CS101/class-list/{query}?year=2025/2026&semester=1")
+}
+
+/// Uploads `csv` and returns (status, preview page).
+async fn preview(app: &TestApp, csv: &str) -> (u16, String) {
+    let response = app.browser.upload(&list_path("preview/"), "class.csv", csv.as_bytes().to_vec()).await;
+    (response.status().as_u16(), response.text().await.expect("html"))
+}
+
+/// Confirms the preview on `html` as its form would.
+async fn confirm(app: &TestApp, html: &str) -> reqwest::Response {
+    let digest = harness::input_value(html, "digest").expect("a confirm form");
+    let start = html.find("<textarea name=\"csv\"").expect("the file travels with the form");
+    let text = &html[html[start..].find('>').expect(">") + start + 1..];
+    let text = &text[..text.find("</textarea>").expect("end")];
+    let csv = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&");
+    app.browser.post_with_csrf(&list_path("import/"), &[("digest", &digest), ("csv", &csv)]).await
+}
+
+async fn listed(app: &TestApp) -> usize {
+    let code = UnitCode::parse("CS101").expect("code");
+    app.firestore.store.class_list(&code, crate::fixtures::term()).await.expect("list").0.len()
+}
+
+#[tokio::test]
+async fn a_class_list_is_previewed_then_imported_and_absentees_appear() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let csv = "\u{FEFF}admission_number;name;email\nADM/1;Jane Doe;jane@uni.ac.ke\nADM/2;\"Roe; John\";\nADM/3;Amina Hassan;\n";
+    let (status, html) = preview(&app, csv).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("3 to add · 0 to update · 0 already listed · 0 rejected"), "{html}");
+    assert_eq!(listed(&app).await, 0, "a preview writes nothing");
+    let saved = confirm(&app, &html).await;
+    assert_eq!(saved.status(), 303);
+    assert!(app.browser.text(&list_path("")).await.contains("Class list saved: 3 added, 0 updated."));
+    assert_eq!(listed(&app).await, 3);
+
+    // The session page counts against it and lists the absentees.
+    app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    app.new_browser().attend(&session.id.to_string(), "Visitor Person", "ADM/9").await;
+    let html = page(&app, &session).await;
+    assert!(html.contains(">2</span> of 3 <span class=\"live-label\">present"), "{html}");
+    assert!(html.contains("Absent (2)") && html.contains("Amina Hassan") && html.contains("Roe; John"), "{html}");
+    assert!(html.contains("Not on the list"), "{html}");
+    let search = app.browser.text(&format!("/session/{}/?q=amina", session.id)).await;
+    assert!(search.contains("Amina Hassan") && !search.contains("Roe; John") && !search.contains("Visitor Person"));
+
+    // The CSV has every student, absentees as `absent`.
+    let csv = app.browser.text(&format!("/session/{}/export.csv", session.id)).await;
+    assert!(csv.contains("Jane Doe,ADM/1") && csv.contains(",present,yes"), "{csv}");
+    assert!(csv.contains("Amina Hassan,ADM/3,,absent,yes") && csv.contains("Visitor Person,ADM/9") && csv.contains(",no"), "{csv}");
+
+    // One click adds the visitor; marking an absentee from the absent list works too.
+    let added = app.browser.post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/9")]).await;
+    assert_eq!(added.status(), 303);
+    assert_eq!(listed(&app).await, 4);
+    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/3"), ("status", "excused")]).await;
+    assert_eq!(status, 303);
+    assert!(html.contains("Absent (1)") && html.contains("ADM/3: No mark → Excused."), "{html}");
+
+    // The list exports in the format the import reads.
+    let export = app.browser.text("/unit/CS101/class-list.csv?year=2025/2026&semester=1").await;
+    assert!(export.starts_with("\u{FEFF}admission_number,name,email\r\n"), "{export}");
+    assert!(export.contains("ADM/2,Roe; John,") && export.contains("ADM/9,Visitor Person,"), "{export}");
+}
+
+#[tokio::test]
+async fn a_file_with_a_broken_row_or_a_duplicate_imports_nothing() {
+    let app = spawn_app().await;
+    lecture(&app).await;
+    let csv = "admission_number,name\nADM/1,Jane Doe\nADM 2,John Roe\nADM/3,\nadm/1,Jane Again\n";
+    let (status, html) = preview(&app, csv).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Nothing was imported"), "{html}");
+    assert!(html.contains("Admission number may contain only"), "line 3: {html}");
+    assert!(html.contains("Full name is required"), "line 4: {html}");
+    assert!(html.contains("ADM/1 is already on line 2 of this file."), "line 5: {html}");
+    assert!(!html.contains("name=\"digest\""), "no confirm button");
+    assert_eq!(listed(&app).await, 0);
+    // Forcing the import of that text anyway re-checks it and still writes nothing.
+    let forced = app.browser.post_with_csrf(&list_path("import/"), &[("digest", "x"), ("csv", csv)]).await;
+    assert_eq!(forced.status(), 400);
+    assert_eq!(listed(&app).await, 0);
+
+    for (file, message) in [
+        ("number,student\nADM/1,Jane\n", "must name the columns admission_number and name"),
+        ("", "Choose a CSV file"),
+    ] {
+        let (status, html) = preview(&app, file).await;
+        assert_eq!(status, 400);
+        assert!(html.contains(message), "{message}: {html}");
+    }
+    let latin1 = app.browser.upload(&list_path("preview/"), "c.csv", b"admission_number,name\nADM/1,Ren\xe9\n".to_vec()).await;
+    assert_eq!(latin1.status(), 400);
+    assert!(latin1.text().await.expect("html").contains("not UTF-8"));
+}
+
+#[tokio::test]
+async fn a_second_import_updates_and_a_list_changed_meanwhile_is_previewed_again() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let (_, html) = preview(&app, "admission_number,name\nADM/1,Jane Doe\nADM/2,John Roe\n").await;
+    confirm(&app, &html).await;
+    let (status, html) = preview(&app, "admission_number,name,email\nADM/1,Jane Doe\nADM/2,John Roe Mwangi,jr@uni.ac.ke\nADM/3,Amina Hassan\n").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("1 to add · 1 to update · 1 already listed · 0 rejected"), "{html}");
+    // Meanwhile a student is added from a session page: the confirmation previews again.
+    app.new_browser().attend(&session.id.to_string(), "Zed Visitor", "ADM/8").await;
+    app.browser.post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/8")]).await;
+    let stale = confirm(&app, &html).await;
+    assert_eq!(stale.status(), 200, "a fresh preview, not a write");
+    let fresh = stale.text().await.expect("html");
+    assert!(fresh.contains("1 to add · 1 to update · 1 already listed"), "{fresh}");
+    assert_eq!(listed(&app).await, 3);
+    assert_eq!(confirm(&app, &fresh).await.status(), 303);
+    assert_eq!(listed(&app).await, 4, "ADM/8 kept");
+    // Another lecturer cannot see or change it.
+    app.add_lecturer("potieno", "correct horse battery").await;
+    let other = app.new_browser();
+    other.login("potieno", "correct horse battery").await;
+    assert_eq!(other.get(&list_path("")).await.status(), 404);
+    assert_eq!(other.upload(&list_path("preview/"), "c.csv", b"admission_number,name\nADM/5,X Y\n".to_vec()).await.status(), 404);
+}

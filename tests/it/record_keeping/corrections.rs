@@ -1,0 +1,127 @@
+//! Marking by hand, changing a status, removing with a reason and restoring: plain form posts,
+//! each leaving a history record, the student's count following the one attended rule.
+
+use harness::spawn_app;
+
+use super::{correct, lecture, page};
+
+fn count_of(app: &harness::TestApp) -> impl std::future::Future<Output = String> + '_ {
+    async move {
+        let student = app.firestore.rest().get_as_admin("students/ADM%252F1").await.expect("student");
+        student["fields"]["attended"]["mapValue"]["fields"]["CS101_2025-2026_1"]["integerValue"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_mark_is_corrected_removed_and_restored_with_its_history() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let id = session.id.to_string();
+    app.new_browser().attend(&id, "Jane Doe", "ADM/1").await;
+
+    let (status, html) = correct(&app, &session, &[("admission_number", "adm/1"), ("status", "late"), ("reason", "came at 10:20")]).await;
+    assert_eq!(status, 303, "{html}");
+    assert!(html.contains("ADM/1: Present → Late."), "flash: {html}");
+    assert!(html.contains("came at 10:20") && html.contains("by jkamau (lecturer)"), "history: {html}");
+    assert_eq!(count_of(&app).await, "1", "late still counts");
+
+    // Removing needs a reason; without one nothing changes and the page says why (400).
+    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "removed")]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Give a reason for removing a mark"), "{html}");
+    let (status, _) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "removed"), ("reason", "proxy")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(count_of(&app).await, "0", "a removed mark does not count");
+
+    // The student cannot mark again and is told to ask the lecturer.
+    let again = app.new_browser().attend(&id, "Jane Doe", "ADM/1").await;
+    assert!(again.html.contains("Your mark was removed") && again.html.contains("ask the lecturer"), "{}", again.html);
+
+    // Restore in one click: back to the status it had.
+    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
+    assert_eq!(status, 303);
+    assert!(html.contains("ADM/1: Removed → Late."), "{html}");
+    assert_eq!(count_of(&app).await, "1");
+
+    // Excused counts; absent does not.
+    correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "absent")]).await;
+    assert_eq!(count_of(&app).await, "0");
+    correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "excused"), ("reason", "medical note")]).await;
+    assert_eq!(count_of(&app).await, "1");
+
+    // Five changes, five append-only records with deterministic ids, versions 2 to 6.
+    let changes = app.firestore.rest().list_as_admin("attendance_changes").await;
+    assert_eq!(changes.len(), 5);
+    let mark = app.firestore.rest().get_as_admin(&format!("attendance/{id}_ADM%252F1")).await.expect("mark");
+    assert_eq!(mark["fields"]["version"]["integerValue"], "6");
+    assert_eq!(mark["fields"]["status"]["stringValue"], "excused");
+    let names: Vec<&str> = changes.iter().filter_map(|c| c["name"].as_str()).collect();
+    for version in 2..=6 {
+        assert!(names.iter().any(|n| n.ends_with(&format!("{id}_ADM%2F1_v{version}"))), "{names:?}");
+    }
+}
+
+#[tokio::test]
+async fn repeating_a_correction_changes_nothing() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    for _ in 0..2 {
+        let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
+        assert_eq!(status, 303, "{html}");
+    }
+    let (_, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
+    assert!(html.contains("ADM/1 is already Late; nothing changed."), "{html}");
+    assert_eq!(app.firestore.rest().list_as_admin("attendance_changes").await.len(), 1);
+    assert_eq!(count_of(&app).await, "1");
+}
+
+#[tokio::test]
+async fn a_student_whose_phone_died_is_marked_by_hand() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    // Unknown student, no name: refused with the reason, nothing written.
+    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "present")]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("ADM/1 is not known yet: type the student"), "{html}");
+    assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
+
+    let fields = [("admission_number", "ADM/1"), ("student_name", "Jane Doe"), ("status", "present")];
+    let (status, html) = correct(&app, &session, &fields).await;
+    assert_eq!(status, 303);
+    assert!(html.contains("Jane Doe") && html.contains("(by hand)"), "{html}");
+    assert_eq!(count_of(&app).await, "1");
+    // The student scanning afterwards is simply "already marked".
+    let scan = app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    assert!(scan.html.contains("Already marked"), "{}", scan.html);
+}
+
+#[tokio::test]
+async fn bad_corrections_are_refused_with_a_message() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    for (fields, message) in [
+        (vec![("admission_number", "ADM/1"), ("status", "asleep")], "Choose present, late, excused, absent or removed."),
+        (vec![("admission_number", ""), ("status", "present")], "Admission number is required."),
+        (vec![("admission_number", "ADM/404"), ("status", "removed"), ("reason", "x")], "ADM/404 is not marked in this session"),
+    ] {
+        let (status, html) = correct(&app, &session, &fields).await;
+        assert_eq!(status, 400, "{fields:?}");
+        assert!(html.contains(message), "{message}: {html}");
+    }
+    assert!(app.firestore.rest().list_as_admin("attendance_changes").await.is_empty());
+
+    // Another lecturer's session: 404, nothing changed.
+    app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    app.add_lecturer("potieno", "correct horse battery").await;
+    let other = app.new_browser();
+    other.login("potieno", "correct horse battery").await;
+    let refused = other
+        .post_with_csrf(&format!("/session/{}/marks/", session.id), &[("admission_number", "ADM/1"), ("status", "absent")])
+        .await;
+    assert_eq!(refused.status(), 404);
+    assert!(!page(&app, &session).await.contains("badge-absent\">Absent"));
+}
