@@ -146,7 +146,10 @@ impl Browser {
     /// Uploads `bytes` as the file field `file` of a multipart form, with the CSRF token.
     pub async fn upload(&self, path: &str, filename: &str, bytes: Vec<u8>) -> reqwest::Response {
         let token = self.csrf_token().await;
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()).mime_str("text/csv").expect("mime");
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_owned())
+            .mime_str("text/csv")
+            .expect("mime");
         let form = reqwest::multipart::Form::new().text("csrfmiddlewaretoken", token).part("file", part);
         self.client.post(self.url(path)).multipart(form).send().await.expect("app answers")
     }

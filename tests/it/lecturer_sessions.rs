@@ -204,7 +204,10 @@ async fn the_attendance_list_exports_as_csv_and_updates_as_json() {
     let rows = live["rows_html"].as_str().expect("rows");
     let (newest, first) = (rows.find("ADM/2023/002").expect("2"), rows.find("ADM/2023/001").expect("1"));
     assert!(newest < first, "newest first");
-    assert!(rows.contains("O&#x27;Brien, &quot;Pat&quot;") || rows.contains("O&#39;Brien"), "escaped: {rows}");
+    assert!(
+        rows.contains("O&#x27;Brien, &quot;Pat&quot;") || rows.contains("O&#39;Brien"),
+        "escaped: {rows}"
+    );
 
     let html = browser.text(&format!("/session/{id}/")).await;
     assert!(
@@ -241,4 +244,3 @@ async fn another_lecturers_session_and_malformed_ids_are_not_found() {
         assert_eq!(owner.get(&format!("/session/{bad}/")).await.status(), 404, "{bad}");
     }
 }
-

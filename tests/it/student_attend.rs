@@ -194,7 +194,10 @@ async fn closing_through_the_lecturer_page_stops_marks_at_once() {
     app.firestore.store.set_password(&user, &hash).await.expect("password");
     assert_eq!(lecturer.login("jkamau", "correct horse battery").await.status(), 303);
     let token = app.browser.attend_form_token(&id, "").await.expect("token");
-    assert_eq!(lecturer.post_with_csrf(&format!("/session/{id}/toggle/"), &[("active", "0")]).await.status(), 303);
+    assert_eq!(
+        lecturer.post_with_csrf(&format!("/session/{id}/toggle/"), &[("active", "0")]).await.status(),
+        303
+    );
     let attended = app.browser.submit_attendance(&id, &token, "Jane Doe", "ADM/2023/001").await;
     assert_eq!(attended.post_status, 409, "refused without waiting for the cache");
 }

@@ -155,7 +155,10 @@ mod tests {
         assert!(plan.can_apply());
         let after = plan.applied_to(&current);
         assert_eq!(after.len(), 3);
-        assert_eq!(after.get(&AdmissionNumber::parse("ADM/2").expect("adm")).expect("listed").name.as_str(), "John Roe Mwangi");
+        assert_eq!(
+            after.get(&AdmissionNumber::parse("ADM/2").expect("adm")).expect("listed").name.as_str(),
+            "John Roe Mwangi"
+        );
     }
 
     #[test]

@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn a_removal_needs_a_mark_and_a_reason() {
         let present = MarkState::Marked(MarkStatus::Present);
-        assert_eq!(correct(present, &asking(MarkState::Removed, None)), Err(CorrectionRefused::ReasonRequired));
+        assert_eq!(
+            correct(present, &asking(MarkState::Removed, None)),
+            Err(CorrectionRefused::ReasonRequired)
+        );
         assert!(matches!(
             correct(MarkState::Unmarked, &asking(MarkState::Removed, Some("proxy"))),
             Err(CorrectionRefused::NothingToRemove(_))

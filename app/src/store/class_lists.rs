@@ -13,7 +13,11 @@ pub struct ListVersion(Option<firestore::FirestoreTimestamp>);
 
 impl Store {
     /// The class list (empty when none was imported) and the version it was read at.
-    pub async fn class_list(&self, unit: &UnitCode, term: Term) -> Result<(ClassList, ListVersion), StoreError> {
+    pub async fn class_list(
+        &self,
+        unit: &UnitCode,
+        term: Term,
+    ) -> Result<(ClassList, ListVersion), StoreError> {
         let Some(doc) = self.get_doc::<ClassListDoc>(CLASS_LISTS, &ids::unit_term(unit, term)).await? else {
             return Ok((ClassList::default(), ListVersion(None)));
         };
@@ -74,9 +78,12 @@ impl Store {
         };
         match writes.commit().await {
             Ok(_) => Ok(()),
-            Err(StoreError::AlreadyExists(_) | StoreError::Invalid(_) | StoreError::Conflict(_) | StoreError::NotFound) => {
-                Err(StoreError::Conflict(Conflict::Contention))
-            }
+            Err(
+                StoreError::AlreadyExists(_)
+                | StoreError::Invalid(_)
+                | StoreError::Conflict(_)
+                | StoreError::NotFound,
+            ) => Err(StoreError::Conflict(Conflict::Contention)),
             Err(e) => Err(e),
         }
     }

@@ -7,7 +7,10 @@
 //! recorded twice.
 
 use super::commit::{Writes, array_union, increment, server_time};
-use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
+use super::docs::{
+    ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc,
+    ids,
+};
 use super::query::CHANGES_OF_SESSION;
 use super::{Conflict, Store, StoreError, parse_listed, ts};
 use crate::domain::{AdmissionNumber, SessionId, StudentName, Username};
@@ -46,7 +49,8 @@ impl Store {
                 None => MarkState::Unmarked,
                 Some(doc) if doc.deleted => MarkState::Removed,
                 Some(doc) => MarkState::Marked(
-                    MarkStatus::parse(&doc.status).ok_or_else(|| StoreError::corrupt("attendance", &doc.status))?,
+                    MarkStatus::parse(&doc.status)
+                        .ok_or_else(|| StoreError::corrupt("attendance", &doc.status))?,
                 ),
             };
             let to = match correct(from, correction) {
@@ -59,9 +63,8 @@ impl Store {
                 (None, Some(student)) => {
                     StudentName::parse(&student.name).map_err(|e| StoreError::corrupt("student", e))?
                 }
-                (None, None) if let Some(mark) = &current => {
-                    StudentName::parse(&mark.student_name).map_err(|e| StoreError::corrupt("attendance", e))?
-                }
+                (None, None) if let Some(mark) = &current => StudentName::parse(&mark.student_name)
+                    .map_err(|e| StoreError::corrupt("attendance", e))?,
                 (None, None) => {
                     return Ok(Corrected::Refused(CorrectionRefused::NameRequired(
                         correction.admission_number.clone(),
@@ -72,8 +75,10 @@ impl Store {
             let mut writes = Writes::new(self.db().await?);
             let version = match &current {
                 None => {
-                    let status = to.status().ok_or(StoreError::Invalid("a new mark needs a status".into()))?;
-                    let doc = new_mark_doc(session, &correction.admission_number, &name, status, expected_lessons);
+                    let status =
+                        to.status().ok_or(StoreError::Invalid("a new mark needs a status".into()))?;
+                    let doc =
+                        new_mark_doc(session, &correction.admission_number, &name, status, expected_lessons);
                     writes.create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?;
                     1
                 }
@@ -94,7 +99,8 @@ impl Store {
                     if to == MarkState::Removed {
                         stamps.push(server_time("deleted_at"));
                     }
-                    let update_time = doc.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
+                    let update_time =
+                        doc.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
                     writes.update_if_unchanged(
                         ATTENDANCE,
                         &id,
@@ -122,8 +128,17 @@ impl Store {
                     true
                 }
                 None if to.status().is_some() => {
-                    let create = StudentCreate { admission_number: correction.admission_number.as_str(), name: name.as_str() };
-                    writes.create_with(STUDENTS, key.as_str(), &create, &StudentCreate::FIELDS, transforms())?;
+                    let create = StudentCreate {
+                        admission_number: correction.admission_number.as_str(),
+                        name: name.as_str(),
+                    };
+                    writes.create_with(
+                        STUDENTS,
+                        key.as_str(),
+                        &create,
+                        &StudentCreate::FIELDS,
+                        transforms(),
+                    )?;
                     true
                 }
                 _ => false,
@@ -145,15 +160,29 @@ impl Store {
                 at: None,
                 updated_at: None,
             };
-            writes.create(ATTENDANCE_CHANGES, &ids::attendance_change(&id, version), &change, &["at", "updated_at"])?;
+            writes.create(
+                ATTENDANCE_CHANGES,
+                &ids::attendance_change(&id, version),
+                &change,
+                &["at", "updated_at"],
+            )?;
             match writes.commit().await {
                 Ok(committed) => {
                     let at = committed.server_time(1 + usize::from(student_written), 0).map(|t| t.0);
-                    let at = at.ok_or_else(|| StoreError::Invalid("commit returned no server time".into()))?;
-                    return Ok(Corrected::Changed(change_from_doc(AttendanceChangeDoc { at: Some(at.into()), ..change })?));
+                    let at =
+                        at.ok_or_else(|| StoreError::Invalid("commit returned no server time".into()))?;
+                    return Ok(Corrected::Changed(change_from_doc(AttendanceChangeDoc {
+                        at: Some(at.into()),
+                        ..change
+                    })?));
                 }
                 // Someone else changed the mark or the student in between: decide again.
-                Err(StoreError::AlreadyExists(_) | StoreError::NotFound | StoreError::Invalid(_) | StoreError::Conflict(_)) => continue,
+                Err(
+                    StoreError::AlreadyExists(_)
+                    | StoreError::NotFound
+                    | StoreError::Invalid(_)
+                    | StoreError::Conflict(_),
+                ) => continue,
                 Err(e) => return Err(e),
             }
         }

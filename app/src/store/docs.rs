@@ -62,6 +62,12 @@ pub struct UnitDoc {
     pub description: String,
     pub lecturer: String,
     pub expected_lessons: u32,
+    /// Off the dashboard and the forms; its data stays.
+    #[serde(default)]
+    pub archived: bool,
+    /// The attendance percentage (of lectures held) under which a student is "at risk".
+    #[serde(default = "default_risk_threshold")]
+    pub risk_threshold: u8,
     #[serde(default)]
     pub deleted: bool,
     #[serde(default)]
@@ -192,6 +198,10 @@ pub struct AttendanceChangeDoc {
     pub at: Option<FirestoreTimestamp>,
     #[serde(default)]
     pub updated_at: Option<FirestoreTimestamp>,
+}
+
+fn default_risk_threshold() -> u8 {
+    crate::model::Unit::DEFAULT_RISK_THRESHOLD
 }
 
 fn first_version() -> u32 {

@@ -26,10 +26,10 @@ use tokio::sync::OnceCell;
 pub use class_lists::ListVersion;
 pub use connect::FirestoreSettings;
 pub use corrections::Corrected;
-pub use sessions::SessionEdit;
 pub use error::{Conflict, StoreError, Taken};
 pub use login_sessions::LoginSession;
 pub use mirror::{Changed, MirrorStream, MirroredDoc};
+pub use sessions::SessionEdit;
 pub use throttle::ThrottleSubject;
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.

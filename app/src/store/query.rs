@@ -74,7 +74,8 @@ pub const ATTENDANCE_OF_UNIT_TERM: QuerySpec = QuerySpec {
 };
 
 /// Every mark of a session, removed ones included (the lecturer's list restores them).
-pub const MARKS_OF_SESSION: QuerySpec = QuerySpec { collection: ATTENDANCE, equals: &["session_id"], order: &[] };
+pub const MARKS_OF_SESSION: QuerySpec =
+    QuerySpec { collection: ATTENDANCE, equals: &["session_id"], order: &[] };
 
 /// The history of a session's marks.
 pub const CHANGES_OF_SESSION: QuerySpec =

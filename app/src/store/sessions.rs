@@ -119,7 +119,12 @@ impl Store {
 
     /// Closes the session by hand (`is_active` false), keeps it open whatever its window says
     /// (`keep_open`), or lets it follow its window (both off and on respectively).
-    pub async fn set_session_opening(&self, id: SessionId, is_active: bool, keep_open: bool) -> Result<(), StoreError> {
+    pub async fn set_session_opening(
+        &self,
+        id: SessionId,
+        is_active: bool,
+        keep_open: bool,
+    ) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             is_active: bool,
@@ -161,11 +166,27 @@ impl Store {
             lecturer_name: edit.lecturer_name.as_str(),
             class_year: edit.class_year.get(),
         };
-        let fields = ["date", "start_time", "end_time", "opens_at", "closes_at", "venue", "lecturer_name", "class_year"];
-        let old_slot = ids::session_time(&session.unit_code, session.term, session.date, session.times.start());
+        let fields = [
+            "date",
+            "start_time",
+            "end_time",
+            "opens_at",
+            "closes_at",
+            "venue",
+            "lecturer_name",
+            "class_year",
+        ];
+        let old_slot =
+            ids::session_time(&session.unit_code, session.term, session.date, session.times.start());
         let new_slot = ids::session_time(&session.unit_code, session.term, edit.date, edit.times.start());
         let mut writes = Writes::new(self.db().await?);
-        writes.update(SESSIONS, &session.id.to_string(), &change, &fields, vec![server_time("updated_at")])?;
+        writes.update(
+            SESSIONS,
+            &session.id.to_string(),
+            &change,
+            &fields,
+            vec![server_time("updated_at")],
+        )?;
         if old_slot != new_slot {
             let guard = SessionGuardDoc { session_id: session.id.to_string() };
             writes.delete(SESSION_TIMES, &old_slot)?.create(SESSION_TIMES, &new_slot, &guard, &[])?;

@@ -16,6 +16,8 @@ impl Store {
             description: new.description.as_str().to_owned(),
             lecturer: new.lecturer.as_str().to_owned(),
             expected_lessons: new.expected_lessons,
+            archived: false,
+            risk_threshold: Unit::DEFAULT_RISK_THRESHOLD,
             deleted: false,
             created_at: None,
             updated_at: None,
@@ -46,6 +48,49 @@ impl Store {
         Ok(parse_listed(docs, unit_from_doc))
     }
 
+    /// Changes a unit's name, description and at-risk threshold (its code stays).
+    pub async fn edit_unit(
+        &self,
+        code: &UnitCode,
+        name: &UnitName,
+        description: &UnitDescription,
+        risk_threshold: u8,
+    ) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change<'a> {
+            name: &'a str,
+            description: &'a str,
+            risk_threshold: u8,
+        }
+        let change = Change { name: name.as_str(), description: description.as_str(), risk_threshold };
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            UNITS,
+            code.as_str(),
+            &change,
+            &["name", "description", "risk_threshold"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
+    /// Archives a unit (off the dashboard and the forms, data kept) or brings it back.
+    pub async fn set_unit_archived(&self, code: &UnitCode, archived: bool) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change {
+            archived: bool,
+        }
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            UNITS,
+            code.as_str(),
+            &Change { archived },
+            &["archived"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
     /// Hides the unit everywhere; the document stays (with `deleted_at`) so the mirror sees it.
     pub async fn soft_delete_unit(&self, code: &UnitCode) -> Result<(), StoreError> {
         let mut writes = Writes::new(self.db().await?);
@@ -68,6 +113,8 @@ pub(super) fn unit_from_doc(doc: UnitDoc) -> Result<Unit, StoreError> {
         description: UnitDescription::parse(&doc.description).map_err(bad)?,
         lecturer: Username::parse(&doc.lecturer).map_err(bad)?,
         expected_lessons: doc.expected_lessons,
+        archived: doc.archived,
+        risk_threshold: doc.risk_threshold,
         created_at: ts(doc.created_at),
     })
 }

@@ -68,7 +68,12 @@ pub struct SessionSummary {
 
 impl SessionSummary {
     /// `session` as seen at `now` in `tz`.
-    pub fn new(session: &Session, attendance_count: Option<u64>, now: jiff::Timestamp, tz: &TimeZone) -> Self {
+    pub fn new(
+        session: &Session,
+        attendance_count: Option<u64>,
+        now: jiff::Timestamp,
+        tz: &TimeZone,
+    ) -> Self {
         let availability = session.availability(now, tz);
         let short = |at: &jiff::Zoned| {
             if at.date() == now.to_zoned(tz.clone()).date() {
@@ -80,7 +85,9 @@ impl SessionSummary {
         let closes = session.window.closes().to_zoned(tz.clone()).ok();
         let (state, label) = match &availability {
             Availability::Open if session.keep_open => ("open", "Open until closed".to_owned()),
-            Availability::Open => ("open", format!("Open until {}", closes.as_ref().map(short).unwrap_or_default())),
+            Availability::Open => {
+                ("open", format!("Open until {}", closes.as_ref().map(short).unwrap_or_default()))
+            }
             Availability::NotYet { opens } => ("waiting", format!("Opens {}", short(opens))),
             Availability::Closed { at: Some(at) } => ("closed", format!("Closed at {}", short(at))),
             Availability::Closed { at: None } => ("closed", "Closed".to_owned()),

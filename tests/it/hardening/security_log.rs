@@ -47,7 +47,12 @@ async fn logins_throttling_logout_and_removals_are_logged() {
         )
         .await;
     assert_eq!(removed.status(), 303);
-    let lines = security_events(&["event=mark_changed", "admission_number=ADM/2023/777", "to=removed", "by=auditlecturer"]);
+    let lines = security_events(&[
+        "event=mark_changed",
+        "admission_number=ADM/2023/777",
+        "to=removed",
+        "by=auditlecturer",
+    ]);
     assert_eq!(lines.len(), 1, "{lines:?}");
     app.browser.post_with_csrf("/logout/", &[]).await;
     assert_eq!(security_events(&["event=logout", "username=auditlecturer"]).len(), 1);

@@ -22,7 +22,12 @@ async fn confirm(app: &TestApp, html: &str) -> reqwest::Response {
     let start = html.find("<textarea name=\"csv\"").expect("the file travels with the form");
     let text = &html[html[start..].find('>').expect(">") + start + 1..];
     let text = &text[..text.find("</textarea>").expect("end")];
-    let csv = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&");
+    let csv = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
     app.browser.post_with_csrf(&list_path("import/"), &[("digest", &digest), ("csv", &csv)]).await
 }
 
@@ -50,21 +55,37 @@ async fn a_class_list_is_previewed_then_imported_and_absentees_appear() {
     app.new_browser().attend(&session.id.to_string(), "Visitor Person", "ADM/9").await;
     let html = page(&app, &session).await;
     assert!(html.contains(">2</span> of 3 <span class=\"live-label\">present"), "{html}");
-    assert!(html.contains("Absent (2)") && html.contains("Amina Hassan") && html.contains("Roe; John"), "{html}");
+    assert!(
+        html.contains("Absent (2)") && html.contains("Amina Hassan") && html.contains("Roe; John"),
+        "{html}"
+    );
     assert!(html.contains("Not on the list"), "{html}");
     let search = app.browser.text(&format!("/session/{}/?q=amina", session.id)).await;
-    assert!(search.contains("Amina Hassan") && !search.contains("Roe; John") && !search.contains("Visitor Person"));
+    assert!(
+        search.contains("Amina Hassan")
+            && !search.contains("Roe; John")
+            && !search.contains("Visitor Person")
+    );
 
     // The CSV has every student, absentees as `absent`.
     let csv = app.browser.text(&format!("/session/{}/export.csv", session.id)).await;
     assert!(csv.contains("Jane Doe,ADM/1") && csv.contains(",present,yes"), "{csv}");
-    assert!(csv.contains("Amina Hassan,ADM/3,,absent,yes") && csv.contains("Visitor Person,ADM/9") && csv.contains(",no"), "{csv}");
+    assert!(
+        csv.contains("Amina Hassan,ADM/3,,absent,yes")
+            && csv.contains("Visitor Person,ADM/9")
+            && csv.contains(",no"),
+        "{csv}"
+    );
 
     // One click adds the visitor; marking an absentee from the absent list works too.
-    let added = app.browser.post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/9")]).await;
+    let added = app
+        .browser
+        .post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/9")])
+        .await;
     assert_eq!(added.status(), 303);
     assert_eq!(listed(&app).await, 4);
-    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/3"), ("status", "excused")]).await;
+    let (status, html) =
+        correct(&app, &session, &[("admission_number", "ADM/3"), ("status", "excused")]).await;
     assert_eq!(status, 303);
     assert!(html.contains("Absent (1)") && html.contains("ADM/3: No mark → Excused."), "{html}");
 
@@ -100,7 +121,10 @@ async fn a_file_with_a_broken_row_or_a_duplicate_imports_nothing() {
         assert_eq!(status, 400);
         assert!(html.contains(message), "{message}: {html}");
     }
-    let latin1 = app.browser.upload(&list_path("preview/"), "c.csv", b"admission_number,name\nADM/1,Ren\xe9\n".to_vec()).await;
+    let latin1 = app
+        .browser
+        .upload(&list_path("preview/"), "c.csv", b"admission_number,name\nADM/1,Ren\xe9\n".to_vec())
+        .await;
     assert_eq!(latin1.status(), 400);
     assert!(latin1.text().await.expect("html").contains("not UTF-8"));
 }
@@ -116,7 +140,9 @@ async fn a_second_import_updates_and_a_list_changed_meanwhile_is_previewed_again
     assert!(html.contains("1 to add · 1 to update · 1 already listed · 0 rejected"), "{html}");
     // Meanwhile a student is added from a session page: the confirmation previews again.
     app.new_browser().attend(&session.id.to_string(), "Zed Visitor", "ADM/8").await;
-    app.browser.post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/8")]).await;
+    app.browser
+        .post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/8")])
+        .await;
     let stale = confirm(&app, &html).await;
     assert_eq!(stale.status(), 200, "a fresh preview, not a write");
     let fresh = stale.text().await.expect("html");
@@ -129,5 +155,11 @@ async fn a_second_import_updates_and_a_list_changed_meanwhile_is_previewed_again
     let other = app.new_browser();
     other.login("potieno", "correct horse battery").await;
     assert_eq!(other.get(&list_path("")).await.status(), 404);
-    assert_eq!(other.upload(&list_path("preview/"), "c.csv", b"admission_number,name\nADM/5,X Y\n".to_vec()).await.status(), 404);
+    assert_eq!(
+        other
+            .upload(&list_path("preview/"), "c.csv", b"admission_number,name\nADM/5,X Y\n".to_vec())
+            .await
+            .status(),
+        404
+    );
 }

@@ -22,23 +22,35 @@ async fn a_mark_is_corrected_removed_and_restored_with_its_history() {
     let id = session.id.to_string();
     app.new_browser().attend(&id, "Jane Doe", "ADM/1").await;
 
-    let (status, html) = correct(&app, &session, &[("admission_number", "adm/1"), ("status", "late"), ("reason", "came at 10:20")]).await;
+    let (status, html) = correct(
+        &app,
+        &session,
+        &[("admission_number", "adm/1"), ("status", "late"), ("reason", "came at 10:20")],
+    )
+    .await;
     assert_eq!(status, 303, "{html}");
     assert!(html.contains("ADM/1: Present → Late."), "flash: {html}");
     assert!(html.contains("came at 10:20") && html.contains("by jkamau (lecturer)"), "history: {html}");
     assert_eq!(count_of(&app).await, "1", "late still counts");
 
     // Removing needs a reason; without one nothing changes and the page says why (400).
-    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "removed")]).await;
+    let (status, html) =
+        correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "removed")]).await;
     assert_eq!(status, 400);
     assert!(html.contains("Give a reason for removing a mark"), "{html}");
-    let (status, _) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "removed"), ("reason", "proxy")]).await;
+    let (status, _) =
+        correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "removed"), ("reason", "proxy")])
+            .await;
     assert_eq!(status, 303);
     assert_eq!(count_of(&app).await, "0", "a removed mark does not count");
 
     // The student cannot mark again and is told to ask the lecturer.
     let again = app.new_browser().attend(&id, "Jane Doe", "ADM/1").await;
-    assert!(again.html.contains("Your mark was removed") && again.html.contains("ask the lecturer"), "{}", again.html);
+    assert!(
+        again.html.contains("Your mark was removed") && again.html.contains("ask the lecturer"),
+        "{}",
+        again.html
+    );
 
     // Restore in one click: back to the status it had.
     let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
@@ -49,7 +61,12 @@ async fn a_mark_is_corrected_removed_and_restored_with_its_history() {
     // Excused counts; absent does not.
     correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "absent")]).await;
     assert_eq!(count_of(&app).await, "0");
-    correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "excused"), ("reason", "medical note")]).await;
+    correct(
+        &app,
+        &session,
+        &[("admission_number", "ADM/1"), ("status", "excused"), ("reason", "medical note")],
+    )
+    .await;
     assert_eq!(count_of(&app).await, "1");
 
     // Five changes, five append-only records with deterministic ids, versions 2 to 6.
@@ -70,7 +87,8 @@ async fn repeating_a_correction_changes_nothing() {
     let session = lecture(&app).await;
     app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
     for _ in 0..2 {
-        let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
+        let (status, html) =
+            correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
         assert_eq!(status, 303, "{html}");
     }
     let (_, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late")]).await;
@@ -84,7 +102,8 @@ async fn a_student_whose_phone_died_is_marked_by_hand() {
     let app = spawn_app().await;
     let session = lecture(&app).await;
     // Unknown student, no name: refused with the reason, nothing written.
-    let (status, html) = correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "present")]).await;
+    let (status, html) =
+        correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "present")]).await;
     assert_eq!(status, 400);
     assert!(html.contains("ADM/1 is not known yet: type the student"), "{html}");
     assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
@@ -104,9 +123,15 @@ async fn bad_corrections_are_refused_with_a_message() {
     let app = spawn_app().await;
     let session = lecture(&app).await;
     for (fields, message) in [
-        (vec![("admission_number", "ADM/1"), ("status", "asleep")], "Choose present, late, excused, absent or removed."),
+        (
+            vec![("admission_number", "ADM/1"), ("status", "asleep")],
+            "Choose present, late, excused, absent or removed.",
+        ),
         (vec![("admission_number", ""), ("status", "present")], "Admission number is required."),
-        (vec![("admission_number", "ADM/404"), ("status", "removed"), ("reason", "x")], "ADM/404 is not marked in this session"),
+        (
+            vec![("admission_number", "ADM/404"), ("status", "removed"), ("reason", "x")],
+            "ADM/404 is not marked in this session",
+        ),
     ] {
         let (status, html) = correct(&app, &session, &fields).await;
         assert_eq!(status, 400, "{fields:?}");
@@ -120,7 +145,10 @@ async fn bad_corrections_are_refused_with_a_message() {
     let other = app.new_browser();
     other.login("potieno", "correct horse battery").await;
     let refused = other
-        .post_with_csrf(&format!("/session/{}/marks/", session.id), &[("admission_number", "ADM/1"), ("status", "absent")])
+        .post_with_csrf(
+            &format!("/session/{}/marks/", session.id),
+            &[("admission_number", "ADM/1"), ("status", "absent")],
+        )
         .await;
     assert_eq!(refused.status(), 404);
     assert!(!page(&app, &session).await.contains("badge-absent\">Absent"));

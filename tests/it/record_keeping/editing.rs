@@ -36,7 +36,16 @@ async fn a_session_is_edited_and_a_clash_is_refused() {
     assert!(form.contains(&format!("value=\"{opens}\"")), "the window shows: {form}");
 
     // Moved to 12:00 with the window left at its default: the window follows.
-    let moved = fields(&[("start_time", "12:00"), ("end_time", "13:30"), ("venue", "Main Hall"), ("opens_at", &opens), ("closes_at", &closes)], &date);
+    let moved = fields(
+        &[
+            ("start_time", "12:00"),
+            ("end_time", "13:30"),
+            ("venue", "Main Hall"),
+            ("opens_at", &opens),
+            ("closes_at", &closes),
+        ],
+        &date,
+    );
     let response = app.browser.post_with_csrf(&path, &moved).await;
     assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
     let edited = app.firestore.store.session(session.id).await.expect("read").expect("session");
@@ -46,10 +55,19 @@ async fn a_session_is_edited_and_a_clash_is_refused() {
 
     // Onto the other lecture's start time: refused beside the field, nothing changed.
     let (opens_14, closes_15) = (format!("{date}T13:45"), format!("{date}T15:00"));
-    let clash = fields(&[("start_time", "14:00"), ("end_time", "15:00"), ("opens_at", &opens_14), ("closes_at", &closes_15)], &date);
+    let clash = fields(
+        &[("start_time", "14:00"), ("end_time", "15:00"), ("opens_at", &opens_14), ("closes_at", &closes_15)],
+        &date,
+    );
     let response = app.browser.post_with_csrf(&path, &clash).await;
     assert_eq!(response.status(), 400);
-    assert!(response.text().await.expect("html").contains("Another session of this unit starts at this date and time."));
+    assert!(
+        response
+            .text()
+            .await
+            .expect("html")
+            .contains("Another session of this unit starts at this date and time.")
+    );
     let unchanged = app.firestore.store.session(session.id).await.expect("read").expect("session");
     assert_eq!(unchanged.times.start().to_string(), "12:00:00");
     // The old start time was freed: the other lecture can move to 10:00.

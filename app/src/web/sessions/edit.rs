@@ -88,13 +88,21 @@ fn render(
     Ok((status, Html(page)).into_response())
 }
 
-pub async fn page(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
     render(&state, &auth, &session, &EditForm::of(&session), &FieldErrors::default(), None, StatusCode::OK)
 }
 
 fn window_field(errors: &mut FieldErrors, field: &'static str, input: &str, what: &str) -> Option<DateTime> {
-    let parsed = input.trim().parse::<DateTime>().ok().and_then(|d| d.with().second(0).subsec_nanosecond(0).build().ok());
+    let parsed = input
+        .trim()
+        .parse::<DateTime>()
+        .ok()
+        .and_then(|d| d.with().second(0).subsec_nanosecond(0).build().ok());
     if parsed.is_none() {
         errors.add(field, format!("{what} must be a date and time such as 2025-09-01T07:45."));
     }
@@ -189,7 +197,9 @@ pub async fn cancel(
     let cancelled = match form.cancelled.as_str() {
         "1" => true,
         "0" => false,
-        _ => return Err(AppError::BadRequest(Invalid::new("cancelled must be 1 (cancel) or 0 (restore).").0)),
+        _ => {
+            return Err(AppError::BadRequest(Invalid::new("cancelled must be 1 (cancel) or 0 (restore).").0));
+        }
     };
     state.store().set_session_cancelled(&session, cancelled).await?;
     state.attend_cache().forget(session.id);
@@ -201,11 +211,16 @@ pub async fn cancel(
     Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, text))
 }
 
-pub async fn delete(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
     if !state.store().delete_unmarked_session(&session).await? {
         return Err(AppError::BadRequest(
-            "This session has marks, so it cannot be deleted: cancel it instead, which keeps its record.".into(),
+            "This session has marks, so it cannot be deleted: cancel it instead, which keeps its record."
+                .into(),
         ));
     }
     state.attend_cache().forget(session.id);

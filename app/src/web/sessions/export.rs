@@ -10,19 +10,43 @@ use crate::web::guard::Auth;
 use crate::web::view::{clock, lecture_label};
 use crate::web::{AppError, AppState, owned};
 
-pub async fn csv(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
     let store = state.store();
-    let (mut marks, (list, _)) =
-        tokio::try_join!(store.marks_of_session(session.id), store.class_list(&session.unit_code, session.term))?;
+    let (mut marks, (list, _)) = tokio::try_join!(
+        store.marks_of_session(session.id),
+        store.class_list(&session.unit_code, session.term)
+    )?;
     marks.retain(|m| !m.removed);
     marks.sort_by_key(|m| m.marked_at);
     let tz = &state.settings().timezone;
     let mut csv = Csv::default();
-    csv.row(["Unit", "Lecture", "Date", "Venue", "Name", "Admission number", "Marked at", "Status", "On class list"]);
+    csv.row([
+        "Unit",
+        "Lecture",
+        "Date",
+        "Venue",
+        "Name",
+        "Admission number",
+        "Marked at",
+        "Status",
+        "On class list",
+    ]);
     let lecture = lecture_label(&session);
     let date = session.date.to_string();
-    let listed = |on: bool| if list.is_empty() { "" } else if on { "yes" } else { "no" };
+    let listed = |on: bool| {
+        if list.is_empty() {
+            ""
+        } else if on {
+            "yes"
+        } else {
+            "no"
+        }
+    };
     for mark in &marks {
         csv.row([
             session.unit_code.as_str(),

@@ -75,11 +75,16 @@ pub async fn correct(
                 admission_number = %change.admission_number, from = change.from.as_str(),
                 to = change.to.as_str(), by = %auth.username);
             state.attend_cache().forget(session.id);
-            let text = format!("{}: {} → {}.", change.admission_number, change.from.label(), change.to.label());
+            let text =
+                format!("{}: {} → {}.", change.admission_number, change.from.label(), change.to.label());
             Ok(flash::redirect(&state, &back, flash::Kind::Success, &text))
         }
         Corrected::Unchanged => {
-            let text = format!("{} is already {}; nothing changed.", correction.admission_number, correction.to.label());
+            let text = format!(
+                "{} is already {}; nothing changed.",
+                correction.admission_number,
+                correction.to.label()
+            );
             Ok(flash::redirect(&state, &back, flash::Kind::Info, &text))
         }
         Corrected::Refused(refused) => refuse(refused.to_string()).await,

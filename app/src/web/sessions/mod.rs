@@ -136,8 +136,12 @@ async fn attendance_json(
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
     let roster = roster(&state, &session, &query.q).await?;
-    let summary =
-        SessionSummary::new(&session, Some(roster.present as u64), state.clock().now(), &state.settings().timezone);
+    let summary = SessionSummary::new(
+        &session,
+        Some(roster.present as u64),
+        state.clock().now(),
+        &state.settings().timezone,
+    );
     let body = LiveJson {
         present: roster.present,
         is_active: summary.is_active,
@@ -145,8 +149,11 @@ async fn attendance_json(
         rows_html: String::new(),
     };
     let layout = auth.layout("");
-    let rows_html =
-        state.templates().render("session_rows", &layout, &LiveView { session: summary, roster, problem: None })?;
+    let rows_html = state.templates().render(
+        "session_rows",
+        &layout,
+        &LiveView { session: summary, roster, problem: None },
+    )?;
     Ok(([(CACHE_CONTROL, "no-store")], Json(LiveJson { rows_html, ..body })).into_response())
 }
 
@@ -168,7 +175,11 @@ async fn toggle(
         Some("0") => (false, false, "Session closed: no more marks are accepted."),
         Some("1") => (true, true, "Session kept open: students can mark until you close it."),
         Some("window") => (true, false, "Session follows its attendance window again."),
-        _ => return Err(AppError::BadRequest("Choose close (0), keep open (1) or follow the window (window).".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose close (0), keep open (1) or follow the window (window).".into(),
+            ));
+        }
     };
     if session.cancelled {
         return Err(AppError::BadRequest("This lecture is cancelled; restore it before opening it.".into()));
@@ -250,4 +261,3 @@ async fn download_qr(
         Some(_) => Err(AppError::BadRequest("Choose format=png or format=svg.".into())),
     }
 }
-

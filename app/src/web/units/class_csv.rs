@@ -17,12 +17,14 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedRows, String> {
         return Err("The file is larger than 2 MB; a class list is much smaller. Check that you chose the right file.".into());
     }
     let text = std::str::from_utf8(bytes).map_err(|_| {
-        "The file is not UTF-8 text. In Excel, save it as \"CSV UTF-8 (Comma delimited)\" and try again.".to_owned()
+        "The file is not UTF-8 text. In Excel, save it as \"CSV UTF-8 (Comma delimited)\" and try again."
+            .to_owned()
     })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let first_line = text.lines().find(|l| !l.trim().is_empty()).ok_or("The file is empty.")?;
     let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { ';' } else { ',' };
-    let mut records = records(text, delimiter).into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let mut records =
+        records(text, delimiter).into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
     let (_, header) = records.next().ok_or("The file is empty.")?;
     let column = |names: &[&str]| {
         header.iter().position(|h| {
@@ -118,7 +120,8 @@ mod tests {
 
     #[test]
     fn reads_commas_semicolons_a_bom_and_quotes() {
-        let comma = "admission_number,name,email\r\nADM/1,Jane Doe,jane@uni.ac.ke\r\nADM/2,\"Roe, John\",\r\n";
+        let comma =
+            "admission_number,name,email\r\nADM/1,Jane Doe,jane@uni.ac.ke\r\nADM/2,\"Roe, John\",\r\n";
         let (rows, rejected) = parse(comma.as_bytes()).expect("parsed");
         assert!(rejected.is_empty(), "{rejected:?}");
         assert_eq!(rows.len(), 2);

@@ -4,9 +4,9 @@
 //! carries the file's text and a digest of the list it was previewed against, so a list that
 //! changed in between is previewed again instead of overwritten.
 
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -183,9 +183,18 @@ pub async fn preview(
     let unit = owned::unit(&state, &auth, &code).await?;
     let term = chosen_term(&state, &auth, &unit.code, &query).await?;
     let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
+    {
         if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?);
+            file = Some(
+                field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?,
+            );
         }
     }
     let (list, _) = state.store().class_list(&unit.code, term).await?;
@@ -207,7 +216,9 @@ async fn respond_with_plan(
 ) -> Result<Response, AppError> {
     let (rows, rejected) = match class_csv::parse(bytes) {
         Ok(parsed) => parsed,
-        Err(problem) => return render(state, auth, unit, term, list, None, Some(problem), StatusCode::BAD_REQUEST),
+        Err(problem) => {
+            return render(state, auth, unit, term, list, None, Some(problem), StatusCode::BAD_REQUEST);
+        }
     };
     let plan = ImportPlan::new(list, rows, rejected);
     let status = if plan.rejected.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
@@ -241,7 +252,9 @@ pub async fn import(
     }
     let (rows, rejected) = match class_csv::parse(form.csv.as_bytes()) {
         Ok(parsed) => parsed,
-        Err(problem) => return render(&state, &auth, &unit, term, &list, None, Some(problem), StatusCode::BAD_REQUEST),
+        Err(problem) => {
+            return render(&state, &auth, &unit, term, &list, None, Some(problem), StatusCode::BAD_REQUEST);
+        }
     };
     let plan = ImportPlan::new(&list, rows, rejected);
     if !plan.rejected.is_empty() {
@@ -249,7 +262,12 @@ pub async fn import(
     }
     let back = format!("/unit/{}/class-list/{}", unit.code, term_query(term));
     if !plan.can_apply() {
-        return Ok(flash::redirect(&state, &back, flash::Kind::Info, "The class list already matches this file; nothing changed."));
+        return Ok(flash::redirect(
+            &state,
+            &back,
+            flash::Kind::Info,
+            "The class list already matches this file; nothing changed.",
+        ));
     }
     match state.store().save_class_list(&unit.code, term, &plan.applied_to(&list), version).await {
         Ok(()) => {}
