@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 /// The system time plus an offset that only tests ever change. Cloning shares the offset.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    offset_ms: Arc<AtomicI64>,
+    offset_ns: Arc<AtomicI64>,
 }
 
 impl Clock {
@@ -19,7 +19,7 @@ impl Clock {
     }
 
     pub fn now(&self) -> Timestamp {
-        let offset = SignedDuration::from_millis(self.offset_ms.load(Ordering::Relaxed));
+        let offset = SignedDuration::from_nanos(self.offset_ns.load(Ordering::Relaxed));
         Timestamp::now().checked_add(offset).unwrap_or_else(|_| Timestamp::now())
     }
 
@@ -31,12 +31,13 @@ impl Clock {
     /// Makes "now" read `at` (and time goes on from there).
     pub fn set(&self, at: Timestamp) {
         let offset = at.duration_since(Timestamp::now());
-        self.offset_ms.store(offset.as_millis() as i64, Ordering::Relaxed);
+        // Nanoseconds, exactly: a rounded offset would read a moment before the time set.
+        self.offset_ns.store(offset.as_nanos() as i64, Ordering::Relaxed);
     }
 
     /// Moves "now" forward (or back, with a negative duration).
     pub fn advance(&self, by: SignedDuration) {
-        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+        self.offset_ns.fetch_add(by.as_nanos() as i64, Ordering::Relaxed);
     }
 }
 

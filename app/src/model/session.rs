@@ -57,6 +57,10 @@ pub struct Session {
     pub qr_mode: QrMode,
     /// Minutes after the start from which a mark counts as late.
     pub late_after_minutes: u32,
+    /// The attended count, once settled after the session closed.
+    pub attended_count: Option<u32>,
+    /// Firestore's update time when read: a write based on this read names it.
+    pub revision: Option<Instant>,
     pub created_at: Option<Instant>,
     pub updated_at: Option<Instant>,
 }
@@ -161,6 +165,18 @@ impl Session {
     pub fn is_held(&self, now: Timestamp, tz: &TimeZone) -> bool {
         !self.cancelled && self.has_started(now, tz)
     }
+
+    /// Whether its marks can no longer change but by a lecturer's correction: closed (by hand,
+    /// by its window, or cancelled) for longer than a student's submit can take in flight.
+    pub fn is_settled(&self, now: Timestamp, tz: &TimeZone) -> bool {
+        const IN_FLIGHT: SignedDuration = SignedDuration::from_mins(2);
+        let closed_at = match self.availability(now, tz) {
+            Availability::Open | Availability::NotYet { .. } => return false,
+            Availability::Cancelled | Availability::Closed { at: None } => self.updated_at,
+            Availability::Closed { at: Some(at) } => Some(at.timestamp()),
+        };
+        closed_at.is_some_and(|at| now >= at + IN_FLIGHT)
+    }
 }
 
 /// What a lecturer asks for; the store allocates the id and the lecture number.
@@ -205,6 +221,8 @@ mod tests {
             window: Window::default_for(date(2025, 9, 1), times),
             qr_mode: QrMode::Static,
             late_after_minutes: 15,
+            attended_count: None,
+            revision: None,
             created_at: None,
             updated_at: None,
         }

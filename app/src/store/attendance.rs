@@ -9,7 +9,7 @@ use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
     ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, MARKS_OF_SESSION,
-    unit_term_values,
+    MARKS_OF_SESSION_WITH_STATUS, MARKS_OF_STUDENT_IN_UNIT_TERM, unit_term_values,
 };
 use super::{Store, StoreError, parse_listed};
 use crate::domain::{
@@ -163,9 +163,79 @@ impl Store {
         Ok(parse_listed(docs, record_from_doc))
     }
 
-    /// How many students are marked in a session (server-side count).
+    /// One student's marks in a unit and term, removed ones included.
+    pub async fn marks_of_student(
+        &self,
+        admission: &AdmissionNumber,
+        unit: &UnitCode,
+        term: Term,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        let mut values = vec![admission.key().as_str().into()];
+        values.extend(unit_term_values(unit, term).into_iter().take(3));
+        let docs: Vec<AttendanceDoc> =
+            MARKS_OF_STUDENT_IN_UNIT_TERM.fetch(self.db().await?, values, None).await?;
+        Ok(parse_listed(docs, record_from_doc))
+    }
+
+    /// How many attended a session (present, late or excused), counted by the server: two
+    /// aggregation queries, billed by the index entries they scan.
     pub async fn attendance_count(&self, session: SessionId) -> Result<u64, StoreError> {
-        ATTENDANCE_OF_SESSION.count(self.db().await?, vec![session.to_string().into(), false.into()]).await
+        let db = self.db().await?;
+        let id = session.to_string();
+        let (marked, absent) = tokio::try_join!(
+            ATTENDANCE_OF_SESSION.count(db, vec![id.clone().into(), false.into()]),
+            MARKS_OF_SESSION_WITH_STATUS
+                .count(db, vec![id.into(), false.into(), MarkStatus::Absent.as_str().into()]),
+        )?;
+        Ok(marked.saturating_sub(absent))
+    }
+
+    /// The attended count of each of `sessions`, at a cost that does not grow with the marks
+    /// for sessions that are over: a settled session's count is a field of the session
+    /// document already read; a session just over is counted once and its count stored; only
+    /// open sessions are counted each time.
+    pub async fn attended_counts(
+        &self,
+        sessions: &[Session],
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Vec<u64>, StoreError> {
+        futures::future::try_join_all(sessions.iter().map(|session| async move {
+            if let Some(count) = session.attended_count {
+                return Ok(u64::from(count));
+            }
+            let count = self.attendance_count(session.id).await?;
+            if session.is_settled(now, tz) {
+                self.settle_count(session, count).await;
+            }
+            Ok(count)
+        }))
+        .await
+    }
+
+    /// Stores a session's attended count, unless the session changed since it was read (then
+    /// the next reader counts again).
+    async fn settle_count(&self, session: &Session, count: u64) {
+        #[derive(serde::Serialize)]
+        struct Settled {
+            attended_count: u32,
+        }
+        let (Some(revision), Ok(count)) = (session.revision, u32::try_from(count)) else { return };
+        let Ok(db) = self.db().await else { return };
+        let mut writes = Writes::new(db);
+        let staged = writes.update_if_unchanged(
+            super::docs::SESSIONS,
+            &session.id.to_string(),
+            &Settled { attended_count: count },
+            &["attended_count"],
+            revision.into(),
+            Vec::new(),
+        );
+        if staged.is_ok()
+            && let Err(e) = writes.commit().await
+        {
+            tracing::debug!(error = %e, session = %session.id, "attended count not settled (changed meanwhile)");
+        }
     }
 
     /// How many sessions of a unit and term the student attended.

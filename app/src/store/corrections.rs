@@ -8,8 +8,8 @@
 
 use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{
-    ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc,
-    ids,
+    ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, SESSIONS, STUDENTS, StudentCreate,
+    StudentDoc, ids,
 };
 use super::query::CHANGES_OF_SESSION;
 use super::{Conflict, Store, StoreError, parse_listed, ts};
@@ -166,6 +166,14 @@ impl Store {
                 &change,
                 &["at", "updated_at"],
             )?;
+            // The session's settled count no longer holds: the next reader counts again.
+            writes.update(
+                SESSIONS,
+                &session.id.to_string(),
+                &Unsettled::default(),
+                &Unsettled::FIELDS,
+                Vec::new(),
+            )?;
             match writes.commit().await {
                 Ok(committed) => {
                     let at = committed.server_time(1 + usize::from(student_written), 0).map(|t| t.0);
@@ -189,6 +197,26 @@ impl Store {
         Err(StoreError::Conflict(Conflict::Contention))
     }
 
+    /// Every change of one student's marks in a unit and term, oldest first.
+    pub async fn changes_of_student(
+        &self,
+        admission: &AdmissionNumber,
+        unit: &crate::domain::UnitCode,
+        term: crate::domain::Term,
+    ) -> Result<Vec<MarkChange>, StoreError> {
+        let values = vec![
+            admission.key().as_str().into(),
+            unit.as_str().into(),
+            term.year.to_string().into(),
+            term.semester.number().into(),
+        ];
+        let docs: Vec<AttendanceChangeDoc> =
+            super::query::CHANGES_OF_STUDENT_IN_UNIT_TERM.fetch(self.db().await?, values, None).await?;
+        let mut changes = parse_listed(docs, change_from_doc);
+        changes.sort_by_key(|c| (c.at, c.version));
+        Ok(changes)
+    }
+
     /// Every change of the marks of a session, oldest first.
     pub async fn changes_of_session(&self, session: SessionId) -> Result<Vec<MarkChange>, StoreError> {
         let docs: Vec<AttendanceChangeDoc> =
@@ -201,6 +229,16 @@ impl Store {
 
 #[derive(serde::Serialize)]
 struct NoFields {}
+
+/// Clears a session's settled attended count.
+#[derive(serde::Serialize, Default)]
+pub(super) struct Unsettled {
+    attended_count: Option<u32>,
+}
+
+impl Unsettled {
+    pub(super) const FIELDS: [&'static str; 1] = ["attended_count"];
+}
 
 fn new_mark_doc(
     session: &Session,

@@ -108,6 +108,13 @@ pub struct SessionDoc {
     pub opens_at: Option<String>,
     #[serde(default)]
     pub closes_at: Option<String>,
+    /// How many attended, counted once the session is over (see `Store::attended_counts`);
+    /// every later change to its marks or its opening removes it again.
+    #[serde(default)]
+    pub attended_count: Option<u32>,
+    /// Firestore's own update time: the settled count is written only if nothing changed.
+    #[serde(default, alias = "_firestore_updated", skip_serializing)]
+    pub update_time: Option<FirestoreTimestamp>,
     /// `static` or `rotating`.
     pub qr_mode: String,
     pub late_after_minutes: u32,

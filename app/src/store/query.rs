@@ -41,10 +41,6 @@ pub const SESSIONS_OF_LECTURER: QuerySpec = QuerySpec {
     order: &[("date", Direction::Desc), ("start_time", Direction::Desc)],
 };
 
-/// A lecturer's open sessions (the dashboard's "active" total).
-pub const ACTIVE_SESSIONS_OF_LECTURER: QuerySpec =
-    QuerySpec { collection: SESSIONS, equals: &["lecturer", "deleted", "is_active"], order: &[] };
-
 /// A unit's sessions of one term, in lecture order.
 pub const SESSIONS_OF_UNIT_TERM: QuerySpec = QuerySpec {
     collection: SESSIONS,
@@ -77,6 +73,17 @@ pub const ATTENDANCE_OF_UNIT_TERM: QuerySpec = QuerySpec {
 pub const MARKS_OF_SESSION: QuerySpec =
     QuerySpec { collection: ATTENDANCE, equals: &["session_id"], order: &[] };
 
+/// A session's marks of one status (the absent ones, taken off the attended count).
+pub const MARKS_OF_SESSION_WITH_STATUS: QuerySpec =
+    QuerySpec { collection: ATTENDANCE, equals: &["session_id", "deleted", "status"], order: &[] };
+
+/// One student's marks in one unit and term, removed ones included (the student's page).
+pub const MARKS_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
+    collection: ATTENDANCE,
+    equals: &["admission_key", "unit_code", "academic_year", "semester"],
+    order: &[],
+};
+
 /// The history of a session's marks.
 pub const CHANGES_OF_SESSION: QuerySpec =
     QuerySpec { collection: ATTENDANCE_CHANGES, equals: &["session_id"], order: &[] };
@@ -91,12 +98,13 @@ pub const CHANGES_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
 pub const ALL: &[&QuerySpec] = &[
     &UNITS_OF_LECTURER,
     &SESSIONS_OF_LECTURER,
-    &ACTIVE_SESSIONS_OF_LECTURER,
     &SESSIONS_OF_UNIT_TERM,
     &ATTENDANCE_OF_SESSION,
     &ATTENDANCE_OF_STUDENT_IN_UNIT_TERM,
     &ATTENDANCE_OF_UNIT_TERM,
     &MARKS_OF_SESSION,
+    &MARKS_OF_SESSION_WITH_STATUS,
+    &MARKS_OF_STUDENT_IN_UNIT_TERM,
     &CHANGES_OF_SESSION,
     &CHANGES_OF_STUDENT_IN_UNIT_TERM,
 ];

@@ -7,9 +7,7 @@ use jiff::civil::{Date, Time};
 
 use super::commit::{Writes, increment, server_time};
 use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGuardDoc, ids};
-use super::query::{
-    ACTIVE_SESSIONS_OF_LECTURER, SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values,
-};
+use super::query::{SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values};
 use super::{Conflict, Store, StoreError, parse_listed, ts};
 use crate::domain::{
     AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange, UnitCode,
@@ -107,14 +105,9 @@ impl Store {
         Ok(parse_listed(docs, session_from_doc))
     }
 
-    /// (all sessions, open sessions) of a lecturer, counted by the server.
-    pub async fn session_totals(&self, lecturer: &Username) -> Result<(u64, u64), StoreError> {
-        let all = vec![lecturer.as_str().into(), false.into()];
-        let open = vec![lecturer.as_str().into(), false.into(), true.into()];
-        tokio::try_join!(
-            SESSIONS_OF_LECTURER.count(self.db().await?, all),
-            ACTIVE_SESSIONS_OF_LECTURER.count(self.db().await?, open),
-        )
+    /// How many sessions a lecturer has, counted by the server.
+    pub async fn session_total(&self, lecturer: &Username) -> Result<u64, StoreError> {
+        SESSIONS_OF_LECTURER.count(self.db().await?, vec![lecturer.as_str().into(), false.into()]).await
     }
 
     /// Closes the session by hand (`is_active` false), keeps it open whatever its window says
@@ -129,13 +122,15 @@ impl Store {
         struct Change {
             is_active: bool,
             keep_open: bool,
+            /// A settled count no longer holds once the session may take marks again.
+            attended_count: Option<u32>,
         }
         let mut writes = Writes::new(self.db().await?);
         writes.update(
             SESSIONS,
             &id.to_string(),
-            &Change { is_active, keep_open },
-            &["is_active", "keep_open"],
+            &Change { is_active, keep_open, attended_count: None },
+            &["is_active", "keep_open", "attended_count"],
             vec![server_time("updated_at")],
         )?;
         writes.commit().await.map(|_| ())
@@ -155,6 +150,7 @@ impl Store {
             venue: &'a str,
             lecturer_name: &'a str,
             class_year: u8,
+            attended_count: Option<u32>,
         }
         let change = Change {
             date: edit.date.to_string(),
@@ -165,6 +161,7 @@ impl Store {
             venue: edit.venue.as_str(),
             lecturer_name: edit.lecturer_name.as_str(),
             class_year: edit.class_year.get(),
+            attended_count: None,
         };
         let fields = [
             "date",
@@ -175,6 +172,7 @@ impl Store {
             "venue",
             "lecturer_name",
             "class_year",
+            "attended_count",
         ];
         let old_slot =
             ids::session_time(&session.unit_code, session.term, session.date, session.times.start());
@@ -203,6 +201,7 @@ impl Store {
         #[derive(serde::Serialize)]
         struct Change {
             cancelled: bool,
+            attended_count: Option<u32>,
         }
         if session.cancelled == cancelled {
             return Ok(());
@@ -214,8 +213,8 @@ impl Store {
         writes.update_if_unchanged(
             SESSIONS,
             &session.id.to_string(),
-            &Change { cancelled },
-            &["cancelled"],
+            &Change { cancelled, attended_count: None },
+            &["cancelled", "attended_count"],
             self.session_update_time(session.id).await?,
             vec![server_time("updated_at")],
         )?;
@@ -311,6 +310,8 @@ fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> Sessio
         cancelled: false,
         opens_at: Some(window.opens().to_string()),
         closes_at: Some(window.closes().to_string()),
+        attended_count: None,
+        update_time: None,
         qr_mode: new.qr_mode.as_str().to_owned(),
         late_after_minutes: new.late_after_minutes,
         deleted: false,
@@ -352,6 +353,8 @@ pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
         keep_open: doc.keep_open,
         cancelled: doc.cancelled,
         window,
+        attended_count: doc.attended_count,
+        revision: doc.update_time.map(|t| t.0),
         qr_mode: QrMode::parse(&doc.qr_mode).ok_or_else(|| bad(&doc.qr_mode))?,
         late_after_minutes: doc.late_after_minutes,
         created_at: ts(doc.created_at),

@@ -47,13 +47,18 @@ struct DashboardView {
 
 async fn dashboard(State(state): State<AppState>, auth: Auth) -> Result<Html<String>, AppError> {
     let store = state.store();
-    let (units, sessions, (total, active)) = tokio::try_join!(
+    let (units, sessions, total) = tokio::try_join!(
         store.units_of(&auth.username),
         store.recent_sessions(&auth.username, RECENT_SESSIONS),
-        store.session_totals(&auth.username),
+        store.session_total(&auth.username),
     )?;
-    // The counts are independent aggregation queries; run them together.
-    let counts = futures::future::try_join_all(sessions.iter().map(|s| store.attendance_count(s.id))).await?;
+    // Archived units are off the dashboard (their pages and records stay).
+    let units: Vec<_> = units.into_iter().filter(|u| !u.archived).collect();
+    let (now, tz) = (state.clock().now(), &state.settings().timezone);
+    let counts = store.attended_counts(&sessions, now, tz).await?;
+    // "Open now" among the recent sessions: a window opens and closes by the clock, which no
+    // stored field can count.
+    let active = sessions.iter().filter(|s| s.is_open(now, tz)).count() as u64;
     let view = DashboardView {
         new_unit: EmptyUnitForm {
             values: serde_json::json!({ "code": "", "name": "", "description": "" }),
@@ -71,7 +76,7 @@ async fn dashboard(State(state): State<AppState>, auth: Auth) -> Result<Html<Str
         sessions: sessions
             .iter()
             .zip(counts)
-            .map(|(s, n)| SessionSummary::new(s, Some(n), state.clock().now(), &state.settings().timezone))
+            .map(|(s, n)| SessionSummary::new(s, Some(n), now, tz))
             .collect(),
     };
     let layout = super::templates::Layout { script: true, ..auth.layout("Dashboard") };

@@ -18,6 +18,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("unit_fields", include_str!("../../templates/unit_fields.hbs")),
     ("unit", include_str!("../../templates/unit.hbs")),
     ("class_list", include_str!("../../templates/class_list.hbs")),
+    ("unit_edit", include_str!("../../templates/unit_edit.hbs")),
+    ("unit_student", include_str!("../../templates/unit_student.hbs")),
     ("session_form", include_str!("../../templates/session_form.hbs")),
     ("session", include_str!("../../templates/session.hbs")),
     ("session_header", include_str!("../../templates/session_header.hbs")),

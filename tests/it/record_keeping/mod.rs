@@ -4,6 +4,7 @@
 mod class_list;
 mod corrections;
 mod editing;
+mod units;
 mod windows;
 
 use attendance::model::Session;

@@ -28,7 +28,7 @@ async fn students_are_told_when_the_window_opens_and_when_it_closed() {
     let token = phone.attend_form_token(&id, "").await.expect("form");
     app.clock.set(at(11, 0));
     let late = phone.submit_attendance(&id, &token, "Jane Doe", "ADM/1").await;
-    assert_eq!(late.post_status, 409);
+    assert_eq!(late.post_status, 409, "{}", late.html);
     assert!(late.html.contains("Attendance closed at 11:00"), "{}", late.html);
     assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
 }

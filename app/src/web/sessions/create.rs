@@ -243,8 +243,14 @@ fn render(
     Ok((status, Html(html)).into_response())
 }
 
-pub async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+/// The lecturer's units a session can be created for: archived ones are left out.
+async fn open_units(state: &AppState, auth: &Auth) -> Result<Vec<Unit>, AppError> {
     let units = state.store().units_of(&auth.username).await?;
+    Ok(units.into_iter().filter(|u| !u.archived).collect())
+}
+
+pub async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    let units = open_units(&state, &auth).await?;
     let today = state.now_local().date();
     let form = SessionForm {
         date: today.to_string(),
@@ -262,7 +268,7 @@ pub async fn submit(
     auth: Auth,
     Form(form): Form<SessionForm>,
 ) -> Result<Response, AppError> {
-    let units = state.store().units_of(&auth.username).await?;
+    let units = open_units(&state, &auth).await?;
     let new = match parse(&form, &auth, &units, &state) {
         Ok(new) => new,
         Err(errors) => return render(&state, &auth, &form, &units, &errors, None, StatusCode::BAD_REQUEST),

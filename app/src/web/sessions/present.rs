@@ -43,7 +43,7 @@ async fn current(state: &AppState, session: &Session) -> Result<PresentState, Ap
         svg: crate::qr::svg(&url, &label).map_err(|e| AppError::Internal(e.into()))?,
         count: state.store().attendance_count(session.id).await?,
         seconds_left,
-        is_active: session.is_active,
+        is_active: session.is_open(state.clock().now(), &state.settings().timezone),
         rotating: session.qr_mode == QrMode::Rotating,
     })
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{AttendanceRecord, MarkStatus, Session};
+use crate::domain::AdmissionKey;
+use crate::model::{AttendanceRecord, ClassList, MarkStatus, Session, Unit};
 use crate::web::view::{lecture_label, percentage};
 
 #[derive(Debug, Serialize)]
@@ -12,20 +13,25 @@ pub struct Lecture {
     pub number: u8,
     pub label: String,
     pub date: String,
+    /// Students who attended (present, late or excused).
     pub count: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StudentRow {
+    /// The admission number's URL-safe form, for the student's page.
+    pub key: String,
     pub admission_number: String,
     pub name: String,
-    /// Per lecture: `present`, `late` or `absent`.
+    /// Per lecture: `present`, `late`, `excused`, `absent` or `none` (no mark).
     pub cells: Vec<&'static str>,
     pub attended: usize,
     /// Of the unit's expected lessons (the official figure), two decimals.
     pub percentage: String,
     /// Of the lectures held so far.
     pub percentage_of_held: String,
+    pub at_risk: bool,
+    pub on_list: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,10 +39,22 @@ pub struct Matrix {
     pub lectures: Vec<Lecture>,
     pub students: Vec<StudentRow>,
     pub expected_lessons: u32,
+    /// Lectures that have started and were not cancelled.
+    pub held: usize,
 }
 
-/// `sessions` in lecture order; `records` of the same unit and term.
-pub fn build(sessions: &[Session], records: &[AttendanceRecord], expected_lessons: u32) -> Matrix {
+/// The matrix of `unit` in one term: `sessions` in lecture order (cancelled ones left out),
+/// `records` of the same unit and term, every student of the class list and everyone who
+/// marked, on the one attended rule.
+pub fn build(
+    unit: &Unit,
+    sessions: &[Session],
+    records: &[AttendanceRecord],
+    list: &ClassList,
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Matrix {
+    let sessions: Vec<&Session> = sessions.iter().filter(|s| !s.cancelled).collect();
     let column: BTreeMap<_, _> = sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
     let mut lectures: Vec<Lecture> = sessions
         .iter()
@@ -47,39 +65,58 @@ pub fn build(sessions: &[Session], records: &[AttendanceRecord], expected_lesson
             count: 0,
         })
         .collect();
-    // Admission number → (latest name, marked-at of that name, cells).
-    let mut students: BTreeMap<String, (String, crate::domain::Instant, Vec<&'static str>)> = BTreeMap::new();
-    for record in records {
-        let Some(&col) = column.get(&record.session_id) else { continue };
-        lectures[col].count += 1;
-        let entry = students.entry(record.admission_number.to_string()).or_insert_with(|| {
-            (record.student_name.to_string(), record.marked_at, vec!["absent"; sessions.len()])
-        });
-        if record.marked_at >= entry.1 {
-            entry.0 = record.student_name.to_string();
-            entry.1 = record.marked_at;
-        }
-        entry.2[col] = record.status.as_str();
+    // By admission key: (number, name, marked-at of that name, cells).
+    type Entry = (String, String, Option<crate::domain::Instant>, Vec<&'static str>);
+    let mut students: BTreeMap<AdmissionKey, Entry> = BTreeMap::new();
+    for s in list.students.values() {
+        let cells = vec!["none"; sessions.len()];
+        students.insert(
+            s.admission_number.key(),
+            (s.admission_number.to_string(), s.name.to_string(), None, cells),
+        );
     }
-    let held = sessions.len() as u64;
+    for record in records.iter().filter(|r| !r.removed) {
+        let Some(&col) = column.get(&record.session_id) else { continue };
+        if record.status.counts_as_attended() {
+            lectures[col].count += 1;
+        }
+        let entry = students.entry(record.admission_number.key()).or_insert_with(|| {
+            (
+                record.admission_number.to_string(),
+                record.student_name.to_string(),
+                Some(record.marked_at),
+                vec!["none"; sessions.len()],
+            )
+        });
+        // The class list's name wins; otherwise the latest name marked.
+        if entry.2.is_some_and(|at| record.marked_at >= at) {
+            entry.1 = record.student_name.to_string();
+            entry.2 = Some(record.marked_at);
+        }
+        entry.3[col] = record.status.as_str();
+    }
+    let held = sessions.iter().filter(|s| s.is_held(now, tz)).count();
     let students = students
         .into_iter()
-        .map(|(admission_number, (name, _, cells))| {
+        .map(|(key, (admission_number, name, _, cells))| {
             let attended = cells
                 .iter()
                 .filter(|c| MarkStatus::parse(c).is_some_and(MarkStatus::counts_as_attended))
                 .count();
             StudentRow {
+                on_list: list.students.contains_key(&key),
+                key: key.as_str().to_owned(),
                 admission_number,
                 name,
-                percentage: percentage(attended as u64, u64::from(expected_lessons)),
-                percentage_of_held: percentage(attended as u64, held),
+                percentage: percentage(attended as u64, u64::from(unit.expected_lessons)),
+                percentage_of_held: percentage(attended as u64, held as u64),
+                at_risk: unit.at_risk(attended as u64, held as u64),
                 cells,
                 attended,
             }
         })
         .collect();
-    Matrix { lectures, students, expected_lessons }
+    Matrix { lectures, students, expected_lessons: unit.expected_lessons, held }
 }
 
 /// A bar chart of attendance per lecture, as an inline `<svg>` (no chart library in the

@@ -1,22 +1,24 @@
-//! Course units: the create form, its AJAX twin for the dashboard's modal, and the unit page
-//! with its chart, student × lecture matrix and CSV export.
+//! Course units: the create form and its AJAX twin for the dashboard's modal; the unit page
+//! (`report`), editing and archiving, the class list, and a student's page.
 
 pub mod class_csv;
 mod class_list;
+mod edit;
 mod matrix;
+mod report;
+mod student;
 
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::csv::Csv;
 use super::forms::FieldErrors;
 use super::guard::Auth;
-use super::{AppError, AppState, flash, owned};
+use super::{AppError, AppState, flash};
 use crate::domain::{AcademicYear, Semester, Term, UnitCode, UnitDescription, UnitName};
 use crate::model::NewUnit;
 use crate::store::{StoreError, Taken};
@@ -25,8 +27,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/unit/create/", get(create_page).post(create_submit))
         .route("/unit/create-ajax/", post(create_ajax))
-        .route("/unit/{code}/", get(unit_page))
-        .route("/unit/{code}/export.csv", get(export_matrix))
+        .route("/unit/{code}/", get(report::page))
+        .route("/unit/{code}/export.csv", get(report::export_matrix))
+        .route("/unit/{code}/at-risk.csv", get(report::export_at_risk))
+        .route("/unit/{code}/edit/", get(edit::page).post(edit::submit))
+        .route("/unit/{code}/archive/", post(edit::archive))
+        .route("/unit/{code}/student/{student}/", get(student::page))
         .route("/unit/{code}/class-list/", get(class_list::page))
         .route("/unit/{code}/class-list.csv", get(class_list::export))
 }
@@ -183,127 +189,4 @@ pub(super) async fn chosen_term(
     let year = AcademicYear::containing(today, state.settings().year_start)
         .map_err(|e| AppError::BadRequest(e.0))?;
     Ok(Term { year, semester: Semester::One })
-}
-
-#[derive(Serialize)]
-struct TermLink {
-    label: String,
-    href: String,
-    current: bool,
-}
-
-#[derive(Serialize)]
-struct UnitView {
-    code: String,
-    name: String,
-    description: String,
-    term: String,
-    term_links: Vec<TermLink>,
-    export_href: String,
-    sessions: Vec<super::view::SessionSummary>,
-    matrix: matrix::Matrix,
-    chart_svg: String,
-}
-
-async fn unit_data(
-    state: &AppState,
-    auth: &Auth,
-    code: &str,
-    query: &TermQuery,
-) -> Result<(crate::model::Unit, Term, matrix::Matrix, Vec<crate::model::Session>), AppError> {
-    let unit = owned::unit(state, auth, code).await?;
-    let term = chosen_term(state, auth, &unit.code, query).await?;
-    let (sessions, records) = tokio::try_join!(
-        state.store().sessions_of_unit(&unit.code, term),
-        state.store().attendance_of_unit_term(&unit.code, term),
-    )?;
-    let matrix = matrix::build(&sessions, &records, unit.expected_lessons);
-    Ok((unit, term, matrix, sessions))
-}
-
-async fn unit_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-    Query(query): Query<TermQuery>,
-) -> Result<Html<String>, AppError> {
-    let (unit, term, matrix, sessions) = unit_data(&state, &auth, &code, &query).await?;
-    let term_query = |t: Term| format!("?year={}&semester={}", t.year, t.semester);
-    let mut term_links = Vec::new();
-    for year in [
-        AcademicYear::starting(term.year.first_year() - 1),
-        Ok(term.year),
-        AcademicYear::starting(term.year.first_year() + 1),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        for semester in [Semester::One, Semester::Two] {
-            let t = Term { year, semester };
-            term_links.push(TermLink {
-                label: format!("{year} S{semester}"),
-                href: format!("/unit/{}/{}", unit.code, term_query(t)),
-                current: t == term,
-            });
-        }
-    }
-    let counts: std::collections::HashMap<u8, usize> =
-        matrix.lectures.iter().map(|l| (l.number, l.count)).collect();
-    let view = UnitView {
-        code: unit.code.to_string(),
-        name: unit.name.to_string(),
-        description: unit.description.as_str().to_owned(),
-        term: term.to_string(),
-        export_href: format!("/unit/{}/export.csv{}", unit.code, term_query(term)),
-        term_links,
-        sessions: sessions
-            .iter()
-            .map(|s| {
-                super::view::SessionSummary::new(
-                    s,
-                    counts.get(&s.number.get()).map(|c| *c as u64),
-                    state.clock().now(),
-                    &state.settings().timezone,
-                )
-            })
-            .collect(),
-        chart_svg: matrix::chart_svg(&matrix.lectures),
-        matrix,
-    };
-    let title = format!("{} {}", unit.code, unit.name);
-    Ok(Html(state.templates().render("unit", &auth.layout(title), &view)?))
-}
-
-async fn export_matrix(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-    Query(query): Query<TermQuery>,
-) -> Result<Response, AppError> {
-    let (unit, term, matrix, _) = unit_data(&state, &auth, &code, &query).await?;
-    let mut csv = Csv::default();
-    let mut header = vec!["Admission number".to_owned(), "Name".to_owned()];
-    header.extend(matrix.lectures.iter().map(|l| format!("{} ({})", l.label, l.date)));
-    header.extend([
-        "Attended".to_owned(),
-        format!("% of {}", matrix.expected_lessons),
-        "% of held".to_owned(),
-    ]);
-    csv.row(header);
-    for student in &matrix.students {
-        let mut row = vec![student.admission_number.clone(), student.name.clone()];
-        row.extend(student.cells.iter().map(|c| match *c {
-            "present" => "P".to_owned(),
-            "late" => "L".to_owned(),
-            _ => String::new(),
-        }));
-        row.extend([
-            student.attended.to_string(),
-            student.percentage.clone(),
-            student.percentage_of_held.clone(),
-        ]);
-        csv.row(row);
-    }
-    let filename = format!("{}_{}_S{}_attendance.csv", unit.code, term.year.id_fragment(), term.semester);
-    Ok(csv.into_download(&filename))
 }

@@ -1,0 +1,220 @@
+//! The unit page of a term: its chart, sessions, students at risk, and the student × lecture
+//! matrix a hundred students at a time; and their CSV exports.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Response};
+use serde::{Deserialize, Serialize};
+
+use super::matrix::{self, Matrix, StudentRow};
+use super::{TermQuery, chosen_term};
+use crate::domain::{AcademicYear, Semester, Term};
+use crate::model::{Session, Unit};
+use crate::web::csv::Csv;
+use crate::web::guard::Auth;
+use crate::web::view::SessionSummary;
+use crate::web::{AppError, AppState, owned};
+
+/// Students per page of the matrix: a 1,000-student unit stays a page a phone can render.
+pub const PAGE_SIZE: usize = 100;
+
+#[derive(Serialize)]
+struct TermLink {
+    label: String,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct PageLink {
+    number: usize,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct UnitView {
+    code: String,
+    name: String,
+    description: String,
+    archived: bool,
+    risk_threshold: u8,
+    term: String,
+    term_query: String,
+    term_links: Vec<TermLink>,
+    sessions: Vec<SessionSummary>,
+    chart_svg: String,
+    lectures: Vec<matrix::Lecture>,
+    expected_lessons: u32,
+    held: usize,
+    at_risk: Vec<StudentRow>,
+    at_risk_count: usize,
+    students: Vec<StudentRow>,
+    students_count: usize,
+    class_list_count: usize,
+    pages: Vec<PageLink>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    #[serde(flatten)]
+    term: TermQuery,
+    /// Kept as text: numbers inside a flattened query do not parse.
+    page: Option<String>,
+}
+
+fn term_query(term: Term) -> String {
+    format!("?year={}&semester={}", term.year, term.semester)
+}
+
+/// Everything the page and the exports show (four reads, at once, after the unit's).
+async fn unit_data(
+    state: &AppState,
+    auth: &Auth,
+    code: &str,
+    query: &TermQuery,
+) -> Result<(Unit, Term, Matrix, Vec<Session>, usize), AppError> {
+    let unit = owned::unit(state, auth, code).await?;
+    let term = chosen_term(state, auth, &unit.code, query).await?;
+    let store = state.store();
+    let (sessions, records, (list, _)) = tokio::try_join!(
+        store.sessions_of_unit(&unit.code, term),
+        store.attendance_of_unit_term(&unit.code, term),
+        store.class_list(&unit.code, term),
+    )?;
+    let matrix =
+        matrix::build(&unit, &sessions, &records, &list, state.clock().now(), &state.settings().timezone);
+    Ok((unit, term, matrix, sessions, list.len()))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>, AppError> {
+    let (unit, term, matrix, sessions, class_list_count) =
+        unit_data(&state, &auth, &code, &query.term).await?;
+    let mut term_links = Vec::new();
+    for year in [
+        AcademicYear::starting(term.year.first_year() - 1),
+        Ok(term.year),
+        AcademicYear::starting(term.year.first_year() + 1),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for semester in [Semester::One, Semester::Two] {
+            let t = Term { year, semester };
+            term_links.push(TermLink {
+                label: format!("{year} S{semester}"),
+                href: format!("/unit/{}/{}", unit.code, term_query(t)),
+                current: t == term,
+            });
+        }
+    }
+    let counts: std::collections::HashMap<u8, usize> =
+        matrix.lectures.iter().map(|l| (l.number, l.count)).collect();
+    let (now, tz) = (state.clock().now(), &state.settings().timezone);
+    let students_count = matrix.students.len();
+    let page_count = students_count.div_ceil(PAGE_SIZE).max(1);
+    let current = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1).clamp(1, page_count);
+    let Matrix { lectures, students, expected_lessons, held } = matrix;
+    let at_risk: Vec<StudentRow> = students.iter().filter(|s| s.at_risk).cloned().collect();
+    let view = UnitView {
+        code: unit.code.to_string(),
+        name: unit.name.to_string(),
+        description: unit.description.as_str().to_owned(),
+        archived: unit.archived,
+        risk_threshold: unit.risk_threshold,
+        term: term.to_string(),
+        term_query: term_query(term),
+        term_links,
+        sessions: sessions
+            .iter()
+            .map(|s| SessionSummary::new(s, counts.get(&s.number.get()).map(|c| *c as u64), now, tz))
+            .collect(),
+        chart_svg: matrix::chart_svg(&lectures),
+        lectures,
+        expected_lessons,
+        held,
+        at_risk_count: at_risk.len(),
+        at_risk,
+        students: students.into_iter().skip((current - 1) * PAGE_SIZE).take(PAGE_SIZE).collect(),
+        students_count,
+        class_list_count,
+        pages: (1..=page_count)
+            .filter(|_| page_count > 1)
+            .map(|n| PageLink {
+                number: n,
+                href: format!("/unit/{}/{}&page={n}#matrix-title", unit.code, term_query(term)),
+                current: n == current,
+            })
+            .collect(),
+    };
+    let title = format!("{} {}", unit.code, unit.name);
+    Ok(Html(state.templates().render("unit", &auth.layout(title), &view)?))
+}
+
+/// One letter per lecture in the CSV: P present, L late, E excused, A absent, blank no mark.
+fn letter(cell: &str) -> &'static str {
+    match cell {
+        "present" => "P",
+        "late" => "L",
+        "excused" => "E",
+        "absent" => "A",
+        _ => "",
+    }
+}
+
+pub async fn export_matrix(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Query(query): Query<TermQuery>,
+) -> Result<Response, AppError> {
+    let (unit, term, matrix, _, _) = unit_data(&state, &auth, &code, &query).await?;
+    let mut csv = Csv::default();
+    let mut header = vec!["Admission number".to_owned(), "Name".to_owned()];
+    header.extend(matrix.lectures.iter().map(|l| format!("{} ({})", l.label, l.date)));
+    header.extend([
+        "Attended".to_owned(),
+        format!("% of {}", matrix.expected_lessons),
+        "% of held".to_owned(),
+    ]);
+    csv.row(header);
+    for student in &matrix.students {
+        let mut row = vec![student.admission_number.clone(), student.name.clone()];
+        row.extend(student.cells.iter().map(|c| letter(c).to_owned()));
+        row.extend([
+            student.attended.to_string(),
+            student.percentage.clone(),
+            student.percentage_of_held.clone(),
+        ]);
+        csv.row(row);
+    }
+    let filename = format!("{}_{}_S{}_attendance.csv", unit.code, term.year.id_fragment(), term.semester);
+    Ok(csv.into_download(&filename))
+}
+
+pub async fn export_at_risk(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Query(query): Query<TermQuery>,
+) -> Result<Response, AppError> {
+    let (unit, term, matrix, _, _) = unit_data(&state, &auth, &code, &query).await?;
+    let mut csv = Csv::default();
+    csv.row(["Admission number", "Name", "Attended", "Held", "% of held", "Threshold %"]);
+    for student in matrix.students.iter().filter(|s| s.at_risk) {
+        csv.row([
+            student.admission_number.clone(),
+            student.name.clone(),
+            student.attended.to_string(),
+            matrix.held.to_string(),
+            student.percentage_of_held.clone(),
+            unit.risk_threshold.to_string(),
+        ]);
+    }
+    let filename = format!("{}_{}_S{}_at_risk.csv", unit.code, term.year.id_fragment(), term.semester);
+    Ok(csv.into_download(&filename))
+}
