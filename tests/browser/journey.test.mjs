@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { checkAccessibility, launch, lectureTimes, newContext, screenshots, sizes, startApp, visit } from "./support.mjs";
+import { launch, lectureTimes, newContext, phone as phoneContext, screenshots, sizes, startApp, visit } from "./support.mjs";
 
 let app;
 let browser;
@@ -24,14 +24,7 @@ after(async () => {
 });
 
 function phone(options = {}) {
-  return newContext(browser, {
-    viewport: sizes.phone,
-    isMobile: true,
-    hasTouch: true,
-    deviceScaleFactor: 2,
-    userAgent: "Mozilla/5.0 (Linux; Android 13; Pixel 5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
-    ...options,
-  });
+  return phoneContext(browser, options);
 }
 
 test("the landing and login pages are accessible", async () => {
@@ -192,18 +185,28 @@ test("the lecturer's page shows the student without a reload", async () => {
   await visit(desk, "unit");
 });
 
-test("closing the session turns the next phone away", async () => {
+test("closing the session turns the next phone away; following the window opens it again", async () => {
   await desk.goto(state.sessionUrl);
-  await Promise.all([desk.waitForURL(state.sessionUrl), desk.getByRole("button", { name: "Close session" }).click()]);
+  const status = desk.locator("#session-status");
+  assert.match(await status.innerText(), /^Open until \d\d:\d\d$/, "open in its attendance window");
+  await Promise.all([desk.waitForURL(state.sessionUrl), desk.getByRole("button", { name: "Close now" }).click()]);
   await desk.getByText("Session closed: no more marks are accepted.").waitFor();
+  assert.equal(await status.innerText(), "Closed");
   const late = await phone();
   const page = await late.newPage();
   await page.goto(state.attendUrl);
   await page.getByRole("heading", { name: "This session is closed" }).waitFor();
   await visit(page, "student-closed");
   await late.close();
-  await desk.getByRole("button", { name: "Reopen session" }).click();
-  await desk.getByText("Session opened").waitFor();
+
+  await desk.getByRole("button", { name: "Keep open" }).click();
+  await desk.getByText("Session kept open: students can mark until you close it.").waitFor();
+  assert.equal(await status.innerText(), "Open until closed");
+  assert.equal(await desk.getByRole("button", { name: "Keep open" }).count(), 0, "no second keep-open");
+  await desk.getByRole("button", { name: "Follow the window" }).click();
+  await desk.getByText("Session follows its attendance window again.").waitFor();
+  assert.match(await status.innerText(), /^Open until \d\d:\d\d$/);
+  assert.equal(await desk.getByRole("button", { name: "Follow the window" }).count(), 0, "nothing to return to");
 });
 
 test("projector mode shows a code that changes", async () => {

@@ -81,17 +81,31 @@ function watch(page, context) {
   page.on("pageerror", (error) => context.consoleErrors.push(`${page.url()}: ${error.message}`));
 }
 
-/** axe-core on the current page: no serious or critical violations. */
-export async function checkAccessibility(page, name) {
+/**
+ * axe-core on the current page: no serious or critical violations. `known` lists violations an
+ * app change is still to fix, each as { id, target } (the axe rule and the node's selector): only
+ * those nodes are let through, and a note says when one no longer occurs.
+ */
+export async function checkAccessibility(page, name, known = []) {
   await page.evaluate(axeSource);
   const results = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const outcome = await axe.run(document, { resultTypes: ["violations"] });
-    return outcome.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+    return outcome.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
   });
-  const serious = results.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const isKnown = (id, target) => known.some((k) => k.id === id && k.target === target);
+  const serious = results
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ ...v, nodes: v.nodes.filter((target) => !isKnown(v.id, target)) }))
+    .filter((v) => v.nodes.length > 0)
+    .map((v) => ({ ...v, nodes: v.nodes.slice(0, 5) }));
   if (serious.length > 0) {
     throw new Error(`${name}: accessibility violations\n${JSON.stringify(serious, null, 2)}`);
+  }
+  for (const k of known) {
+    if (!results.some((v) => v.id === k.id && v.nodes.includes(k.target))) {
+      console.log(`# ${name}: the known violation ${k.id} on ${k.target} no longer occurs; drop it from the test`);
+    }
   }
   return results;
 }
@@ -106,19 +120,41 @@ export async function screenshots(page, name, extra = []) {
   await page.setViewportSize(original);
 }
 
-/** Checks and photographs a page in one go. */
-export async function visit(page, name, extra = []) {
-  await checkAccessibility(page, name);
+/** Checks and photographs a page in one go; `known` as for `checkAccessibility`. */
+export async function visit(page, name, extra = [], known = []) {
+  await checkAccessibility(page, name, known);
   await screenshots(page, name, extra);
 }
 
-/** Today and a start time a minute ago (local time, like the app's `TIMEZONE`). */
+/** Today and a start time a minute ago (local time, like the app's `TIMEZONE`), ending 90 minutes
+ * later or at 23:59, so the attendance window (15 minutes before the start to the end) is open. */
 export function lectureTimes() {
   const now = new Date();
   const pad = (n) => String(n).padStart(2, "0");
   const date = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-  const startMinutes = Math.min(Math.max(now.getHours() * 60 + now.getMinutes() - 1, 0), 22 * 60);
+  const startMinutes = Math.min(Math.max(now.getHours() * 60 + now.getMinutes() - 1, 0), 23 * 60 + 58);
   const endMinutes = Math.min(startMinutes + 90, 23 * 60 + 59);
   const time = (m) => `${pad(Math.floor(m / 60))}:${pad(m % 60)}`;
   return { date, start: time(startMinutes), end: time(endMinutes) };
+}
+
+/** A phone: small, touch, a mobile user agent. */
+export function phone(browser, options = {}) {
+  return newContext(browser, {
+    viewport: sizes.phone,
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 2,
+    userAgent: "Mozilla/5.0 (Linux; Android 13; Pixel 5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
+    ...options,
+  });
+}
+
+/** Logs the demo lecturer in on `page` and waits for the dashboard. */
+export async function logIn(page, app) {
+  await page.goto(`${app.url}login/`);
+  await page.getByLabel("Username").fill(app.username);
+  await page.getByLabel("Password").fill(app.password);
+  await Promise.all([page.waitForURL(/\/dashboard\/$/), page.getByRole("button", { name: "Log in" }).click()]);
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
 }
