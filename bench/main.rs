@@ -6,6 +6,7 @@
 //!   cargo run --release -p attendance-system --bin bench -- creates
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
 //!   cargo build --release -p attendance && cargo run --release -p attendance-system --bin bench -- logins -c 200
+//!   cargo run --release -p attendance-system --bin bench -- pages
 //!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
 mod creates;
@@ -13,6 +14,7 @@ mod fixtures;
 mod incremental;
 mod logins;
 mod marks;
+mod pages;
 mod reconcile;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,8 @@ enum Command {
     Logins(logins::Args),
     /// Marks through HTTP vs. the store's own commit rate (the lecture-hall burst).
     Marks(marks::Args),
+    /// The dashboard, unit and session pages at class size vs. a plain read of their documents.
+    Pages(pages::Args),
     /// Full mirror vs. a plain Firestore read, forwarding vs. raw POSTs, and an incremental pass
     /// on a small vs. a large history.
     Reconcile(reconcile::Args),
@@ -43,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Creates(args) => creates::run(args).await,
         Command::Logins(args) => logins::run(args).await,
         Command::Marks(args) => marks::run(args).await,
+        Command::Pages(args) => pages::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
     }
 }

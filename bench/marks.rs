@@ -131,6 +131,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     // Warm the emulator's JIT and both paths: its rate climbs for the first thousands of writes.
     let warm = new_session(&app.firestore, 5).await?;
+    // The app's clock at the lecture's start: its attendance window is open.
+    app.at_start_of(&warm);
     let token = app
         .browser
         .attend_form_token(&warm.id.to_string(), "")
@@ -145,6 +147,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let session = new_session(&app.firestore, 7 + i as i8).await?;
         let prefix = ["ADMA", "ADMB", "ADMC", "ADMD"][i];
         let measurement = if http_round {
+            app.at_start_of(&session);
             let token = app
                 .browser
                 .attend_form_token(&session.id.to_string(), "")

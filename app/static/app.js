@@ -106,7 +106,7 @@
     var url = live.getAttribute("data-poll");
     var rows = document.getElementById("live-rows");
     var status = document.getElementById("session-status");
-    var last = null;
+    var last = live.getAttribute("data-rows-digest");
     var refresh = function () {
       if (document.hidden) return;
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
@@ -114,10 +114,10 @@
         .then(function (data) {
           if (!data) return;
           if (status) status.textContent = data.availability;
-          if (data.rows_html === last) return;
+          if (data.rows_digest === last) return;
           var busy = rows.contains(document.activeElement) || rows.querySelector("details[open]");
           if (busy) return;
-          last = data.rows_html;
+          last = data.rows_digest;
           rows.innerHTML = data.rows_html;
         })
         .catch(function () { /* offline for a moment: try again next tick */ });

@@ -169,7 +169,7 @@ async fn a_closed_session_refuses_marks_with_the_closed_page() {
     app.firestore.store.set_session_opening(session.id, false, false).await.expect("close");
     // The student pages remember a session for a few seconds; the lecturer's own instance
     // forgets at once (tested through the toggle), another one within the interval.
-    tokio::time::sleep(attendance::web::attend::cache::FRESH_FOR).await;
+    app.clock.advance(attendance::web::attend::cache::FRESH_FOR);
     let page = app.get(&format!("/attend/{id}/")).await;
     assert!(page.text().await.expect("html").contains("This session is closed"));
     let attended = app.browser.submit_attendance(&id, &token, "Jane Doe", "ADM/2023/001").await;

@@ -1,7 +1,7 @@
 //! A lecturer's corrections of the record, and the history each change leaves.
 
 use super::MarkStatus;
-use crate::domain::{AdmissionNumber, Instant, Reason, SessionId, StudentName};
+use crate::domain::{AdmissionNumber, Instant, Reason, SessionId, StudentName, Term, UnitCode};
 
 /// Where one student stands in one session, as the history records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +46,15 @@ impl MarkState {
         }
     }
 
-    /// Whether a student's own scan may create a mark: only where there is none. After a
-    /// removal or an "absent" the lecturer decides, so the student is told to ask them.
-    pub fn student_may_mark(self) -> bool {
-        self == Self::Unmarked
+    /// The state a record is in, removed or not.
+    pub fn of(record: &super::AttendanceRecord) -> Self {
+        if record.removed { Self::Removed } else { Self::Marked(record.status) }
+    }
+
+    /// Whether only the lecturer can change this: after a removal or an "absent", a student's
+    /// own scan is refused with "ask the lecturer" (a scan where a mark exists never changes it).
+    pub fn lecturer_decided(self) -> bool {
+        matches!(self, Self::Removed | Self::Marked(MarkStatus::Absent))
     }
 }
 
@@ -119,6 +124,8 @@ pub fn correct(from: MarkState, correction: &Correction) -> Result<Option<MarkSt
 #[derive(Debug, Clone)]
 pub struct MarkChange {
     pub session_id: SessionId,
+    pub unit_code: UnitCode,
+    pub term: Term,
     pub admission_number: AdmissionNumber,
     /// The mark's version after this change (the record's id ends with it).
     pub version: u32,
@@ -176,10 +183,11 @@ mod tests {
     }
 
     #[test]
-    fn only_a_student_without_a_mark_may_mark_themselves() {
-        assert!(MarkState::Unmarked.student_may_mark());
-        assert!(!MarkState::Removed.student_may_mark());
-        assert!(!MarkState::Marked(MarkStatus::Absent).student_may_mark());
+    fn after_a_removal_or_an_absent_only_the_lecturer_decides() {
+        assert!(MarkState::Removed.lecturer_decided());
+        assert!(MarkState::Marked(MarkStatus::Absent).lecturer_decided());
+        assert!(!MarkState::Marked(MarkStatus::Excused).lecturer_decided());
+        assert!(!MarkState::Unmarked.lecturer_decided());
     }
 
     #[test]

@@ -8,8 +8,8 @@
 use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
-    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_STUDENT_IN_UNIT_TERM, ATTENDANCE_OF_UNIT_TERM, MARKS_OF_SESSION,
-    MARKS_OF_SESSION_WITH_STATUS, MARKS_OF_STUDENT_IN_UNIT_TERM, unit_term_values,
+    ATTENDANCE_OF_SESSION, ATTENDANCE_OF_UNIT_TERM, MARKS_OF_SESSION, MARKS_OF_SESSION_WITH_STATUS,
+    MARKS_OF_STUDENT_IN_UNIT_TERM, unit_term_values,
 };
 use super::{Store, StoreError, parse_listed};
 use crate::domain::{
@@ -200,17 +200,27 @@ impl Store {
         now: jiff::Timestamp,
         tz: &jiff::tz::TimeZone,
     ) -> Result<Vec<u64>, StoreError> {
-        futures::future::try_join_all(sessions.iter().map(|session| async move {
-            if let Some(count) = session.attended_count {
-                return Ok(u64::from(count));
-            }
-            let count = self.attendance_count(session.id).await?;
-            if session.is_settled(now, tz) {
-                self.settle_count(session, count).await;
-            }
-            Ok(count)
-        }))
-        .await
+        use futures::{StreamExt, TryStreamExt};
+        // A few at a time: the first view after many sessions ended counts each of them once.
+        let counts: Vec<_> =
+            sessions.iter().map(|session| self.attended_count_of(session, now, tz)).collect();
+        futures::stream::iter(counts).buffered(8).try_collect().await
+    }
+
+    async fn attended_count_of(
+        &self,
+        session: &Session,
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<u64, StoreError> {
+        if let Some(count) = session.attended_count {
+            return Ok(u64::from(count));
+        }
+        let count = self.attendance_count(session.id).await?;
+        if session.is_settled(now, tz) {
+            self.settle_count(session, count).await;
+        }
+        Ok(count)
     }
 
     /// Stores a session's attended count, unless the session changed since it was read (then
@@ -238,16 +248,17 @@ impl Store {
         }
     }
 
-    /// How many sessions of a unit and term the student attended.
+    /// How many sessions of a unit and term the student attended, on the one attended rule,
+    /// from the student's marks (what the counter on the student document must agree with).
     pub async fn student_attendance_count(
         &self,
         admission: &AdmissionNumber,
         unit: &UnitCode,
         term: Term,
     ) -> Result<u64, StoreError> {
-        let mut values = vec![admission.key().as_str().into()];
-        values.extend(unit_term_values(unit, term));
-        ATTENDANCE_OF_STUDENT_IN_UNIT_TERM.count(self.db().await?, values).await
+        let marks = self.marks_of_student(admission, unit, term).await?;
+        Ok(marks.iter().map(|m| crate::model::attended_weight(m.effective_status())).sum::<i64>().max(0)
+            as u64)
     }
 
     /// Every mark of a unit in a term, in lecture order.

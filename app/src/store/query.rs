@@ -55,13 +55,6 @@ pub const ATTENDANCE_OF_SESSION: QuerySpec = QuerySpec {
     order: &[("marked_at", Direction::Desc)],
 };
 
-/// One student's marks in one unit and term: the percentage's numerator.
-pub const ATTENDANCE_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
-    collection: ATTENDANCE,
-    equals: &["admission_key", "unit_code", "academic_year", "semester", "deleted"],
-    order: &[],
-};
-
 /// All marks of a unit and term: the student × lecture matrix.
 pub const ATTENDANCE_OF_UNIT_TERM: QuerySpec = QuerySpec {
     collection: ATTENDANCE,
@@ -100,7 +93,6 @@ pub const ALL: &[&QuerySpec] = &[
     &SESSIONS_OF_LECTURER,
     &SESSIONS_OF_UNIT_TERM,
     &ATTENDANCE_OF_SESSION,
-    &ATTENDANCE_OF_STUDENT_IN_UNIT_TERM,
     &ATTENDANCE_OF_UNIT_TERM,
     &MARKS_OF_SESSION,
     &MARKS_OF_SESSION_WITH_STATUS,

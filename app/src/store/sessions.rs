@@ -1,7 +1,7 @@
 //! Lecture sessions. A session is created in one atomic commit together with two guard
 //! documents: its lecture-number slot and its start-time slot within the unit and term. Taking
 //! the lowest free slot and moving on when another request won it is race-free and, unlike a
-//! read-then-write transaction, does not stall under contention (see DESIGN.md).
+//! read-then-write transaction, does not stall under contention.
 
 use jiff::civil::{Date, Time};
 

@@ -2,9 +2,9 @@
 //! interval instead of once per student. Closing a session reaches every instance within the
 //! interval; the instance that closed it forgets it at once.
 
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use crate::domain::SessionId;
 use crate::model::Session;
@@ -19,25 +19,26 @@ pub struct SessionInfo {
 }
 
 /// When an entry was read, and what was found (`None`: no such session).
-type Entry = (Instant, Option<Arc<SessionInfo>>);
+type Entry = (Timestamp, Option<Arc<SessionInfo>>);
 
 #[derive(Default)]
 pub struct SessionCache {
     entries: Mutex<HashMap<SessionId, Entry>>,
 }
 
-pub const FRESH_FOR: Duration = Duration::from_secs(5);
+pub const FRESH_FOR: SignedDuration = SignedDuration::from_secs(5);
 const MAX_ENTRIES: usize = 10_000;
 
 impl SessionCache {
-    /// The session (or its absence), at most [`FRESH_FOR`] old.
+    /// The session (or its absence), at most [`FRESH_FOR`] old at `now` (the app's clock).
     pub async fn get(
         &self,
         store: &Store,
         id: SessionId,
         default_lessons: u32,
+        now: Timestamp,
     ) -> Result<Option<Arc<SessionInfo>>, StoreError> {
-        if let Some(hit) = self.lookup(id) {
+        if let Some(hit) = self.lookup(id, now) {
             return Ok(hit);
         }
         let info = match store.session(id).await? {
@@ -53,18 +54,24 @@ impl SessionCache {
         };
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
+            entries.retain(|_, (at, _)| fresh(*at, now));
         }
-        entries.insert(id, (Instant::now(), info.clone()));
+        entries.insert(id, (now, info.clone()));
         Ok(info)
     }
 
-    fn lookup(&self, id: SessionId) -> Option<Option<Arc<SessionInfo>>> {
+    fn lookup(&self, id: SessionId, now: Timestamp) -> Option<Option<Arc<SessionInfo>>> {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.get(&id).filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, info)| info.clone())
+        entries.get(&id).filter(|(at, _)| fresh(*at, now)).map(|(_, info)| info.clone())
     }
 
     pub fn forget(&self, id: SessionId) {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
     }
+}
+
+/// Read at `at`, still good at `now` (a clock moved back counts as stale).
+fn fresh(at: Timestamp, now: Timestamp) -> bool {
+    let age = now.duration_since(at);
+    age >= SignedDuration::ZERO && age < FRESH_FOR
 }

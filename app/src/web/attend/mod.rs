@@ -24,7 +24,7 @@ use super::cookies::{self, SetCookie};
 use super::forms::FieldErrors;
 use super::{AppError, AppState};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
-use crate::model::{Availability, MarkOutcome, MarkSource, MarkStatus, NewMark, QrMode};
+use crate::model::{Availability, MarkOutcome, MarkSource, MarkState, MarkStatus, NewMark, QrMode};
 use crate::store::StoreError;
 
 pub use tokens::{qr_token, window};
@@ -53,7 +53,8 @@ async fn load(state: &AppState, id: &str) -> Result<std::sync::Arc<SessionInfo>,
         )
     };
     let id = SessionId::parse(id).ok_or_else(not_found)?;
-    match state.attend_cache().get(state.store(), id, state.settings().expected_lessons).await {
+    let now = state.clock().now();
+    match state.attend_cache().get(state.store(), id, state.settings().expected_lessons, now).await {
         Ok(Some(info)) => Ok(info),
         Ok(None) => Err(not_found()),
         Err(StoreError::Unavailable(cause)) => {
@@ -256,10 +257,10 @@ async fn submit(
     };
     let (outcome, record) = match &marking.outcome {
         MarkOutcome::Marked(r) => (ReceiptOutcome::Marked, r),
-        // The lecturer recorded this student absent: as with a removal, only they change it.
-        MarkOutcome::AlreadyMarked(r) if r.status == MarkStatus::Absent => (ReceiptOutcome::Removed, r),
-        MarkOutcome::AlreadyMarked(r) => (ReceiptOutcome::Already, r),
-        MarkOutcome::Removed(r) => (ReceiptOutcome::Removed, r),
+        MarkOutcome::AlreadyMarked(r) | MarkOutcome::Removed(r) if MarkState::of(r).lecturer_decided() => {
+            (ReceiptOutcome::Removed, r)
+        }
+        MarkOutcome::AlreadyMarked(r) | MarkOutcome::Removed(r) => (ReceiptOutcome::Already, r),
     };
     // Someone else's first mark is not shown to whoever types their number: only a repeat
     // under the same name sees the name and the percentage.

@@ -141,7 +141,10 @@ pub(super) fn closed(
             "The lecturer has closed attendance for this lecture, so your attendance was not recorded. If you are in the room, speak to the lecturer.".into(),
         ),
     };
-    problem(state, Some(info), status, &heading, message)
+    // No "back to the form": it would lead to this same page.
+    let view =
+        Problem { session: Some(SessionHeader::new(info)), heading: &heading, message, retry_href: None };
+    render(state, "attend_problem", &heading, &view, status)
 }
 
 pub(super) fn scan_again(state: &AppState, info: &SessionInfo) -> Response {

@@ -52,8 +52,15 @@ struct DetailView {
     attend_url: String,
     qr_svg: String,
     roster: Roster,
+    /// Tells the page's script whether a poll brought anything new.
+    rows_digest: String,
     /// A correction that could not be made, shown above the list (with a 400).
     problem: Option<String>,
+}
+
+/// A fingerprint of what the list shows.
+fn rows_digest(roster: &Roster) -> String {
+    crate::auth::tokens::sha256_hex(&serde_json::to_string(roster).unwrap_or_default())
 }
 
 #[derive(Deserialize, Default)]
@@ -103,6 +110,7 @@ pub(super) async fn render_detail(
         unit_name: unit.map(|u| u.name.to_string()).unwrap_or_default(),
         qr_svg: crate::qr::svg(&url, &label).map_err(|e| AppError::Internal(e.into()))?,
         attend_url: url,
+        rows_digest: rows_digest(&roster),
         roster,
         problem,
     };
@@ -125,6 +133,7 @@ struct LiveJson {
     availability: String,
     /// The list's rows, rendered by the same template as the page.
     rows_html: String,
+    rows_digest: String,
 }
 
 /// The live list the detail page polls.
@@ -147,6 +156,7 @@ async fn attendance_json(
         is_active: summary.is_active,
         availability: summary.availability.clone(),
         rows_html: String::new(),
+        rows_digest: rows_digest(&roster),
     };
     let layout = auth.layout("");
     let rows_html = state.templates().render(

@@ -1,8 +1,9 @@
 //! A unit's class list for a term: `/unit/<code>/class-list/` shows it and takes a file; the
 //! upload answers with a preview (rows to add, to update, rejected with their reasons) and
 //! nothing is written until the lecturer confirms a preview without rejects. The confirmation
-//! carries the file's text and a digest of the list it was previewed against, so a list that
-//! changed in between is previewed again instead of overwritten.
+//! carries the file's text and a signed digest of that text and of the list it was previewed
+//! against: a list that changed in between, or a text changed after the preview, is previewed
+//! again instead of written.
 
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
@@ -19,15 +20,18 @@ use crate::web::csv::Csv;
 use crate::web::guard::Auth;
 use crate::web::{AppError, AppState, flash, owned};
 
-/// A fingerprint of a class list's content, to notice a change between preview and import.
-fn digest(list: &ClassList) -> String {
+/// What a preview vouches for: this file's text against this list's content, signed so the
+/// confirmation cannot carry anything that was not previewed.
+fn previewed(list: &ClassList, csv: &str) -> String {
     let mut text = String::new();
     for s in list.students.values() {
         let email = s.email.as_ref().map_or("", |e| e.as_str());
         text.push_str(&format!("{}\u{1f}{}\u{1f}{email}\u{1e}", s.admission_number, s.name));
     }
-    sha256_hex(&text)
+    format!("{}|{}", sha256_hex(&text), sha256_hex(csv))
 }
+
+const SEAL: &str = "class-list-preview";
 
 fn term_query(term: Term) -> String {
     format!("?year={}&semester={}", term.year, term.semester)
@@ -223,7 +227,8 @@ async fn respond_with_plan(
     let plan = ImportPlan::new(list, rows, rejected);
     let status = if plan.rejected.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let text = String::from_utf8_lossy(bytes).into_owned();
-    let preview = PreviewView::new(&plan, text, digest(list));
+    let seal = state.signer().sign(SEAL, &previewed(list, &text));
+    let preview = PreviewView::new(&plan, text, seal);
     render(state, auth, unit, term, list, Some(preview), None, status)
 }
 
@@ -246,8 +251,9 @@ pub async fn import(
     let unit = owned::unit(&state, &auth, &code).await?;
     let term = chosen_term(&state, &auth, &unit.code, &query).await?;
     let (list, version) = state.store().class_list(&unit.code, term).await?;
-    if digest(&list) != form.digest {
-        // Changed since the preview (another tab, a one-click add): preview against it now.
+    if !state.signer().verify(SEAL, &previewed(&list, &form.csv), &form.digest) {
+        // The list changed since the preview (another tab, a one-click add), or the text is
+        // not the one previewed: preview what would be written now.
         return respond_with_plan(&state, &auth, &unit, term, &list, form.csv.as_bytes()).await;
     }
     let (rows, rejected) = match class_csv::parse(form.csv.as_bytes()) {

@@ -23,7 +23,10 @@ pub struct StudentRow {
     pub key: String,
     pub admission_number: String,
     pub name: String,
-    /// Per lecture: `present`, `late`, `excused`, `absent` or `none` (no mark).
+    /// Per lecture: the mark's status, `None` without a mark.
+    #[serde(skip)]
+    pub statuses: Vec<Option<MarkStatus>>,
+    /// The same as the template's CSS classes: a status's name, or `none`.
     pub cells: Vec<&'static str>,
     pub attended: usize,
     /// Of the unit's expected lessons (the official figure), two decimals.
@@ -65,11 +68,11 @@ pub fn build(
             count: 0,
         })
         .collect();
-    // By admission key: (number, name, marked-at of that name, cells).
-    type Entry = (String, String, Option<crate::domain::Instant>, Vec<&'static str>);
+    // By admission key: (number, name, marked-at of that name, statuses).
+    type Entry = (String, String, Option<crate::domain::Instant>, Vec<Option<MarkStatus>>);
     let mut students: BTreeMap<AdmissionKey, Entry> = BTreeMap::new();
     for s in list.students.values() {
-        let cells = vec!["none"; sessions.len()];
+        let cells = vec![None; sessions.len()];
         students.insert(
             s.admission_number.key(),
             (s.admission_number.to_string(), s.name.to_string(), None, cells),
@@ -85,7 +88,7 @@ pub fn build(
                 record.admission_number.to_string(),
                 record.student_name.to_string(),
                 Some(record.marked_at),
-                vec!["none"; sessions.len()],
+                vec![None; sessions.len()],
             )
         });
         // The class list's name wins; otherwise the latest name marked.
@@ -93,16 +96,13 @@ pub fn build(
             entry.1 = record.student_name.to_string();
             entry.2 = Some(record.marked_at);
         }
-        entry.3[col] = record.status.as_str();
+        entry.3[col] = Some(record.status);
     }
     let held = sessions.iter().filter(|s| s.is_held(now, tz)).count();
     let students = students
         .into_iter()
-        .map(|(key, (admission_number, name, _, cells))| {
-            let attended = cells
-                .iter()
-                .filter(|c| MarkStatus::parse(c).is_some_and(MarkStatus::counts_as_attended))
-                .count();
+        .map(|(key, (admission_number, name, _, statuses))| {
+            let attended = statuses.iter().filter(|s| s.is_some_and(MarkStatus::counts_as_attended)).count();
             StudentRow {
                 on_list: list.students.contains_key(&key),
                 key: key.as_str().to_owned(),
@@ -111,7 +111,8 @@ pub fn build(
                 percentage: percentage(attended as u64, u64::from(unit.expected_lessons)),
                 percentage_of_held: percentage(attended as u64, held as u64),
                 at_risk: unit.at_risk(attended as u64, held as u64),
-                cells,
+                cells: statuses.iter().map(|s| s.map_or("none", MarkStatus::as_str)).collect(),
+                statuses,
                 attended,
             }
         })

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::matrix::{self, Matrix, StudentRow};
 use super::{TermQuery, chosen_term};
 use crate::domain::{AcademicYear, Semester, Term};
-use crate::model::{Session, Unit};
+use crate::model::{MarkStatus, Session, Unit};
 use crate::web::csv::Csv;
 use crate::web::guard::Auth;
 use crate::web::view::SessionSummary;
@@ -156,13 +156,13 @@ pub async fn page(
 }
 
 /// One letter per lecture in the CSV: P present, L late, E excused, A absent, blank no mark.
-fn letter(cell: &str) -> &'static str {
-    match cell {
-        "present" => "P",
-        "late" => "L",
-        "excused" => "E",
-        "absent" => "A",
-        _ => "",
+fn letter(status: Option<MarkStatus>) -> &'static str {
+    match status {
+        Some(MarkStatus::Present) => "P",
+        Some(MarkStatus::Late) => "L",
+        Some(MarkStatus::Excused) => "E",
+        Some(MarkStatus::Absent) => "A",
+        None => "",
     }
 }
 
@@ -184,7 +184,7 @@ pub async fn export_matrix(
     csv.row(header);
     for student in &matrix.students {
         let mut row = vec![student.admission_number.clone(), student.name.clone()];
-        row.extend(student.cells.iter().map(|c| letter(c).to_owned()));
+        row.extend(student.statuses.iter().map(|s| letter(*s).to_owned()));
         row.extend([
             student.attended.to_string(),
             student.percentage.clone(),
