@@ -147,7 +147,7 @@ pub async fn report(pool: &PgPool) -> Result<String, sqlx::Error> {
         let watermark: Option<DateTime<Utc>> = row.get("watermark");
         let _ = writeln!(
             out,
-            "  {:<12} {}",
+            "  {:<18} {}",
             row.get::<String, _>("collection"),
             watermark.map_or("-".into(), |w| w.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
         );

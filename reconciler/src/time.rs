@@ -1,7 +1,7 @@
 //! The one place where Firestore's time values become PostgreSQL's, and back. Every conversion
 //! is fallible: a value PostgreSQL cannot hold rejects its document instead of defaulting.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0} cannot be stored in PostgreSQL")]
@@ -40,6 +40,11 @@ pub fn time(t: jiff::civil::Time) -> Result<NaiveTime, OutOfRange> {
     .ok_or_else(|| OutOfRange(t.to_string()))
 }
 
+/// A local civil date and time (a session's attendance window), without a zone.
+pub fn datetime(dt: jiff::civil::DateTime) -> Result<NaiveDateTime, OutOfRange> {
+    Ok(NaiveDateTime::new(date(dt.date())?, time(dt.time())?))
+}
+
 /// A delay as PostgreSQL stores it: whole milliseconds (an `interval` refuses nanoseconds).
 pub fn delay_ms(delay: std::time::Duration) -> i64 {
     i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)
@@ -65,6 +70,8 @@ mod tests {
         let d = jiff::civil::date(2025, 9, 1);
         assert_eq!(date(d).expect("date").to_string(), "2025-09-01");
         assert_eq!(time(jiff::civil::time(8, 5, 0, 0)).expect("time").to_string(), "08:05:00");
+        let opens = jiff::civil::date(2025, 9, 1).at(7, 45, 0, 0);
+        assert_eq!(datetime(opens).expect("datetime").to_string(), "2025-09-01 07:45:00");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use attendance::store::{MirroredDoc, Store};
 use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 
-use crate::mirror::{AttendanceRow, LecturerRow, SessionRow, StudentRow, Table, UnitRow, parse};
+use crate::mirror::{AttendanceRow, ChangeRow, LecturerRow, SessionRow, StudentRow, Table, UnitRow, parse};
 
 /// One collection's comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +51,7 @@ pub async fn verify(store: &Store, pool: &PgPool) -> Result<Vec<Comparison>, Ver
         compare::<SessionRow>(store, pool).await?,
         compare::<StudentRow>(store, pool).await?,
         compare::<AttendanceRow>(store, pool).await?,
+        compare::<ChangeRow>(store, pool).await?,
     ])
 }
 
@@ -113,13 +114,13 @@ pub fn report(comparisons: &[Comparison]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<12} {:>10} {:>10} {:>9}  {:<16} {:<16} result",
+        "{:<18} {:>10} {:>10} {:>9}  {:<16} {:<16} result",
         "collection", "firestore", "postgres", "rejected", "firestore sum", "postgres sum"
     );
     for c in comparisons {
         let _ = writeln!(
             out,
-            "{:<12} {:>10} {:>10} {:>9}  {:016x} {:016x} {}",
+            "{:<18} {:>10} {:>10} {:>9}  {:016x} {:016x} {}",
             c.collection,
             c.firestore,
             c.postgres,

@@ -13,7 +13,9 @@ use super::docs::{
 };
 use super::query::CHANGES_OF_SESSION;
 use super::{Conflict, Store, StoreError, parse_listed, ts};
-use crate::domain::{AdmissionNumber, SessionId, StudentName, Username};
+use crate::domain::{
+    AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode, Username,
+};
 use crate::model::{
     ChangeSource, Correction, CorrectionRefused, MarkChange, MarkSource, MarkState, MarkStatus, Session,
     attended_weight, correct,
@@ -274,6 +276,11 @@ pub(super) fn change_from_doc(doc: AttendanceChangeDoc) -> Result<MarkChange, St
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance change", e);
     Ok(MarkChange {
         session_id: SessionId::parse(&doc.session_id).ok_or_else(|| bad(&doc.session_id))?,
+        unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
+        term: Term {
+            year: AcademicYear::parse(&doc.academic_year).map_err(|e| bad(&e))?,
+            semester: Semester::try_from(i64::from(doc.semester)).map_err(|e| bad(&e))?,
+        },
         admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(|e| bad(&e))?,
         version: doc.version,
         from: MarkState::parse(&doc.from_status).ok_or_else(|| bad(&doc.from_status))?,

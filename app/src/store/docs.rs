@@ -19,7 +19,7 @@ pub const ATTENDANCE_CHANGES: &str = "attendance_changes";
 pub const CLASS_LISTS: &str = "class_lists";
 
 /// The collections the reconciler mirrors, each with an `updated_at` on every document.
-pub const MIRRORED: [&str; 5] = [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE];
+pub const MIRRORED: [&str; 6] = [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE, ATTENDANCE_CHANGES];
 
 /// Every mirrored document's change-tracking fields, set by the server on each write.
 pub const UPDATED_AT: &str = "updated_at";

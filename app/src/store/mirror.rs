@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::docs::{
-    ATTENDANCE, AttendanceDoc, LECTURERS, LecturerDoc, SESSIONS, STUDENTS, SessionDoc, StudentDoc, UNITS,
-    UPDATED_AT, UnitDoc, ids,
+    ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, LECTURERS, LecturerDoc, SESSIONS,
+    STUDENTS, SessionDoc, StudentDoc, UNITS, UPDATED_AT, UnitDoc, ids,
 };
 use super::{Store, StoreError};
 use crate::domain::{AdmissionNumber, Email, Instant, Phone, StudentName, UnitCode};
-use crate::model::{AttendanceRecord, Lecturer, Session, Student, Unit};
+use crate::model::{AttendanceRecord, Lecturer, MarkChange, Session, Student, Unit};
 
 /// One mirrored document: its id, its change times, and its content as the domain model.
 #[derive(Debug, Clone)]
@@ -85,6 +85,27 @@ impl MirroredDoc for AttendanceDoc {
         let record = super::attendance::record_from_doc(self)?;
         same_id(id, &ids::attendance(record.session_id, &record.admission_number.key()), "attendance")?;
         Ok(record)
+    }
+}
+
+impl MirroredDoc for AttendanceChangeDoc {
+    type Model = MarkChange;
+    const COLLECTION: &'static str = ATTENDANCE_CHANGES;
+    fn parse(self, id: &str) -> Result<MarkChange, StoreError> {
+        let (attendance_id, admission_key) = (self.attendance_id.clone(), self.admission_key.clone());
+        let change = super::corrections::change_from_doc(self)?;
+        let key = change.admission_number.key();
+        let mark = ids::attendance(change.session_id, &key);
+        if attendance_id != mark || admission_key != key.as_str() {
+            return Err(StoreError::corrupt(
+                "attendance change",
+                format!(
+                    "attendance_id {attendance_id} and admission_key {admission_key} do not match the mark {mark}"
+                ),
+            ));
+        }
+        same_id(id, &ids::attendance_change(&mark, change.version), "attendance change")?;
+        Ok(change)
     }
 }
 

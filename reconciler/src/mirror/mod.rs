@@ -8,6 +8,7 @@
 //! `--full` re-reads everything and, only once the read completed, removes rows whose documents
 //! are gone.
 
+mod changes;
 mod rejects;
 pub mod rows;
 mod tables;
@@ -21,6 +22,7 @@ use futures::StreamExt;
 use indicatif::ProgressBar;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
+pub use changes::ChangeRow;
 pub use rejects::Reject;
 pub use rows::{AttendanceRow, LecturerRow, SessionRow, StudentRow, UnitRow};
 pub use tables::{Table, parse};
@@ -79,14 +81,15 @@ pub async fn mirror_all(
 ) -> Result<(), MirrorError> {
     let mut conn = pool.acquire().await?;
     let mut batches = 0;
-    // Parents first, so an attendance row rarely arrives before its session. The outcome fills
-    // as collections finish, so a failed run still records what it did.
+    // Parents first, so an attendance row rarely arrives before its session, nor a change before
+    // its mark. The outcome fills as collections finish, so a failed run still records what it did.
     let mut pass = Pass { store, conn: &mut conn, options, progress, outcome, batches: &mut batches };
     pass.mirror::<LecturerRow>().await?;
     pass.mirror::<UnitRow>().await?;
     pass.mirror::<SessionRow>().await?;
     pass.mirror::<StudentRow>().await?;
-    pass.mirror::<AttendanceRow>().await
+    pass.mirror::<AttendanceRow>().await?;
+    pass.mirror::<ChangeRow>().await
 }
 
 async fn watermark(conn: &mut PgConnection, collection: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
@@ -131,12 +134,15 @@ impl Pass<'_> {
         // A full run rewrites every row it sees: rows older than this were not seen, so are gone.
         let started: DateTime<Utc> = sqlx::query("SELECT now()").fetch_one(&mut *self.conn).await?.get(0);
         self.progress.set_message(format!("mirroring {collection}"));
+        let watermark = watermark(self.conn, collection).await?;
+        // Read from the start (a new collection, or a watermark a migration removed to fill new
+        // columns): every row is rewritten from its document, changed or not.
+        let rewrite = full || watermark.is_none();
         let stream = if full {
             self.store.all_documents::<T::Doc>().await?
         } else {
             let overlap = chrono::Duration::from_std(self.options.overlap).unwrap_or_default();
-            let since =
-                watermark(self.conn, collection).await?.map(|w| w - overlap).unwrap_or(DateTime::UNIX_EPOCH);
+            let since = watermark.map(|w| w - overlap).unwrap_or(DateTime::UNIX_EPOCH);
             let since = crate::time::to_firestore(since).unwrap_or_default();
             self.store.changed_since::<T::Doc>(since).await?
         };
@@ -176,7 +182,7 @@ impl Pass<'_> {
             // means that batch (and its watermark) is read again, so don't wait for the disk.
             sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
             if !rows.is_empty() {
-                changed += T::upsert(&mut tx, &rows, full).await?;
+                changed += T::upsert(&mut tx, &rows, rewrite).await?;
             }
             let accepted: Vec<String> = rows.iter().map(T::document_id).collect();
             rejects::record(&mut tx, collection, &rejected, &accepted).await?;

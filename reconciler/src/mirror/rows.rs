@@ -5,7 +5,7 @@
 use attendance::domain::Instant;
 use attendance::model::{AttendanceRecord, Lecturer, Session, Student, Unit};
 use attendance::store::Changed;
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::time;
@@ -35,7 +35,7 @@ fn at(t: Option<Instant>) -> Result<Option<DateTime<Utc>>, String> {
     time::optional(t).map_err(|e| e.to_string())
 }
 
-fn small(n: u32, what: &str) -> Result<i32, String> {
+pub(super) fn small(n: u32, what: &str) -> Result<i32, String> {
     i32::try_from(n).map_err(|_| format!("{what} {n} is out of range"))
 }
 
@@ -77,6 +77,8 @@ pub struct UnitRow {
     pub description: String,
     pub lecturer: String,
     pub expected_lessons: i32,
+    pub archived: bool,
+    pub risk_threshold: i16,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -90,6 +92,8 @@ impl UnitRow {
             description: u.description.as_str().to_owned(),
             lecturer: u.lecturer.as_str().to_owned(),
             expected_lessons: small(u.expected_lessons, "expected_lessons")?,
+            archived: u.archived,
+            risk_threshold: i16::from(u.risk_threshold),
             created_at: at(u.created_at)?,
             updated_at: meta.updated_at,
             deleted_at: meta.deleted_at,
@@ -112,6 +116,11 @@ pub struct SessionRow {
     pub lecturer_name: String,
     pub class_year: i16,
     pub is_active: bool,
+    pub keep_open: bool,
+    pub cancelled: bool,
+    /// The attendance window, local time (the default one for sessions made before windows).
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
     pub qr_mode: String,
     pub late_after_minutes: i32,
     pub created_at: Option<DateTime<Utc>>,
@@ -136,6 +145,10 @@ impl SessionRow {
             lecturer_name: s.lecturer_name.as_str().to_owned(),
             class_year: i16::from(s.class_year.get()),
             is_active: s.is_active,
+            keep_open: s.keep_open,
+            cancelled: s.cancelled,
+            opens_at: time::datetime(s.window.opens()).map_err(bad)?,
+            closes_at: time::datetime(s.window.closes()).map_err(bad)?,
             qr_mode: s.qr_mode.as_str().to_owned(),
             late_after_minutes: small(s.late_after_minutes, "late_after_minutes")?,
             created_at: at(s.created_at)?,
@@ -212,7 +225,9 @@ impl AttendanceRow {
             expected_lessons: a.expected_lessons.map(|n| small(n, "expected_lessons")).transpose()?,
             marked_at: time::instant(a.marked_at).map_err(|e| e.to_string())?,
             updated_at: meta.updated_at,
-            deleted_at: meta.deleted_at,
+            // NULL exactly while the mark counts: a restored mark keeps its old removal time in
+            // Firestore, and a removal without one is dated by its update.
+            deleted_at: a.removed.then(|| meta.deleted_at.unwrap_or(meta.updated_at)),
         })
     }
 }

@@ -53,7 +53,7 @@ pub fn parse<T: Table>(changed: Changed<Model<T>>) -> Result<T, (String, Option<
 }
 
 /// One column of a batch, as the array an `UNNEST` parameter takes.
-fn column<T, U>(batch: &[T], value: impl Fn(&T) -> U) -> Vec<U> {
+pub(super) fn column<T, U>(batch: &[T], value: impl Fn(&T) -> U) -> Vec<U> {
     batch.iter().map(value).collect()
 }
 
@@ -106,7 +106,8 @@ impl Table for UnitRow {
     type Doc = UnitDoc;
     const TABLE: &'static str = "units";
     const ID_COLUMN: &'static str = "code";
-    const SELECT: &'static str = "SELECT code, name, description, lecturer, expected_lessons, created_at, updated_at, deleted_at FROM units";
+    const SELECT: &'static str = "SELECT code, name, description, lecturer, expected_lessons, archived, risk_threshold, created_at, updated_at,
+        deleted_at FROM units";
 
     fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
         Self::build(meta, model)
@@ -120,20 +121,24 @@ impl Table for UnitRow {
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         let result = sqlx::query(
-            "INSERT INTO units (code, name, description, lecturer, expected_lessons, created_at, updated_at, deleted_at, mirrored_at)
-             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
-                                         $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
+            "INSERT INTO units (code, name, description, lecturer, expected_lessons, archived, risk_threshold, created_at,
+                                updated_at, deleted_at, mirrored_at)
+             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::bool[], $7::int2[],
+                                         $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
              ON CONFLICT (code) DO UPDATE SET
                 name = excluded.name, description = excluded.description, lecturer = excluded.lecturer,
-                expected_lessons = excluded.expected_lessons, created_at = excluded.created_at,
+                expected_lessons = excluded.expected_lessons, archived = excluded.archived,
+                risk_threshold = excluded.risk_threshold, created_at = excluded.created_at,
                 updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, mirrored_at = excluded.mirrored_at
-             WHERE (units.updated_at IS DISTINCT FROM excluded.updated_at OR $9::bool)",
+             WHERE (units.updated_at IS DISTINCT FROM excluded.updated_at OR $11::bool)",
         )
         .bind(column(batch, |r| r.code.clone()))
         .bind(column(batch, |r| r.name.clone()))
         .bind(column(batch, |r| r.description.clone()))
         .bind(column(batch, |r| r.lecturer.clone()))
         .bind(column(batch, |r| r.expected_lessons))
+        .bind(column(batch, |r| r.archived))
+        .bind(column(batch, |r| r.risk_threshold))
         .bind(column(batch, |r| r.created_at))
         .bind(column(batch, |r| r.updated_at))
         .bind(column(batch, |r| r.deleted_at))
@@ -149,7 +154,8 @@ impl Table for SessionRow {
     const TABLE: &'static str = "sessions";
     const ID_COLUMN: &'static str = "id::text";
     const SELECT: &'static str = "SELECT id, unit_code, lecturer, academic_year, semester, session_number, date, start_time, end_time,
-        venue, lecturer_name, class_year, is_active, qr_mode, late_after_minutes, created_at, updated_at, deleted_at FROM sessions";
+        venue, lecturer_name, class_year, is_active, keep_open, cancelled, opens_at, closes_at, qr_mode, late_after_minutes,
+        created_at, updated_at, deleted_at FROM sessions";
 
     fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
         Self::build(meta, model)
@@ -165,20 +171,22 @@ impl Table for SessionRow {
         let changed: i64 = sqlx::query_scalar(
             "WITH upserted AS (
                 INSERT INTO sessions (id, unit_code, lecturer, academic_year, semester, session_number, date, start_time, end_time,
-                                      venue, lecturer_name, class_year, is_active, qr_mode, late_after_minutes,
-                                      created_at, updated_at, deleted_at, mirrored_at)
+                                      venue, lecturer_name, class_year, is_active, keep_open, cancelled, opens_at, closes_at,
+                                      qr_mode, late_after_minutes, created_at, updated_at, deleted_at, mirrored_at)
                 SELECT *, now() FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::date[],
-                                            $8::time[], $9::time[], $10::text[], $11::text[], $12::int2[], $13::bool[], $14::text[],
-                                            $15::int4[], $16::timestamptz[], $17::timestamptz[], $18::timestamptz[])
+                                            $8::time[], $9::time[], $10::text[], $11::text[], $12::int2[], $13::bool[], $14::bool[],
+                                            $15::bool[], $16::timestamp[], $17::timestamp[], $18::text[], $19::int4[],
+                                            $20::timestamptz[], $21::timestamptz[], $22::timestamptz[])
                 ON CONFLICT (id) DO UPDATE SET
                    unit_code = excluded.unit_code, lecturer = excluded.lecturer, academic_year = excluded.academic_year,
                    semester = excluded.semester, session_number = excluded.session_number, date = excluded.date,
                    start_time = excluded.start_time, end_time = excluded.end_time, venue = excluded.venue,
                    lecturer_name = excluded.lecturer_name, class_year = excluded.class_year, is_active = excluded.is_active,
-                   qr_mode = excluded.qr_mode, late_after_minutes = excluded.late_after_minutes,
+                   keep_open = excluded.keep_open, cancelled = excluded.cancelled, opens_at = excluded.opens_at,
+                   closes_at = excluded.closes_at, qr_mode = excluded.qr_mode, late_after_minutes = excluded.late_after_minutes,
                    created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
                    mirrored_at = excluded.mirrored_at
-                WHERE (sessions.updated_at IS DISTINCT FROM excluded.updated_at OR $19::bool)
+                WHERE (sessions.updated_at IS DISTINCT FROM excluded.updated_at OR $23::bool)
                 RETURNING id, deleted_at IS NOT NULL AS deleted
              ), retracted AS (
                 -- A deleted session takes back every delivered mark of it.
@@ -208,6 +216,10 @@ impl Table for SessionRow {
         .bind(column(batch, |r| r.lecturer_name.clone()))
         .bind(column(batch, |r| r.class_year))
         .bind(column(batch, |r| r.is_active))
+        .bind(column(batch, |r| r.keep_open))
+        .bind(column(batch, |r| r.cancelled))
+        .bind(column(batch, |r| r.opens_at))
+        .bind(column(batch, |r| r.closes_at))
         .bind(column(batch, |r| r.qr_mode.clone()))
         .bind(column(batch, |r| r.late_after_minutes))
         .bind(column(batch, |r| r.created_at))

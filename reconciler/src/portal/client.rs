@@ -11,6 +11,10 @@ use crate::config::PortalConfig;
 pub struct PortalRecord {
     /// `created`, `updated` or `removed`.
     pub action: String,
+    /// The mark's status: `present`, `late`, `excused` or `absent` (on a removal, the status it
+    /// had). Absent only from removals queued before statuses were sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     pub student_name: String,
     pub admission_number: String,
     pub unit_code: String,

@@ -80,8 +80,8 @@ pub async fn forward(
                 ORDER BY d.next_attempt_at, d.idempotency_key
                 LIMIT 500
              )
-             SELECT due.*, r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at, r.lecturer_name,
-                    r.venue, r.shown_percentage::float8 AS percentage
+             SELECT due.*, r.status, r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at,
+                    r.lecturer_name, r.venue, r.shown_percentage::float8 AS percentage
              FROM due
              LEFT JOIN LATERAL (SELECT * FROM portal_records p WHERE p.attendance_id = due.attendance_id) r ON true
              ORDER BY due.next_attempt_at, due.idempotency_key",
@@ -158,6 +158,7 @@ impl Due {
         let record = match kept {
             Some(payload) => Ok(PortalRecord {
                 action: action.clone(),
+                status: payload.get("status").and_then(|v| v.as_str()).map(str::to_owned),
                 student_name: text(&payload, "student_name"),
                 admission_number: text(&payload, "admission_number"),
                 unit_code: text(&payload, "unit_code"),
@@ -190,6 +191,7 @@ impl Due {
         let percentage: Option<f64> = row.get("percentage");
         Ok(PortalRecord {
             action,
+            status: row.get("status"),
             student_name: name,
             admission_number: row.get("admission_number"),
             unit_code: row.get("unit_code"),

@@ -2,11 +2,14 @@
 //! the shared set-up here, the tests by topic in the modules.
 
 mod binary;
+mod corrections;
 mod faults;
 mod mirror;
+mod percentages;
 mod portal;
 mod rejects;
 mod runs;
+mod settings;
 
 use attendance::config::Vars;
 use attendance::domain::AdmissionNumber;
@@ -117,7 +120,7 @@ pub async fn fixture(fs: &TestFirestore) -> Vec<Session> {
     store.mark_attendance(&sessions[0], &late).await.expect("mark");
     store.mark_attendance(&sessions[2], &mark("ADM/1", "Alice")).await.expect("mark");
     store.mark_attendance(&sessions[2], &mark("ADM/3", "Carol")).await.expect("mark");
-    crate::fixtures::remove(&store, &sessions[2], &AdmissionNumber::parse("ADM/3").expect("adm"))
+    crate::fixtures::remove(store, &sessions[2], &AdmissionNumber::parse("ADM/3").expect("adm"))
         .await
         .expect("remove");
     sessions
