@@ -238,7 +238,7 @@ impl Store {
             &session.id.to_string(),
             &Settled { attended_count: count },
             &["attended_count"],
-            revision.into(),
+            revision,
             Vec::new(),
         );
         if staged.is_ok()

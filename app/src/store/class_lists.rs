@@ -21,7 +21,7 @@ impl Store {
         let Some(doc) = self.get_doc::<ClassListDoc>(CLASS_LISTS, &ids::unit_term(unit, term)).await? else {
             return Ok((ClassList::default(), ListVersion(None)));
         };
-        let version = ListVersion(doc.update_time.clone());
+        let version = ListVersion(doc.update_time);
         let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("class list", e);
         let mut list = ClassList::default();
         for entry in doc.students.into_values() {

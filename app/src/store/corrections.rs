@@ -98,19 +98,16 @@ impl Store {
                         version,
                     };
                     let mut stamps = vec![server_time("updated_at")];
+                    let mut fields = vec!["status", "deleted", "version"];
                     if to == MarkState::Removed {
                         stamps.push(server_time("deleted_at"));
+                    } else if from == MarkState::Removed {
+                        // Restored: no removal time is left behind (the field goes).
+                        fields.push("deleted_at");
                     }
                     let update_time =
                         doc.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
-                    writes.update_if_unchanged(
-                        ATTENDANCE,
-                        &id,
-                        &change,
-                        &["status", "deleted", "version"],
-                        update_time.0,
-                        stamps,
-                    )?;
+                    writes.update_if_unchanged(ATTENDANCE, &id, &change, &fields, update_time.0, stamps)?;
                     version
                 }
             };

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("session_header", include_str!("../../templates/session_header.hbs")),
     ("session_rows", include_str!("../../templates/session_rows.hbs")),
     ("session_edit", include_str!("../../templates/session_edit.hbs")),
+    ("mark", include_str!("../../templates/mark.hbs")),
     ("attend_form", include_str!("../../templates/attend_form.hbs")),
     ("attend_problem", include_str!("../../templates/attend_problem.hbs")),
     ("attend_result", include_str!("../../templates/attend_result.hbs")),

@@ -5,14 +5,13 @@ use harness::spawn_app;
 
 use super::{correct, lecture, page};
 
-fn count_of(app: &harness::TestApp) -> impl std::future::Future<Output = String> + '_ {
-    async move {
-        let student = app.firestore.rest().get_as_admin("students/ADM%252F1").await.expect("student");
-        student["fields"]["attended"]["mapValue"]["fields"]["CS101_2025-2026_1"]["integerValue"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
+/// ADM/1's count of lectures attended, as stored on the student document.
+async fn count_of(app: &harness::TestApp) -> String {
+    let student = app.firestore.rest().get_as_admin("students/ADM%252F1").await.expect("student");
+    student["fields"]["attended"]["mapValue"]["fields"]["CS101_2025-2026_1"]["integerValue"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -57,6 +56,9 @@ async fn a_mark_is_corrected_removed_and_restored_with_its_history() {
     assert_eq!(status, 303);
     assert!(html.contains("ADM/1: Removed → Late."), "{html}");
     assert_eq!(count_of(&app).await, "1");
+    let restored =
+        app.firestore.rest().get_as_admin(&format!("attendance/{id}_ADM%252F1")).await.expect("mark");
+    assert!(restored["fields"].get("deleted_at").is_none(), "no removal time left: {restored}");
 
     // Excused counts; absent does not.
     correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "absent")]).await;
@@ -152,4 +154,28 @@ async fn bad_corrections_are_refused_with_a_message() {
         .await;
     assert_eq!(refused.status(), 404);
     assert!(!page(&app, &session).await.contains("badge-absent\">Absent"));
+}
+
+#[tokio::test]
+async fn each_mark_has_a_page_with_its_form_and_history() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late"), ("reason", "bus")]).await;
+    let path = format!("/session/{}/marks/ADM%2F1/", session.id);
+    let html = app.browser.text(&path).await;
+    assert!(html.contains("Jane Doe") && html.contains("badge-late\">Late"), "{html}");
+    assert!(html.contains("Present → Late by jkamau (lecturer): “bus”"), "{html}");
+    assert!(html.contains("<option value=\"late\" selected>"), "{html}");
+    assert!(!html.contains("name=\"student_name\""), "a known student needs no name");
+    // Someone not on record: the form asks for the name.
+    let unknown = app.browser.text(&format!("/session/{}/marks/ADM%2F77/", session.id)).await;
+    assert!(unknown.contains("name=\"student_name\"") && unknown.contains("No mark"), "{unknown}");
+    // The list links to it; another lecturer gets 404; a malformed number is 404.
+    assert!(page(&app, &session).await.contains(&format!("href=\"/session/{}/marks/ADM%2F1/\"", session.id)));
+    assert_eq!(app.browser.get(&format!("/session/{}/marks/%20/", session.id)).await.status(), 404);
+    app.add_lecturer("potieno", "correct horse battery").await;
+    let other = app.new_browser();
+    other.login("potieno", "correct horse battery").await;
+    assert_eq!(other.get(&path).await.status(), 404);
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
+use serde::Serialize;
 
 use crate::domain::{AdmissionNumber, Invalid, Reason, StudentName};
 use crate::model::{Correction, Enrolled, MarkState};
@@ -89,6 +90,62 @@ pub async fn correct(
         }
         Corrected::Refused(refused) => refuse(refused.to_string()).await,
     }
+}
+
+#[derive(Serialize)]
+struct MarkView {
+    session_id: String,
+    title: String,
+    admission_number: String,
+    name: Option<String>,
+    /// The status the mark has ("No mark", "Removed", "Late", ...).
+    label: &'static str,
+    state: &'static str,
+    options: Vec<super::roster::StatusOption>,
+    history: Vec<super::roster::ChangeView>,
+    on_list: bool,
+}
+
+/// `/session/<id>/marks/<student>/`: one student's mark in this session, its history, and the
+/// form that changes it (the list's "Change" and the absent list's "Other…").
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, student)): Path<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    let session = owned::session(&state, &auth, &id).await?;
+    let admission = AdmissionNumber::parse(&student).map_err(|_| AppError::NotFound)?;
+    let store = state.store();
+    let (mark, changes, (list, _), known) = tokio::try_join!(
+        store.attendance_record(session.id, &admission),
+        store.changes_of_session(session.id),
+        store.class_list(&session.unit_code, session.term),
+        store.student(&admission),
+    )?;
+    let current = mark.as_ref().map_or(MarkState::Unmarked, |(record, _)| MarkState::of(record));
+    let name = mark
+        .as_ref()
+        .map(|(record, _)| record.student_name.to_string())
+        .or_else(|| list.get(&admission).map(|s| s.name.to_string()))
+        .or_else(|| known.map(|s| s.name.to_string()));
+    let tz = &state.settings().timezone;
+    let view = MarkView {
+        session_id: session.id.to_string(),
+        title: format!("{} {}", session.unit_code, crate::web::view::lecture_label(&session)),
+        admission_number: admission.to_string(),
+        name,
+        label: current.label(),
+        state: current.as_str(),
+        options: super::roster::options(current),
+        history: changes
+            .iter()
+            .filter(|c| c.admission_number == admission)
+            .map(|c| super::roster::ChangeView::new(c, tz))
+            .collect(),
+        on_list: list.contains(&admission),
+    };
+    let title = format!("{admission} · {}", view.title);
+    Ok(Html(state.templates().render("mark", &auth.layout(title), &view)?))
 }
 
 #[derive(Debug, Deserialize)]

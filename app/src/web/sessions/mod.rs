@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/session/{id}/toggle/", post(toggle))
         .route("/session/{id}/qr-mode/", post(set_qr_mode))
         .route("/session/{id}/marks/", post(marks::correct))
+        .route("/session/{id}/marks/{student}/", get(marks::page))
         .route("/session/{id}/enrol/", post(marks::enrol))
         .route("/session/{id}/edit/", get(edit::page).post(edit::submit))
         .route("/session/{id}/cancel/", post(edit::cancel))

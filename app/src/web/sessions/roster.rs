@@ -18,7 +18,7 @@ pub struct StatusOption {
 }
 
 /// The statuses a lecturer can choose, with `current` selected.
-fn options(current: MarkState) -> Vec<StatusOption> {
+pub fn options(current: MarkState) -> Vec<StatusOption> {
     MarkStatus::ALL
         .into_iter()
         .map(MarkState::Marked)
@@ -38,7 +38,7 @@ pub struct ChangeView {
 }
 
 impl ChangeView {
-    fn new(change: &MarkChange, tz: &TimeZone) -> Self {
+    pub fn new(change: &MarkChange, tz: &TimeZone) -> Self {
         Self {
             when: change.at.to_zoned(tz.clone()).strftime("%-d %b %H:%M").to_string(),
             by: change.by.clone(),
@@ -50,9 +50,39 @@ impl ChangeView {
     }
 }
 
+/// A form every row's one-click button submits (`form="<id>"`), so a row is a button, not a
+/// form: `restore-present`, `mark-present`, `enrol`, ...
+#[derive(Debug, Serialize)]
+pub struct QuickAction {
+    pub id: String,
+    /// Under `/session/<id>/`.
+    pub path: &'static str,
+    pub status: Option<&'static str>,
+}
+
+fn quick_actions() -> Vec<QuickAction> {
+    let restore = MarkStatus::ALL.into_iter().map(|s| QuickAction {
+        id: format!("restore-{}", s.as_str()),
+        path: "marks",
+        status: Some(s.as_str()),
+    });
+    restore
+        .chain([
+            QuickAction {
+                id: "mark-present".into(),
+                path: "marks",
+                status: Some(MarkStatus::Present.as_str()),
+            },
+            QuickAction { id: "enrol".into(), path: "enrol", status: None },
+        ])
+        .collect()
+}
+
 /// One mark on the lecturer's list.
 #[derive(Debug, Serialize)]
 pub struct MarkRow {
+    /// The admission number's URL-safe form, for the mark's own page.
+    pub key: String,
     pub name: String,
     pub admission_number: String,
     pub time: String,
@@ -67,7 +97,6 @@ pub struct MarkRow {
     pub known_name: Option<String>,
     /// Marked but not on the class list (only when there is a list).
     pub not_on_list: bool,
-    pub options: Vec<StatusOption>,
     pub history: Vec<ChangeView>,
     pub history_count: usize,
 }
@@ -75,6 +104,7 @@ pub struct MarkRow {
 /// A class-list student with no mark in this session.
 #[derive(Debug, Serialize)]
 pub struct AbsentRow {
+    pub key: String,
     pub name: String,
     pub admission_number: String,
 }
@@ -98,6 +128,7 @@ pub struct Roster {
     pub query: String,
     /// How many rows the search hid.
     pub hidden: usize,
+    pub quick_actions: Vec<QuickAction>,
 }
 
 /// `marks` of one session (removed ones included) with their `changes`, against `list`.
@@ -117,7 +148,7 @@ pub fn build(
         needle.is_empty() || name.to_lowercase().contains(&needle) || number.to_lowercase().contains(&needle)
     };
     let mut marks: Vec<&AttendanceRecord> = marks.iter().collect();
-    marks.sort_by(|a, b| b.marked_at.cmp(&a.marked_at));
+    marks.sort_by_key(|m| std::cmp::Reverse(m.marked_at));
     let mut roster = Roster {
         present: 0,
         late: 0,
@@ -131,6 +162,7 @@ pub fn build(
         absentees_count: 0,
         query: query.trim().to_owned(),
         hidden: 0,
+        quick_actions: quick_actions(),
     };
     let mut marked = std::collections::BTreeSet::new();
     for record in marks {
@@ -158,6 +190,7 @@ pub fn build(
             continue;
         }
         roster.rows.push(MarkRow {
+            key: key.as_str().to_owned(),
             name: record.student_name.to_string(),
             admission_number: record.admission_number.to_string(),
             time: clock(record.marked_at, tz),
@@ -168,7 +201,6 @@ pub fn build(
             by_lecturer: record.source == crate::model::MarkSource::Lecturer,
             known_name: record.known_name.clone(),
             not_on_list: !list.is_empty() && !on_list,
-            options: options(state),
             history: history.remove(&key).unwrap_or_default(),
             history_count: 0,
         });
@@ -186,6 +218,7 @@ pub fn build(
             continue;
         }
         roster.absentees.push(AbsentRow {
+            key: student.admission_number.key().as_str().to_owned(),
             name: student.name.to_string(),
             admission_number: student.admission_number.to_string(),
         });

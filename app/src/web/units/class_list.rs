@@ -137,16 +137,25 @@ impl PreviewView {
     }
 }
 
+/// What the page shows besides the list: nothing, a preview, or why a file was refused.
+enum Shown {
+    List,
+    Preview(PreviewView),
+    Problem(String),
+}
+
 fn render(
     state: &AppState,
     auth: &Auth,
-    unit: &Unit,
-    term: Term,
-    list: &ClassList,
-    preview: Option<PreviewView>,
-    problem: Option<String>,
+    (unit, term, list): (&Unit, Term, &ClassList),
+    shown: Shown,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let (preview, problem) = match shown {
+        Shown::List => (None, None),
+        Shown::Preview(preview) => (Some(preview), None),
+        Shown::Problem(problem) => (None, Some(problem)),
+    };
     let view = ListView {
         code: unit.code.to_string(),
         name: unit.name.to_string(),
@@ -173,7 +182,7 @@ pub async fn page(
     let unit = owned::unit(&state, &auth, &code).await?;
     let term = chosen_term(&state, &auth, &unit.code, &query).await?;
     let (list, _) = state.store().class_list(&unit.code, term).await?;
-    render(&state, &auth, &unit, term, &list, None, None, StatusCode::OK)
+    render(&state, &auth, (&unit, term, &list), Shown::List, StatusCode::OK)
 }
 
 /// The upload: a preview, nothing written.
@@ -204,8 +213,8 @@ pub async fn preview(
     let (list, _) = state.store().class_list(&unit.code, term).await?;
     let bytes = file.filter(|f| !f.is_empty());
     let Some(bytes) = bytes else {
-        let problem = Some("Choose a CSV file to import.".to_owned());
-        return render(&state, &auth, &unit, term, &list, None, problem, StatusCode::BAD_REQUEST);
+        let problem = Shown::Problem("Choose a CSV file to import.".to_owned());
+        return render(&state, &auth, (&unit, term, &list), problem, StatusCode::BAD_REQUEST);
     };
     respond_with_plan(&state, &auth, &unit, term, &list, &bytes).await
 }
@@ -221,7 +230,7 @@ async fn respond_with_plan(
     let (rows, rejected) = match class_csv::parse(bytes) {
         Ok(parsed) => parsed,
         Err(problem) => {
-            return render(state, auth, unit, term, list, None, Some(problem), StatusCode::BAD_REQUEST);
+            return render(state, auth, (unit, term, list), Shown::Problem(problem), StatusCode::BAD_REQUEST);
         }
     };
     let plan = ImportPlan::new(list, rows, rejected);
@@ -229,7 +238,7 @@ async fn respond_with_plan(
     let text = String::from_utf8_lossy(bytes).into_owned();
     let seal = state.signer().sign(SEAL, &previewed(list, &text));
     let preview = PreviewView::new(&plan, text, seal);
-    render(state, auth, unit, term, list, Some(preview), None, status)
+    render(state, auth, (unit, term, list), Shown::Preview(preview), status)
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,7 +268,13 @@ pub async fn import(
     let (rows, rejected) = match class_csv::parse(form.csv.as_bytes()) {
         Ok(parsed) => parsed,
         Err(problem) => {
-            return render(&state, &auth, &unit, term, &list, None, Some(problem), StatusCode::BAD_REQUEST);
+            return render(
+                &state,
+                &auth,
+                (&unit, term, &list),
+                Shown::Problem(problem),
+                StatusCode::BAD_REQUEST,
+            );
         }
     };
     let plan = ImportPlan::new(&list, rows, rejected);
