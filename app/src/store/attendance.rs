@@ -152,14 +152,14 @@ impl Store {
         session: SessionId,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let values = vec![session.to_string().into(), false.into()];
-        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION.fetch(self.db().await?, values, None).await?;
+        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_SESSION.fetch(self, values, None).await?;
         Ok(parse_listed(docs, record_from_doc))
     }
 
     /// Every mark of a session, removed ones included.
     pub async fn marks_of_session(&self, session: SessionId) -> Result<Vec<AttendanceRecord>, StoreError> {
         let values = vec![session.to_string().into()];
-        let docs: Vec<AttendanceDoc> = MARKS_OF_SESSION.fetch(self.db().await?, values, None).await?;
+        let docs: Vec<AttendanceDoc> = MARKS_OF_SESSION.fetch(self, values, None).await?;
         Ok(parse_listed(docs, record_from_doc))
     }
 
@@ -172,20 +172,18 @@ impl Store {
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let mut values = vec![admission.key().as_str().into()];
         values.extend(unit_term_values(unit, term).into_iter().take(3));
-        let docs: Vec<AttendanceDoc> =
-            MARKS_OF_STUDENT_IN_UNIT_TERM.fetch(self.db().await?, values, None).await?;
+        let docs: Vec<AttendanceDoc> = MARKS_OF_STUDENT_IN_UNIT_TERM.fetch(self, values, None).await?;
         Ok(parse_listed(docs, record_from_doc))
     }
 
     /// How many attended a session (present, late or excused), counted by the server: two
     /// aggregation queries, billed by the index entries they scan.
     pub async fn attendance_count(&self, session: SessionId) -> Result<u64, StoreError> {
-        let db = self.db().await?;
         let id = session.to_string();
         let (marked, absent) = tokio::try_join!(
-            ATTENDANCE_OF_SESSION.count(db, vec![id.clone().into(), false.into()]),
+            ATTENDANCE_OF_SESSION.count(self, vec![id.clone().into(), false.into()]),
             MARKS_OF_SESSION_WITH_STATUS
-                .count(db, vec![id.into(), false.into(), MarkStatus::Absent.as_str().into()]),
+                .count(self, vec![id.into(), false.into(), MarkStatus::Absent.as_str().into()]),
         )?;
         Ok(marked.saturating_sub(absent))
     }
@@ -268,7 +266,7 @@ impl Store {
         term: Term,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
         let values = unit_term_values(unit, term);
-        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
+        let docs: Vec<AttendanceDoc> = ATTENDANCE_OF_UNIT_TERM.fetch(self, values, None).await?;
         Ok(parse_listed(docs, record_from_doc))
     }
 

@@ -210,7 +210,7 @@ impl Store {
             term.semester.number().into(),
         ];
         let docs: Vec<AttendanceChangeDoc> =
-            super::query::CHANGES_OF_STUDENT_IN_UNIT_TERM.fetch(self.db().await?, values, None).await?;
+            super::query::CHANGES_OF_STUDENT_IN_UNIT_TERM.fetch(self, values, None).await?;
         let mut changes = parse_listed(docs, change_from_doc);
         changes.sort_by_key(|c| (c.at, c.version));
         Ok(changes)
@@ -219,7 +219,7 @@ impl Store {
     /// Every change of the marks of a session, oldest first.
     pub async fn changes_of_session(&self, session: SessionId) -> Result<Vec<MarkChange>, StoreError> {
         let docs: Vec<AttendanceChangeDoc> =
-            CHANGES_OF_SESSION.fetch(self.db().await?, vec![session.to_string().into()], None).await?;
+            CHANGES_OF_SESSION.fetch(self, vec![session.to_string().into()], None).await?;
         let mut changes = parse_listed(docs, change_from_doc);
         changes.sort_by_key(|c| (c.at, c.version));
         Ok(changes)

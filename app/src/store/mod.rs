@@ -9,9 +9,11 @@ mod corrections;
 pub mod docs;
 mod error;
 mod lecturers;
+mod listen;
 mod login_sessions;
 mod mirror;
 pub mod query;
+mod reads;
 mod sessions;
 mod throttle;
 mod units;
@@ -27,8 +29,10 @@ pub use class_lists::ListVersion;
 pub use connect::FirestoreSettings;
 pub use corrections::Corrected;
 pub use error::{Conflict, StoreError, Taken};
+pub use listen::{Heard, SessionListener};
 pub use login_sessions::LoginSession;
 pub use mirror::{Changed, MirrorStream, MirroredDoc};
+pub use reads::ReadCounter;
 pub use sessions::SessionEdit;
 pub use throttle::ThrottleSubject;
 
@@ -40,6 +44,7 @@ pub use throttle::ThrottleSubject;
 pub struct Store {
     settings: Arc<FirestoreSettings>,
     db: Arc<OnceCell<FirestoreDb>>,
+    reads: ReadCounter,
 }
 
 /// How long opening the channel may take before a request gives up (the library's own
@@ -62,7 +67,11 @@ impl Store {
 
     /// Connects on first use (for the long-running app).
     pub fn connect_lazy(settings: &FirestoreSettings) -> Self {
-        Self { settings: Arc::new(settings.clone()), db: Arc::new(OnceCell::new()) }
+        Self {
+            settings: Arc::new(settings.clone()),
+            db: Arc::new(OnceCell::new()),
+            reads: ReadCounter::default(),
+        }
     }
 
     /// The bound on one Firestore request (`FIRESTORE_TIMEOUT_SECS`).
@@ -100,12 +109,19 @@ impl Store {
         }
     }
 
+    /// Documents read so far, as Firestore bills them (a missing document is a read too).
+    pub fn reads(&self) -> &ReadCounter {
+        &self.reads
+    }
+
     async fn get_doc<T: DeserializeOwned + Send>(
         &self,
         collection: &str,
         id: &str,
     ) -> Result<Option<T>, StoreError> {
-        Ok(self.db().await?.fluent().select().by_id_in(collection).obj().one(id).await?)
+        let doc = self.db().await?.fluent().select().by_id_in(collection).obj().one(id).await?;
+        self.reads.add(1);
+        Ok(doc)
     }
 
     /// Which of `ids` exist in `collection`, in one round trip.
@@ -121,6 +137,7 @@ impl Store {
             .await?
             .collect()
             .await;
+        self.reads.add(ids.len() as u64);
         Ok(found.into_iter().filter(|(_, doc)| doc.is_some()).map(|(id, _)| id).collect())
     }
 }

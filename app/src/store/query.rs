@@ -5,8 +5,8 @@
 use firestore::select_builder::FirestoreSelectDocBuilder;
 use firestore::{FirestoreDb, FirestoreValue};
 
-use super::StoreError;
 use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, SESSIONS, UNITS};
+use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -128,34 +128,42 @@ impl QuerySpec {
             })
     }
 
-    /// Runs the query and reads every match as a `T` (at most `limit`).
+    /// Runs the query and reads every match as a `T` (at most `limit`); each is a document
+    /// read on the store's count.
     pub(crate) async fn fetch<T: serde::de::DeserializeOwned + Send>(
         &'static self,
-        db: &FirestoreDb,
+        store: &Store,
         values: Vec<FirestoreValue>,
         limit: Option<u32>,
     ) -> Result<Vec<T>, StoreError> {
         use futures::TryStreamExt;
-        let mut query = self.select(db, values);
+        let mut query = self.select(store.db().await?, values);
         if let Some(limit) = limit {
             query = query.limit(limit);
         }
-        Ok(query.obj().stream_query_with_errors().await?.try_collect().await?)
+        let docs: Vec<T> = query.obj().stream_query_with_errors().await?.try_collect().await?;
+        // A query that matches nothing is still billed one read.
+        store.reads().add(docs.len().max(1) as u64);
+        Ok(docs)
     }
 
     /// Counts the matching documents on the server (an aggregation query, no documents read).
     pub(crate) async fn count(
         &'static self,
-        db: &FirestoreDb,
+        store: &Store,
         values: Vec<FirestoreValue>,
     ) -> Result<u64, StoreError> {
+        let db = store.db().await?;
         #[derive(serde::Deserialize)]
         struct Count {
             count: u64,
         }
         let rows: Vec<Count> =
             self.select(db, values).aggregate(|a| a.fields([a.field("count").count()])).obj().query().await?;
-        Ok(rows.first().map_or(0, |row| row.count))
+        let count = rows.first().map_or(0, |row| row.count);
+        // Billed one read per 1,000 index entries matched, at least one.
+        store.reads().add(count.div_ceil(1000).max(1));
+        Ok(count)
     }
 
     fn index_fields(&self) -> Vec<(&'static str, Direction)> {

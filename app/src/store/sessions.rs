@@ -94,20 +94,20 @@ impl Store {
     /// A lecturer's most recent sessions by lecture date and time, newest first.
     pub async fn recent_sessions(&self, lecturer: &Username, limit: u32) -> Result<Vec<Session>, StoreError> {
         let values = vec![lecturer.as_str().into(), false.into()];
-        let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER.fetch(self.db().await?, values, Some(limit)).await?;
+        let docs: Vec<SessionDoc> = SESSIONS_OF_LECTURER.fetch(self, values, Some(limit)).await?;
         Ok(parse_listed(docs, session_from_doc))
     }
 
     /// A unit's sessions in one term, in lecture order.
     pub async fn sessions_of_unit(&self, unit: &UnitCode, term: Term) -> Result<Vec<Session>, StoreError> {
         let values = unit_term_values(unit, term);
-        let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM.fetch(self.db().await?, values, None).await?;
+        let docs: Vec<SessionDoc> = SESSIONS_OF_UNIT_TERM.fetch(self, values, None).await?;
         Ok(parse_listed(docs, session_from_doc))
     }
 
     /// How many sessions a lecturer has, counted by the server.
     pub async fn session_total(&self, lecturer: &Username) -> Result<u64, StoreError> {
-        SESSIONS_OF_LECTURER.count(self.db().await?, vec![lecturer.as_str().into(), false.into()]).await
+        SESSIONS_OF_LECTURER.count(self, vec![lecturer.as_str().into(), false.into()]).await
     }
 
     /// Closes the session by hand (`is_active` false), keeps it open whatever its window says

@@ -44,7 +44,7 @@ impl Store {
     /// A lecturer's units, ordered by code.
     pub async fn units_of(&self, lecturer: &Username) -> Result<Vec<Unit>, StoreError> {
         let values = vec![lecturer.as_str().into(), false.into()];
-        let docs: Vec<UnitDoc> = UNITS_OF_LECTURER.fetch(self.db().await?, values, None).await?;
+        let docs: Vec<UnitDoc> = UNITS_OF_LECTURER.fetch(self, values, None).await?;
         Ok(parse_listed(docs, unit_from_doc))
     }
 

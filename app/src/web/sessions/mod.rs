@@ -53,6 +53,7 @@ struct DetailView {
     attend_url: String,
     qr_svg: String,
     roster: Roster,
+    quick_actions: Vec<roster::QuickAction>,
     /// Tells the page's script whether a poll brought anything new.
     rows_digest: String,
     /// A correction that could not be made, shown above the list (with a 400).
@@ -113,6 +114,7 @@ pub(super) async fn render_detail(
         attend_url: url,
         rows_digest: rows_digest(&roster),
         roster,
+        quick_actions: roster::quick_actions(),
         problem,
     };
     let title = format!("{} {}", session.unit_code, lecture_label(session));

@@ -60,7 +60,7 @@ pub struct QuickAction {
     pub status: Option<&'static str>,
 }
 
-fn quick_actions() -> Vec<QuickAction> {
+pub fn quick_actions() -> Vec<QuickAction> {
     let restore = MarkStatus::ALL.into_iter().map(|s| QuickAction {
         id: format!("restore-{}", s.as_str()),
         path: "marks",
@@ -128,7 +128,6 @@ pub struct Roster {
     pub query: String,
     /// How many rows the search hid.
     pub hidden: usize,
-    pub quick_actions: Vec<QuickAction>,
 }
 
 /// `marks` of one session (removed ones included) with their `changes`, against `list`.
@@ -162,7 +161,6 @@ pub fn build(
         absentees_count: 0,
         query: query.trim().to_owned(),
         hidden: 0,
-        quick_actions: quick_actions(),
     };
     let mut marked = std::collections::BTreeSet::new();
     for record in marks {
