@@ -127,6 +127,15 @@ impl Browser {
         self.client.get(self.url(path)).send().await.expect("app answers")
     }
 
+    /// A GET with extra headers (say, `Last-Event-ID`).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("app answers")
+    }
+
     pub async fn text(&self, path: &str) -> String {
         self.get(path).await.text().await.expect("body")
     }

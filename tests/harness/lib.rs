@@ -10,6 +10,7 @@ pub mod logs;
 pub mod portal;
 pub mod postgres;
 pub mod rest;
+pub mod sse;
 pub mod stall;
 
 pub use app::{

@@ -8,6 +8,7 @@ mod harness_postgres;
 mod lecturer_auth;
 mod lecturer_sessions;
 mod lecturer_units;
+mod live;
 mod reconciler;
 mod record_keeping;
 mod rules;

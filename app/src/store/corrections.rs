@@ -216,6 +216,17 @@ impl Store {
         Ok(changes)
     }
 
+    /// One change of a mark: the one that took `session`'s mark of `admission` to `version`.
+    pub async fn mark_change(
+        &self,
+        session: SessionId,
+        admission: &AdmissionNumber,
+        version: u32,
+    ) -> Result<Option<MarkChange>, StoreError> {
+        let id = ids::attendance_change(&ids::attendance(session, &admission.key()), version);
+        self.get_doc::<AttendanceChangeDoc>(ATTENDANCE_CHANGES, &id).await?.map(change_from_doc).transpose()
+    }
+
     /// Every change of the marks of a session, oldest first.
     pub async fn changes_of_session(&self, session: SessionId) -> Result<Vec<MarkChange>, StoreError> {
         let docs: Vec<AttendanceChangeDoc> =

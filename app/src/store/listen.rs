@@ -33,8 +33,9 @@ pub enum Heard {
     Mark(Box<AttendanceRecord>),
     /// The session itself changed (opened, closed, edited, cancelled), or is gone (`None`).
     Session(Option<Box<Session>>),
-    /// Everything up to now has been delivered: the view is current.
-    Current,
+    /// Everything up to now has been delivered for these targets (marks, session), or for both
+    /// (`all`).
+    Current { marks: bool, session: bool },
 }
 
 /// A running listener; dropping it without [`SessionListener::stop`] stops it too.
@@ -142,7 +143,11 @@ fn interpret(
         FirestoreListenEvent::TargetChange(change) => {
             let current =
                 TargetChangeType::try_from(change.target_change_type).ok() == Some(TargetChangeType::Current);
-            current.then_some(Heard::Current)
+            let all = change.target_ids.is_empty();
+            current.then(|| Heard::Current {
+                marks: all || change.target_ids.contains(&(MARKS as i32)),
+                session: all || change.target_ids.contains(&(SESSION as i32)),
+            })
         }
         FirestoreListenEvent::Filter(_) => None,
     }

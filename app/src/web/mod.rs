@@ -14,6 +14,7 @@ mod forms;
 mod guard;
 mod headers;
 mod home;
+pub mod live;
 mod owned;
 mod sessions;
 mod state;
@@ -29,7 +30,6 @@ use axum::extract::{MatchedPath, Request};
 use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::AppError;
@@ -66,13 +66,32 @@ pub fn router(state: AppState) -> Router {
 /// The longest any request may take before it is answered 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Answers 503 when a request takes longer than `limit`; an event stream (`…/events/`) is
+/// meant to stay open and is not bounded (its first answer is).
+async fn bounded(
+    request: Request,
+    next: axum::middleware::Next,
+    limit: Duration,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().ends_with("/events/") {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// The layers every response passes through. Limits, the timeout and the panic guard sit
 /// inside the error pages and security headers, so what they answer is a friendly page with
 /// every header too.
 fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
-        .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(axum::middleware::from_fn(move |request: Request, next: axum::middleware::Next| {
+            bounded(request, next, timeout)
+        }))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::add_security_headers))

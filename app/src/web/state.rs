@@ -24,6 +24,7 @@ struct Inner {
     /// Set once the "X-Forwarded-For without PROXY_HOPS" warning was logged.
     forwarded_warning: AtomicBool,
     attend_cache: SessionCache,
+    live: super::live::LiveHub,
     templates: Templates,
     signer: Signer,
     settings: Settings,
@@ -44,6 +45,7 @@ impl AppState {
             mark_budget,
             forwarded_warning: AtomicBool::new(false),
             attend_cache: SessionCache::default(),
+            live: super::live::LiveHub::default(),
             templates,
             signer,
             settings,
@@ -71,6 +73,11 @@ impl AppState {
 
     pub fn templates(&self) -> &Templates {
         &self.0.templates
+    }
+
+    /// The session listeners this instance runs, and their viewers.
+    pub fn live(&self) -> &super::live::LiveHub {
+        &self.0.live
     }
 
     /// The student pages' short-lived memory of sessions.

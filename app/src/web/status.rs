@@ -1,4 +1,5 @@
-//! `/api/status/`: whether the app can reach Firestore, for load balancers and people.
+//! `/api/status/`: whether the app can reach Firestore, for load balancers and people;
+//! `/api/metrics/`: what this instance costs and carries, for its operator only.
 
 use std::time::Duration;
 
@@ -14,7 +15,25 @@ use super::AppState;
 const PING_LIMIT: Duration = Duration::from_secs(2);
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/status/", get(status))
+    Router::new().route("/api/status/", get(status)).route("/api/metrics/", get(metrics))
+}
+
+/// Documents read from Firestore since the start (as billed), and the sessions listened to.
+/// Answered only on a loopback connection (the operator on the machine, a sidecar): the
+/// numbers say how busy the instance is, which is nobody else's business.
+async fn metrics(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return super::error::not_found().await.into_response();
+    }
+    let body = serde_json::json!({
+        "firestore_documents_read": state.store().reads().total(),
+        "watched_sessions": state.live().watched(),
+        "live_viewers": state.live().viewers(),
+    });
+    ([(http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 async fn status(State(state): State<AppState>) -> Response {

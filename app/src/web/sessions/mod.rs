@@ -6,7 +6,7 @@ mod edit;
 mod export;
 mod marks;
 mod present;
-mod roster;
+pub(crate) mod roster;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/session/create/", get(create::page).post(create::submit))
         .route("/session/{id}/", get(detail))
         .route("/session/{id}/attendance.json", get(attendance_json))
+        .route("/session/{id}/events/", get(super::live::events))
+        .route("/session/{id}/changes.json", get(super::live::changes))
         .route("/session/{id}/toggle/", post(toggle))
         .route("/session/{id}/qr-mode/", post(set_qr_mode))
         .route("/session/{id}/marks/", post(marks::correct))

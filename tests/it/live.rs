@@ -1,0 +1,134 @@
+//! The live session page: one listener per watched session, its changes as Server-Sent Events
+//! within a second of their commit, and the listener gone once nobody watches.
+
+use std::time::Duration;
+
+use harness::sse::EventStream;
+use harness::{TestApp, spawn_app};
+
+use crate::record_keeping::{correct, lecture};
+
+const SOON: Duration = Duration::from_secs(1);
+
+async fn subscribe(app: &TestApp, session: &attendance::model::Session) -> EventStream {
+    let response = app.browser.get(&format!("/session/{}/events/", session.id)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    EventStream::new(response)
+}
+
+async fn metrics(app: &TestApp) -> serde_json::Value {
+    app.get("/api/metrics/").await.json().await.expect("metrics")
+}
+
+#[tokio::test]
+async fn marks_corrections_and_closing_arrive_as_events() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let id = session.id.to_string();
+    app.new_browser().attend(&id, "Jane Doe", "ADM/1").await;
+    let mut stream = subscribe(&app, &session).await;
+    let snapshot = stream.next(Duration::from_secs(5)).await.expect("a first event");
+    assert_eq!(snapshot.event, "snapshot");
+    assert!(snapshot.data["rows_html"].as_str().expect("rows").contains("Jane Doe"));
+    assert_eq!(snapshot.data["present"], 1);
+
+    // A new mark: within a second of its commit.
+    app.firestore
+        .store
+        .mark_attendance(&session, &crate::fixtures::mark("ADM/2", "John Roe"))
+        .await
+        .expect("mark");
+    let mark = stream.next_named("mark", SOON).await.expect("the mark within a second");
+    assert_eq!(mark.data["key"], "ADM%2F2");
+    assert_eq!(mark.data["present"], 2);
+    assert!(mark.data["row_html"].as_str().expect("row").contains("John Roe"));
+
+    // A correction and a removal, each with its history.
+    correct(&app, &session, &[("admission_number", "ADM/1"), ("status", "late"), ("reason", "bus")]).await;
+    let late = stream.next_named("mark", SOON * 3).await.expect("the correction");
+    assert!(late.data["row_html"].as_str().expect("row").contains("badge-late"), "{late:?}");
+    assert!(late.data["row_html"].as_str().expect("row").contains("“bus”"), "{late:?}");
+    correct(&app, &session, &[("admission_number", "ADM/2"), ("status", "removed"), ("reason", "proxy")])
+        .await;
+    let removed = stream.next_named("mark", SOON * 3).await.expect("the removal");
+    assert!(removed.data["row_html"].as_str().expect("row").contains("row-removed"), "{removed:?}");
+    assert_eq!(removed.data["present"], 1);
+
+    // Closing the session.
+    app.browser.post_with_csrf(&format!("/session/{id}/toggle/"), &[("active", "0")]).await;
+    let closed = stream.next_named("session", SOON * 3).await.expect("the session event");
+    assert_eq!(closed.data["is_open"], false);
+    assert_eq!(closed.data["availability"], "Closed");
+}
+
+#[tokio::test]
+async fn a_reconnect_resumes_after_its_last_event_and_a_poll_asks_for_changes_only() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let mut stream = subscribe(&app, &session).await;
+    let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
+    let cursor = snapshot.id.expect("an id");
+    app.firestore
+        .store
+        .mark_attendance(&session, &crate::fixtures::mark("ADM/1", "Jane Doe"))
+        .await
+        .expect("mark");
+    stream.next_named("mark", SOON).await.expect("mark");
+    drop(stream);
+    // Resuming after the snapshot: only the mark, no second snapshot.
+    let response = app
+        .browser
+        .get_with(&format!("/session/{}/events/", session.id), &[("last-event-id", &cursor)])
+        .await;
+    let mut resumed = EventStream::new(response);
+    let first = resumed.next(Duration::from_secs(5)).await.expect("event");
+    assert_eq!(first.event, "mark", "{first:?}");
+    // The fallback poll: changes since a cursor.
+    let changes: serde_json::Value = app
+        .browser
+        .get(&format!("/session/{}/changes.json?since={cursor}", session.id))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(changes["events"].as_array().expect("events").len(), 1, "{changes}");
+    assert_eq!(changes["events"][0]["kind"], "mark");
+    let next = changes["next"].as_u64().expect("next");
+    let nothing: serde_json::Value = app
+        .browser
+        .get(&format!("/session/{}/changes.json?since={next}", session.id))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(nothing["events"].as_array().expect("events").len(), 0, "{nothing}");
+}
+
+#[tokio::test]
+async fn another_lecturer_gets_404_and_the_listener_stops_after_the_last_viewer() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    app.add_lecturer("potieno", "correct horse battery").await;
+    let other = app.new_browser();
+    other.login("potieno", "correct horse battery").await;
+    assert_eq!(other.get(&format!("/session/{}/events/", session.id)).await.status(), 404);
+    assert_eq!(other.get(&format!("/session/{}/changes.json", session.id)).await.status(), 404);
+
+    let mut first = subscribe(&app, &session).await;
+    let mut second = subscribe(&app, &session).await;
+    first.next(Duration::from_secs(5)).await.expect("snapshot");
+    second.next(Duration::from_secs(5)).await.expect("snapshot");
+    assert_eq!(metrics(&app).await["watched_sessions"], 1, "one listener for two viewers");
+    assert_eq!(metrics(&app).await["live_viewers"], 2);
+    drop(first);
+    drop(second);
+    // Past the linger, the next check stops it (checks run every few seconds).
+    app.clock.advance(jiff::SignedDuration::from_secs(11));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while metrics(&app).await["watched_sessions"] != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the listener did not stop");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
