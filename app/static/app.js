@@ -98,57 +98,119 @@
     main.insertBefore(flash, main.firstChild);
   }
 
-  // Session page: refresh the list every few seconds, without reloading. The server renders
-  // the rows (the same template as the page); they are swapped in only when they changed and
-  // the lecturer is not in the middle of a correction.
-  var live = document.querySelector("[data-poll]");
-  if (live) {
-    var url = live.getAttribute("data-poll");
-    var rows = document.getElementById("live-rows");
-    var status = document.getElementById("session-status");
-    var last = live.getAttribute("data-rows-digest");
-    var refresh = function () {
-      if (document.hidden) return;
-      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (data) {
-          if (!data) return;
-          if (status) status.textContent = data.availability;
-          if (data.rows_digest === last) return;
-          var busy = rows.contains(document.activeElement) || rows.querySelector("details[open]");
-          if (busy) return;
-          last = data.rows_digest;
-          rows.innerHTML = data.rows_html;
-        })
-        .catch(function () { /* offline for a moment: try again next tick */ });
-    };
-    setInterval(refresh, 3000);
-  }
 })();
 
-// Projector mode: swap in the new QR code when its window changes, and keep the count live.
+// The live feed of a session, shared by the session page and the projector: Server-Sent
+// Events (the browser reconnects by itself and resumes after the last event it saw), or, where
+// they are missing, a poll every few seconds for the changes since a cursor. Neither re-reads
+// the list: the server's one Firestore listener per session pushes what changed.
+function liveFeed(events, changes, handlers, state) {
+  "use strict";
+  var show = function (text, live) {
+    if (!state) return;
+    state.textContent = text;
+    state.className = "live-state " + (live ? "live-on" : "live-off");
+  };
+  var dispatch = function (kind, data) { if (handlers[kind]) handlers[kind](data); };
+  if (window.EventSource) {
+    var source = new EventSource(events);
+    ["snapshot", "mark", "session", "status"].forEach(function (kind) {
+      source.addEventListener(kind, function (message) {
+        var data = JSON.parse(message.data);
+        if (kind === "snapshot" || kind === "status") show(data.live ? "Live" : "Reconnecting…", data.live);
+        dispatch(kind, data);
+      });
+    });
+    source.addEventListener("open", function () { show("Live", true); });
+    source.addEventListener("error", function () { show("Reconnecting…", false); });
+    return;
+  }
+  var cursor = "";
+  var poll = function () {
+    fetch(changes + (cursor === "" ? "" : "?since=" + cursor), { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { show("Reconnecting…", false); return; }
+        show("Live (checked every few seconds)", true);
+        data.events.forEach(function (event) { dispatch(event.kind, event.data); });
+        cursor = String(data.next);
+      })
+      .catch(function () { show("Reconnecting…", false); });
+  };
+  poll();
+  setInterval(poll, 3000);
+}
+
+// Session page: the list follows the feed in place, without a reload.
+(function () {
+  "use strict";
+  var live = document.querySelector("#attendance[data-events]");
+  if (!live) return;
+  var rows = document.getElementById("live-rows");
+  var badge = document.getElementById("session-status");
+  var fragment = function (html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  };
+  var session = function (data) {
+    if (!data || !badge) return;
+    badge.textContent = data.availability;
+    badge.className = "badge badge-" + data.state;
+  };
+  liveFeed(live.getAttribute("data-events"), live.getAttribute("data-changes"), {
+    snapshot: function (data) { rows.innerHTML = data.rows_html; session(data.session); },
+    session: session,
+    mark: function (data) {
+      document.getElementById("live-counts").innerHTML = data.counts_html;
+      var row = fragment(data.row_html);
+      var old = document.getElementById("mark-" + data.key);
+      if (old) {
+        old.replaceWith(row);
+      } else if (row) {
+        document.getElementById("attendance-rows").prepend(row);
+        document.getElementById("attendance-empty").hidden = true;
+      }
+      if (data.absent) {
+        var absentee = document.getElementById("absent-" + data.key);
+        if (data.absent.op === "remove" && absentee) absentee.remove();
+        var list = document.getElementById("absent-rows");
+        if (data.absent.op === "add" && data.absent.html && list && !absentee) list.append(fragment(data.absent.html));
+        var count = document.getElementById("absent-count");
+        if (count) count.textContent = String(data.absent_count);
+      }
+    },
+  }, document.getElementById("live-state"));
+})();
+
+// Projector mode: the count and the session's state from the live feed; a rotating code is
+// fetched again only when its window ends.
 (function () {
   "use strict";
   var screen = document.querySelector("[data-present]");
   if (!screen) return;
-  var url = screen.getAttribute("data-present");
-  var current = screen.getAttribute("data-window");
-  var box = document.getElementById("present-qr");
   var count = document.getElementById("present-count");
-  var tick = function () {
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) {
-        if (!data) return;
-        count.textContent = String(data.count);
-        if (String(data.window) !== current) {
+  var closed = document.getElementById("present-closed");
+  var box = document.getElementById("present-qr");
+  liveFeed(screen.getAttribute("data-events"), screen.getAttribute("data-changes"), {
+    snapshot: function (data) { count.textContent = String(data.present); closed.hidden = data.session.is_open; },
+    mark: function (data) { count.textContent = String(data.present); },
+    session: function (data) { closed.hidden = data.is_open; },
+  }, document.getElementById("live-state"));
+  if (screen.getAttribute("data-rotating") !== "true") return;
+  var url = screen.getAttribute("data-present");
+  var next = function (seconds) {
+    setTimeout(function () {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) { next(2); return; }
           var svg = new DOMParser().parseFromString(data.svg, "image/svg+xml").documentElement;
           box.replaceChildren(document.importNode(svg, true));
-          current = String(data.window);
-          screen.setAttribute("data-window", current);
-        }
-      })
-      .catch(function () { /* the next tick tries again */ });
+          next(Math.max(1, data.seconds_left));
+        })
+        .catch(function () { next(2); });
+    }, seconds * 1000);
   };
-  setInterval(tick, 2000);
+  next(Number(screen.getAttribute("data-seconds-left")) || 1);
 })();

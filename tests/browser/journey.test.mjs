@@ -176,7 +176,9 @@ test("a student can use the form with the keyboard alone, and mistakes are expla
 });
 
 test("the lecturer's page shows the student without a reload", async () => {
+  // Pushed by the server's listener over Server-Sent Events: no polling of the list.
   await desk.locator("#attendance-rows").getByText("Wanjiru Kamau").waitFor({ timeout: 15_000 });
+  assert.equal(await desk.locator("#live-state").innerText(), "Live");
   assert.equal(await desk.locator("#attendance-count").innerText(), "1");
   assert.equal(await desk.evaluate(() => window.__sameDocument), true, "updated in place");
   await screenshots(desk, "session-with-attendance");
@@ -218,7 +220,7 @@ test("projector mode shows a code that changes", async () => {
   await desk.waitForFunction((before) => document.querySelector("#present-qr").innerHTML !== before, first, { timeout: 20_000 });
   const box = await desk.locator("#present-qr svg").boundingBox();
   assert.ok(box.width >= 400, `large on a laptop: ${box.width}`);
-  assert.match(await desk.locator(".projector").innerText(), /1\s+marked/);
+  assert.match(await desk.locator(".projector").innerText(), /1\s+present/);
   await visit(desk, "projector", ["projector"]);
   // A scan of the code on the screen opens the form; the plain link no longer does.
   const student = await phone();

@@ -192,16 +192,14 @@ async fn the_attendance_list_exports_as_csv_and_updates_as_json() {
         .await
         .expect("read")
         .expect("exists");
-    let before: serde_json::Value =
-        browser.get(&format!("/session/{id}/attendance.json")).await.json().await.expect("json");
-    assert_eq!(before["present"], 0);
     for (adm, name) in [("ADM/2023/001", "Jane Doe"), ("ADM/2023/002", "O'Brien, \"Pat\"")] {
         app.firestore.store.mark_attendance(&session, &mark(adm, name)).await.expect("mark");
     }
-    let live: serde_json::Value =
-        browser.get(&format!("/session/{id}/attendance.json")).await.json().await.expect("json");
-    assert_eq!(live["present"], 2);
-    let rows = live["rows_html"].as_str().expect("rows");
+    let changes: serde_json::Value =
+        browser.get(&format!("/session/{id}/changes.json")).await.json().await.expect("json");
+    let snapshot = &changes["events"][0]["data"];
+    assert_eq!(snapshot["present"], 2, "{changes}");
+    let rows = snapshot["rows_html"].as_str().expect("rows");
     let (newest, first) = (rows.find("ADM/2023/002").expect("2"), rows.find("ADM/2023/001").expect("1"));
     assert!(newest < first, "newest first");
     assert!(
@@ -233,7 +231,7 @@ async fn another_lecturers_session_and_malformed_ids_are_not_found() {
     app.add_lecturer("potieno", "correct horse battery").await;
     let other = app.new_browser();
     other.login("potieno", "correct horse battery").await;
-    for suffix in ["", "attendance.json", "download-qr/", "download-qr/?format=svg", "export.csv"] {
+    for suffix in ["", "events/", "changes.json", "download-qr/", "download-qr/?format=svg", "export.csv"] {
         let path = format!("/session/{id}/{suffix}");
         assert_eq!(other.get(&path).await.status(), 404, "{path}");
     }

@@ -11,7 +11,7 @@ async fn lecturer_pages_and_json_are_never_cached() {
     for path in [
         "/dashboard/".to_owned(),
         format!("/session/{}/", session.id),
-        format!("/session/{}/attendance.json", session.id),
+        format!("/session/{}/changes.json", session.id),
     ] {
         let response = app.browser.get(&path).await;
         assert_eq!(response.status(), 200, "{path}");

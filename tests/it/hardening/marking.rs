@@ -46,7 +46,7 @@ async fn the_first_name_recorded_stays_and_a_different_one_is_flagged() {
     // The lecturer sees the mark flagged, on the page and in the live list.
     let page = app.browser.text(&format!("/session/{}/", second.id)).await;
     assert!(page.contains("Mallory Proxy") && page.contains("On record as Jane Wanjiru"), "{page}");
-    let live = app.browser.text(&format!("/session/{}/attendance.json", second.id)).await;
+    let live = app.browser.text(&format!("/session/{}/changes.json", second.id)).await;
     assert!(live.contains("On record as Jane Wanjiru"), "{live}");
     // The same name in another case or spacing is not a different person.
     let third = new_lecture(&app, "jkamau", 12).await;

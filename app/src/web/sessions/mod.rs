@@ -8,11 +8,11 @@ mod marks;
 mod present;
 pub(crate) mod roster;
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
 
 use self::roster::Roster;
@@ -26,7 +26,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/session/create/", get(create::page).post(create::submit))
         .route("/session/{id}/", get(detail))
-        .route("/session/{id}/attendance.json", get(attendance_json))
         .route("/session/{id}/events/", get(super::live::events))
         .route("/session/{id}/changes.json", get(super::live::changes))
         .route("/session/{id}/toggle/", post(toggle))
@@ -56,15 +55,8 @@ struct DetailView {
     qr_svg: String,
     roster: Roster,
     quick_actions: Vec<roster::QuickAction>,
-    /// Tells the page's script whether a poll brought anything new.
-    rows_digest: String,
     /// A correction that could not be made, shown above the list (with a 400).
     problem: Option<String>,
-}
-
-/// A fingerprint of what the list shows.
-fn rows_digest(roster: &Roster) -> String {
-    crate::auth::tokens::sha256_hex(&serde_json::to_string(roster).unwrap_or_default())
 }
 
 #[derive(Deserialize, Default)]
@@ -114,7 +106,6 @@ pub(super) async fn render_detail(
         unit_name: unit.map(|u| u.name.to_string()).unwrap_or_default(),
         qr_svg: crate::qr::svg(&url, &label).map_err(|e| AppError::Internal(e.into()))?,
         attend_url: url,
-        rows_digest: rows_digest(&roster),
         roster,
         quick_actions: roster::quick_actions(),
         problem,
@@ -122,54 +113,6 @@ pub(super) async fn render_detail(
     let title = format!("{} {}", session.unit_code, lecture_label(session));
     let layout = Layout { script: true, ..auth.layout(title) };
     state.templates().render("session", &layout, &view)
-}
-
-#[derive(Serialize)]
-struct LiveView {
-    session: SessionSummary,
-    roster: Roster,
-    problem: Option<String>,
-}
-
-#[derive(Serialize)]
-struct LiveJson {
-    present: usize,
-    is_active: bool,
-    availability: String,
-    /// The list's rows, rendered by the same template as the page.
-    rows_html: String,
-    rows_digest: String,
-}
-
-/// The live list the detail page polls.
-async fn attendance_json(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, AppError> {
-    let session = owned::session(&state, &auth, &id).await?;
-    let roster = roster(&state, &session, &query.q).await?;
-    let summary = SessionSummary::new(
-        &session,
-        Some(roster.present as u64),
-        state.clock().now(),
-        &state.settings().timezone,
-    );
-    let body = LiveJson {
-        present: roster.present,
-        is_active: summary.is_active,
-        availability: summary.availability.clone(),
-        rows_html: String::new(),
-        rows_digest: rows_digest(&roster),
-    };
-    let layout = auth.layout("");
-    let rows_html = state.templates().render(
-        "session_rows",
-        &layout,
-        &LiveView { session: summary, roster, problem: None },
-    )?;
-    Ok(([(CACHE_CONTROL, "no-store")], Json(LiveJson { rows_html, ..body })).into_response())
 }
 
 #[derive(Deserialize)]

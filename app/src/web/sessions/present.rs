@@ -1,4 +1,4 @@
-//! Projector mode: a full-screen QR code with the live count. For a rotating session the code
+//! Projector mode: a full-screen QR code with the live count (from the session's live feed). For a rotating session the code
 //! changes every few seconds and carries a signed window token, so a photo of it shared in a
 //! group chat stops working within about two windows.
 
@@ -25,7 +25,9 @@ struct PresentState {
     rotating: bool,
 }
 
-async fn current(state: &AppState, session: &Session) -> Result<PresentState, AppError> {
+/// The code to show now; with `count`, also how many are present (the page's first render:
+/// after it, the count comes from the live feed, and the code alone costs no count query).
+async fn current(state: &AppState, session: &Session, count: bool) -> Result<PresentState, AppError> {
     let now = state.clock().now_secs();
     let rotation = state.settings().qr_rotation_secs;
     let base = super::attend_url(state, session);
@@ -41,7 +43,7 @@ async fn current(state: &AppState, session: &Session) -> Result<PresentState, Ap
     Ok(PresentState {
         window,
         svg: crate::qr::svg(&url, &label).map_err(|e| AppError::Internal(e.into()))?,
-        count: state.store().attendance_count(session.id).await?,
+        count: if count { state.store().attendance_count(session.id).await? } else { 0 },
         seconds_left,
         is_active: session.is_open(state.clock().now(), &state.settings().timezone),
         rotating: session.qr_mode == QrMode::Rotating,
@@ -68,7 +70,7 @@ pub async fn page(
         title: format!("{} {} · {}", session.unit_code, lecture_label(&session), session.venue),
         short_link: super::attend_url(&state, &session),
         rotation_secs: state.settings().qr_rotation_secs,
-        state: current(&state, &session).await?,
+        state: current(&state, &session, true).await?,
     };
     let layout = Layout { script: true, ..auth.layout("Projector") };
     Ok(Html(state.templates().render("present", &layout, &view)?))
@@ -80,5 +82,5 @@ pub async fn poll(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    Ok(([(CACHE_CONTROL, "no-store")], Json(current(&state, &session).await?)).into_response())
+    Ok(([(CACHE_CONTROL, "no-store")], Json(current(&state, &session, false).await?)).into_response())
 }
