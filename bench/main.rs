@@ -7,11 +7,13 @@
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
 //!   cargo build --release -p attendance && cargo run --release -p attendance-system --bin bench -- logins -c 200
 //!   cargo run --release -p attendance-system --bin bench -- pages
+//!   cargo run --release -p attendance-system --bin bench -- live
 //!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
 mod creates;
 mod fixtures;
 mod incremental;
+mod live;
 mod logins;
 mod marks;
 mod pages;
@@ -32,6 +34,8 @@ enum Command {
     Creates(creates::Args),
     /// A burst of lecturer logins against the real binary: throughput and peak memory.
     Logins(logins::Args),
+    /// The live list's Firestore reads (listener + Server-Sent Events) vs. 3-second polling.
+    Live(live::Args),
     /// Marks through HTTP vs. the store's own commit rate (the lecture-hall burst).
     Marks(marks::Args),
     /// The dashboard, unit and session pages at class size vs. a plain read of their documents.
@@ -46,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Creates(args) => creates::run(args).await,
         Command::Logins(args) => logins::run(args).await,
+        Command::Live(args) => live::run(args).await,
         Command::Marks(args) => marks::run(args).await,
         Command::Pages(args) => pages::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,

@@ -22,6 +22,7 @@ use crate::web::{self, AppState, Templates};
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    state: AppState,
     header_timeout: Duration,
 }
 
@@ -48,8 +49,9 @@ impl Application {
         let store = Store::connect_lazy(&config.firestore);
         let templates = Templates::new().context("loading templates")?;
         let header_timeout = config.app.header_timeout;
-        let router = web::router(AppState::new(store, templates, config.app.clone(), clock));
-        Ok(Self { listener, router, header_timeout })
+        let state = AppState::new(store, templates, config.app.clone(), clock);
+        let router = web::router(state.clone());
+        Ok(Self { listener, router, state, header_timeout })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -96,6 +98,9 @@ impl Application {
                 }
             });
         }
+        // Event streams never finish by themselves: end them, so their browsers reconnect to
+        // another instance now rather than after the grace period.
+        self.state.live().shut_down();
         if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
             tracing::warn!("requests still running 30 s after the stop signal were cut off");
         }

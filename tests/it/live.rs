@@ -132,3 +132,33 @@ async fn another_lecturer_gets_404_and_the_listener_stops_after_the_last_viewer(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn viewers_see_when_firestore_stalls_and_when_it_is_back() {
+    let firestore = harness::TestFirestore::new().await;
+    let proxy = harness::stall::StallProxy::start(&harness::emulator_host()).await;
+    let settings = attendance::store::FirestoreSettings {
+        request_timeout: Duration::from_secs(2),
+        ..attendance::store::FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
+    };
+    let app = harness::spawn_app_on(firestore, settings).await;
+    let session = lecture(&app).await;
+    let mut stream = subscribe(&app, &session).await;
+    assert_eq!(stream.next(Duration::from_secs(5)).await.expect("snapshot").data["live"], true);
+    proxy.stall(true);
+    // Quiet past the check's threshold: the next check finds Firestore silent.
+    app.clock.advance(jiff::SignedDuration::from_secs(31));
+    let down = stream.next_named("status", Duration::from_secs(15)).await.expect("a status event");
+    assert_eq!(down.data["live"], false);
+    proxy.stall(false);
+    app.clock.advance(jiff::SignedDuration::from_mins(2));
+    let up = stream.next_named("status", Duration::from_secs(15)).await.expect("back");
+    assert_eq!(up.data["live"], true);
+    // And the list is live again: a new mark arrives.
+    app.firestore
+        .store
+        .mark_attendance(&session, &crate::fixtures::mark("ADM/1", "Jane Doe"))
+        .await
+        .expect("mark");
+    assert!(stream.next_named("mark", Duration::from_secs(10)).await.is_some(), "marks flow again");
+}

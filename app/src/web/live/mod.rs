@@ -13,28 +13,59 @@ use tokio::sync::OnceCell;
 
 pub use self::stream::{changes, events};
 pub use self::watch::{LiveEvent, Watch};
-use super::AppState;
+use super::guard::Auth;
+use super::{AppError, AppState, owned};
 use crate::domain::SessionId;
-use crate::store::StoreError;
 
 /// The watched sessions of this instance.
-#[derive(Default)]
 pub struct LiveHub {
     watches: Mutex<HashMap<SessionId, Arc<OnceCell<Arc<Watch>>>>>,
+    /// Set when the instance stops: every event stream ends.
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        Self { watches: Mutex::default(), stopping: tokio::sync::watch::channel(false).0 }
+    }
 }
 
 impl LiveHub {
-    /// The session's watch, started (listener and all) if nobody watches it yet.
-    pub async fn watch(&self, state: &AppState, session: SessionId) -> Result<Arc<Watch>, StoreError> {
+    /// Ends every event stream (the instance is stopping).
+    pub fn shut_down(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves when the instance stops.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut stopping = self.stopping.subscribe();
+        async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        }
+    }
+
+    /// The watch of a session `auth`'s lecturer owns (others: 404). A session already watched
+    /// here is checked against what its listener knows, at no read; otherwise it is read and its
+    /// watch started (listener and all).
+    pub async fn watch(&self, state: &AppState, auth: &Auth, id: &str) -> Result<Arc<Watch>, AppError> {
+        let session_id = SessionId::parse(id).ok_or(AppError::NotFound)?;
+        let running = {
+            let watches = self.watches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            watches.get(&session_id).and_then(|c| c.get().cloned())
+        };
+        if let Some(watch) = running {
+            return if watch.lecturer() == auth.username { Ok(watch) } else { Err(AppError::NotFound) };
+        }
+        let session = owned::session(state, auth, id).await?;
         let cell = {
             let mut watches = self.watches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            watches.entry(session).or_default().clone()
+            watches.entry(session_id).or_default().clone()
         };
         let started = cell.get_or_try_init(|| Watch::start(state.clone(), session)).await;
         if started.is_err() {
-            self.forget(session, None);
+            self.forget(session_id, None);
         }
-        started.cloned()
+        Ok(started.cloned()?)
     }
 
     /// Drops the session's watch (when it stopped), unless a newer one took its place.

@@ -17,7 +17,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::LiveEvent;
 use crate::web::guard::Auth;
-use crate::web::{AppError, AppState, owned};
+use crate::web::{AppError, AppState};
 
 fn event(e: &LiveEvent) -> Event {
     Event::default().id(e.id.to_string()).event(e.kind).data(e.data.to_string())
@@ -29,9 +29,8 @@ pub async fn events(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let session = owned::session(&state, &auth, &id).await?;
     let since = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let watch = state.live().watch(&state, session.id).await?;
+    let watch = state.live().watch(&state, &auth, &id).await?;
     let (viewer, first, receiver) = watch.join(since).await?;
     let first = futures::stream::iter(first.into_iter().map(|e| Ok(event(&e))));
     let rest = BroadcastStream::new(receiver).then(move |message| {
@@ -47,11 +46,13 @@ pub async fn events(
             }
         }
     });
-    // The viewer counts until the browser goes away and the stream is dropped.
-    let stream = first.chain(rest.flat_map(futures::stream::iter)).map(move |e| {
-        let _held = &viewer;
-        e
-    });
+    // The viewer counts until the browser goes away and the stream is dropped, or the
+    // instance stops (the browser then reconnects, to another instance behind the balancer).
+    let stream =
+        first.chain(rest.flat_map(futures::stream::iter)).take_until(state.live().stopped()).map(move |e| {
+            let _held = &viewer;
+            e
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
@@ -73,8 +74,7 @@ pub async fn changes(
     Path(id): Path<String>,
     Query(query): Query<Since>,
 ) -> Result<Response, AppError> {
-    let session = owned::session(&state, &auth, &id).await?;
-    let watch = state.live().watch(&state, session.id).await?;
+    let watch = state.live().watch(&state, &auth, &id).await?;
     let events: Vec<LiveEvent> =
         watch.since(query.since).await?.iter().map(|e| LiveEvent::clone(e)).collect();
     let next = events.iter().map(|e| e.id).max().or(query.since).unwrap_or(0);

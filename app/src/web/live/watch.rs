@@ -22,6 +22,10 @@ pub const LINGER: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_secs(5);
 /// Events kept for a reconnecting viewer or a poll to resume from.
 const KEPT: usize = 500;
+/// How long a listener may be silent before a ping checks that Firestore still answers.
+const QUIET: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+/// How old the class list may be when a viewer joins before it is read again.
+const LIST_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 /// How long the first snapshot may take before the watch gives up starting.
 const FIRST_SNAPSHOT: Duration = Duration::from_secs(10);
 
@@ -39,6 +43,12 @@ struct Known {
     changes: Vec<MarkChange>,
     list: ClassList,
     live: bool,
+    /// When the class list was read, and when the listener last said anything (app clock).
+    list_read: jiff::Timestamp,
+    last_heard: jiff::Timestamp,
+    /// While Firestore is down: the next check, and the growing gap between checks.
+    next_check: jiff::Timestamp,
+    check_gap: jiff::SignedDuration,
     seq: u64,
     log: VecDeque<Arc<LiveEvent>>,
     availability: String,
@@ -67,9 +77,9 @@ impl Drop for Viewer {
 impl Watch {
     /// Reads the session, its class list and history, starts the listener and waits for its
     /// first snapshot.
-    pub(super) async fn start(state: AppState, id: SessionId) -> Result<Arc<Self>, StoreError> {
+    pub(super) async fn start(state: AppState, session: Session) -> Result<Arc<Self>, StoreError> {
         let store = state.store().clone();
-        let session = store.session(id).await?.ok_or(StoreError::NotFound)?;
+        let id = session.id;
         let ((list, _), changes) = tokio::try_join!(
             store.class_list(&session.unit_code, session.term),
             store.changes_of_session(id)
@@ -113,6 +123,10 @@ impl Watch {
                 changes,
                 list,
                 live: true,
+                list_read: state.clock().now(),
+                last_heard: state.clock().now(),
+                next_check: state.clock().now(),
+                check_gap: jiff::SignedDuration::ZERO,
                 seq: 0,
                 log: VecDeque::new(),
                 availability,
@@ -154,6 +168,11 @@ impl Watch {
         tracing::debug!(session = %self.id, "session listener stopped: no viewers");
     }
 
+    /// Who owns the session, as its listener last heard.
+    pub fn lecturer(&self) -> crate::domain::Username {
+        self.lock().session.lecturer.clone()
+    }
+
     pub fn viewers(&self) -> usize {
         self.viewers.load(Ordering::Relaxed)
     }
@@ -172,7 +191,30 @@ impl Watch {
     /// Whether Firestore answers (the listener itself says nothing while its stream is down),
     /// and whether the window opened or closed by the clock.
     async fn check(&self) {
+        // Heard from lately, the listener is evidently working; a quiet one is checked with a
+        // ping (a read) after QUIET. Once Firestore is found down, the checks back off (one
+        // tick, two, four, ... up to a minute) until it answers; meanwhile the library keeps
+        // trying to listen again, and viewers see "reconnecting".
+        let now = self.state.clock().now();
+        let (quiet_for, live, due) = {
+            let heard = self.lock();
+            (now.duration_since(heard.last_heard), heard.live, heard.next_check <= now)
+        };
+        if (live && quiet_for < QUIET) || (!live && !due) {
+            return self.check_window().await;
+        }
         let answers = self.state.store().ping(Duration::from_secs(3)).await.is_ok();
+        {
+            let mut heard = self.lock();
+            if answers {
+                heard.last_heard = now;
+                heard.check_gap = jiff::SignedDuration::ZERO;
+            } else {
+                let tick = jiff::SignedDuration::try_from(TICK).unwrap_or_default();
+                heard.check_gap = (heard.check_gap * 2).max(tick).min(jiff::SignedDuration::from_mins(1));
+                heard.next_check = now + heard.check_gap;
+            }
+        }
         let changed_live = {
             let mut heard = self.lock();
             let changed = heard.live != answers;
@@ -182,6 +224,11 @@ impl Watch {
         if changed_live {
             self.send("status", serde_json::json!({ "live": answers }));
         }
+        self.check_window().await;
+    }
+
+    /// Whether the window opened or closed by the clock.
+    async fn check_window(&self) {
         let (session, before) = {
             let heard = self.lock();
             (heard.session.clone(), heard.availability.clone())
@@ -194,6 +241,7 @@ impl Watch {
     }
 
     async fn apply(&self, message: Heard) {
+        self.lock().last_heard = self.state.clock().now();
         match message {
             Heard::Current { .. } => {
                 if !std::mem::replace(&mut self.lock().live, true) {
@@ -343,9 +391,19 @@ impl Watch {
     /// Everything the page shows, as one event; the class list is read again (one document),
     /// since another page may have changed it.
     async fn snapshot(&self) -> Result<LiveEvent, StoreError> {
-        let session = self.lock().session.clone();
-        let (list, _) = self.state.store().class_list(&session.unit_code, session.term).await?;
-        self.lock().list = list;
+        let (session, list_read) = {
+            let heard = self.lock();
+            (heard.session.clone(), heard.list_read)
+        };
+        // Another page (an import, a one-click add) may have changed the list: read it again
+        // when it is more than a minute old.
+        let now = self.state.clock().now();
+        if now.duration_since(list_read) >= LIST_FRESH {
+            let (list, _) = self.state.store().class_list(&session.unit_code, session.term).await?;
+            let mut heard = self.lock();
+            heard.list = list;
+            heard.list_read = now;
+        }
         let roster = self.roster();
         let summary = summary(&self.state, &session);
         let page = serde_json::json!({ "roster": &roster, "session": { "id": self.id.to_string() } });
