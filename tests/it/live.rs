@@ -162,3 +162,34 @@ async fn viewers_see_when_firestore_stalls_and_when_it_is_back() {
         .expect("mark");
     assert!(stream.next_named("mark", Duration::from_secs(10)).await.is_some(), "marks flow again");
 }
+
+#[tokio::test]
+async fn a_class_list_imported_while_watched_reaches_the_page() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    let mut stream = subscribe(&app, &session).await;
+    stream.next(Duration::from_secs(5)).await.expect("snapshot");
+    let code = attendance::domain::UnitCode::parse("CS101").expect("code");
+    let mut list = attendance::model::ClassList::default();
+    for (number, name) in [("ADM/1", "Jane Doe"), ("ADM/2", "John Roe")] {
+        let admission_number = attendance::domain::AdmissionNumber::parse(number).expect("adm");
+        let name = attendance::domain::StudentName::parse(name).expect("name");
+        list.students.insert(
+            admission_number.key(),
+            attendance::model::Enrolled { admission_number, name, email: None },
+        );
+    }
+    let (_, version) = app.firestore.store.class_list(&code, session.term).await.expect("read");
+    app.firestore.store.save_class_list(&code, session.term, &list, version).await.expect("save");
+    let fresh = stream.next_named("snapshot", Duration::from_secs(3)).await.expect("a new snapshot");
+    let rows = fresh.data["rows_html"].as_str().expect("rows");
+    assert!(rows.contains(" of 2 ") && rows.contains("John Roe"), "{rows}");
+    // A viewer joining now gets the list without the watch reading it again.
+    let before = metrics(&app).await["firestore_documents_read"].as_u64().expect("reads");
+    let mut late = subscribe(&app, &session).await;
+    let joined = late.next(Duration::from_secs(5)).await.expect("snapshot");
+    assert!(joined.data["rows_html"].as_str().expect("rows").contains("John Roe"));
+    let after = metrics(&app).await["firestore_documents_read"].as_u64().expect("reads");
+    assert_eq!(after - before, 1, "one read: the viewer's login session");
+}

@@ -22,17 +22,7 @@ impl Store {
             return Ok((ClassList::default(), ListVersion(None)));
         };
         let version = ListVersion(doc.update_time);
-        let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("class list", e);
-        let mut list = ClassList::default();
-        for entry in doc.students.into_values() {
-            let student = Enrolled {
-                admission_number: AdmissionNumber::parse(&entry.admission_number).map_err(|e| bad(&e))?,
-                name: StudentName::parse(&entry.name).map_err(|e| bad(&e))?,
-                email: entry.email.as_deref().map(Email::parse).transpose().map_err(|e| bad(&e))?,
-            };
-            list.students.insert(student.admission_number.key(), student);
-        }
-        Ok((list, version))
+        Ok((list_from_doc(doc)?, version))
     }
 
     /// Replaces the class list with `list` if it is still at `based_on`; otherwise
@@ -104,4 +94,18 @@ impl Store {
         }
         Err(StoreError::Conflict(Conflict::Contention))
     }
+}
+
+pub(super) fn list_from_doc(doc: ClassListDoc) -> Result<ClassList, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("class list", e);
+    let mut list = ClassList::default();
+    for entry in doc.students.into_values() {
+        let student = Enrolled {
+            admission_number: AdmissionNumber::parse(&entry.admission_number).map_err(|e| bad(&e))?,
+            name: StudentName::parse(&entry.name).map_err(|e| bad(&e))?,
+            email: entry.email.as_deref().map(Email::parse).transpose().map_err(|e| bad(&e))?,
+        };
+        list.students.insert(student.admission_number.key(), student);
+    }
+    Ok(list)
 }

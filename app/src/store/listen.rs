@@ -1,6 +1,7 @@
-//! Listening to a session (Firestore's Listen API): its marks and the session document, pushed
-//! by Firestore as they change. After the first snapshot a listener reads only what changed,
-//! where polling re-read every mark every few seconds.
+//! Listening to a session (Firestore's Listen API): its marks, the session document and its
+//! unit's class list for the term, pushed by Firestore as they change. After the first
+//! snapshot a listener reads only what changed, where polling re-read every mark every few
+//! seconds.
 //!
 //! The emulator re-sends a listened query's whole result on each change; production sends only
 //! the changed documents. A document is counted as read here only when its update time is new
@@ -16,13 +17,13 @@ use firestore::{
 };
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::docs::{ATTENDANCE, AttendanceDoc, SESSIONS, SessionDoc};
+use super::docs::{ATTENDANCE, AttendanceDoc, CLASS_LISTS, ClassListDoc, SESSIONS, SessionDoc, ids};
 use super::{Store, StoreError};
-use crate::domain::SessionId;
-use crate::model::{AttendanceRecord, Session};
+use crate::model::{AttendanceRecord, ClassList, Session};
 
 const MARKS: u32 = 1;
 const SESSION: u32 = 2;
+const LIST: u32 = 3;
 /// How soon the library listens again after its stream broke.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -33,9 +34,11 @@ pub enum Heard {
     Mark(Box<AttendanceRecord>),
     /// The session itself changed (opened, closed, edited, cancelled), or is gone (`None`).
     Session(Option<Box<Session>>),
+    /// The unit's class list for the session's term changed (an import, a one-click add).
+    ClassList(Box<ClassList>),
     /// Everything up to now has been delivered for these targets (marks, session), or for both
     /// (`all`).
-    Current { marks: bool, session: bool },
+    Current { marks: bool, session: bool, list: bool },
 }
 
 /// A running listener; dropping it without [`SessionListener::stop`] stops it too.
@@ -55,9 +58,11 @@ impl Store {
     /// Starts listening to `session`'s marks and document; what is heard goes to `heard`.
     pub async fn listen_session(
         &self,
-        session: SessionId,
+        session: &Session,
         heard: UnboundedSender<Heard>,
     ) -> Result<SessionListener, StoreError> {
+        let list = ids::unit_term(&session.unit_code, session.term);
+        let session = session.id;
         let db = self.db().await?;
         let mut listener = db
             .create_listener_with_params(
@@ -76,6 +81,11 @@ impl Store {
             .by_id_in(SESSIONS)
             .batch_listen([session.to_string()])
             .add_target(FirestoreListenerTarget::new(SESSION), &mut listener)?;
+        db.fluent()
+            .select()
+            .by_id_in(CLASS_LISTS)
+            .batch_listen([list])
+            .add_target(FirestoreListenerTarget::new(LIST), &mut listener)?;
         let reads = self.reads.clone();
         // Update time last heard per document: a re-sent, unchanged document is not a new read.
         let seen: Arc<Mutex<HashMap<String, Option<i64>>>> = Arc::default();
@@ -114,6 +124,18 @@ fn interpret(
                 return None;
             }
             reads.add(1);
+            if change.target_ids.contains(&(LIST as i32)) {
+                let parsed = FirestoreDb::deserialize_doc_to::<ClassListDoc>(&doc)
+                    .map_err(|e| StoreError::corrupt("class list", e))
+                    .and_then(super::class_lists::list_from_doc);
+                return match parsed {
+                    Ok(list) => Some(Heard::ClassList(Box::new(list))),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a listened class list does not parse");
+                        None
+                    }
+                };
+            }
             if change.target_ids.contains(&(SESSION as i32)) {
                 let parsed = FirestoreDb::deserialize_doc_to::<SessionDoc>(&doc)
                     .map_err(|e| StoreError::corrupt("session", e))
@@ -147,6 +169,7 @@ fn interpret(
             current.then(|| Heard::Current {
                 marks: all || change.target_ids.contains(&(MARKS as i32)),
                 session: all || change.target_ids.contains(&(SESSION as i32)),
+                list: all || change.target_ids.contains(&(LIST as i32)),
             })
         }
         FirestoreListenEvent::Filter(_) => None,

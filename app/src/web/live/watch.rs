@@ -24,8 +24,6 @@ const TICK: Duration = Duration::from_secs(5);
 const KEPT: usize = 500;
 /// How long a listener may be silent before a ping checks that Firestore still answers.
 const QUIET: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
-/// How old the class list may be when a viewer joins before it is read again.
-const LIST_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 /// How long the first snapshot may take before the watch gives up starting.
 const FIRST_SNAPSHOT: Duration = Duration::from_secs(10);
 
@@ -43,8 +41,7 @@ struct Known {
     changes: Vec<MarkChange>,
     list: ClassList,
     live: bool,
-    /// When the class list was read, and when the listener last said anything (app clock).
-    list_read: jiff::Timestamp,
+    /// When the listener last said anything (app clock).
     last_heard: jiff::Timestamp,
     /// While Firestore is down: the next check, and the growing gap between checks.
     next_check: jiff::Timestamp,
@@ -75,22 +72,20 @@ impl Drop for Viewer {
 }
 
 impl Watch {
-    /// Reads the session, its class list and history, starts the listener and waits for its
-    /// first snapshot.
+    /// Reads the session's history, starts the listener (marks, session, class list) and waits
+    /// for its first snapshot.
     pub(super) async fn start(state: AppState, session: Session) -> Result<Arc<Self>, StoreError> {
         let store = state.store().clone();
         let id = session.id;
-        let ((list, _), changes) = tokio::try_join!(
-            store.class_list(&session.unit_code, session.term),
-            store.changes_of_session(id)
-        )?;
+        let changes = store.changes_of_session(id).await?;
         let (heard_tx, mut heard_rx) = mpsc::unbounded_channel();
-        let listener = store.listen_session(id, heard_tx).await?;
+        let listener = store.listen_session(&session, heard_tx).await?;
         let mut marks = BTreeMap::new();
         let mut session = session;
+        let mut list = ClassList::default();
         // Each target reports its own "current": wait for both.
         let first = async {
-            let (mut marks_current, mut session_current) = (false, false);
+            let (mut marks_current, mut session_current, mut list_current) = (false, false, false);
             while let Some(heard) = heard_rx.recv().await {
                 match heard {
                     Heard::Mark(record) => {
@@ -98,10 +93,12 @@ impl Watch {
                     }
                     Heard::Session(Some(heard)) => session = *heard,
                     Heard::Session(None) => {}
-                    Heard::Current { marks, session } => {
+                    Heard::ClassList(heard) => list = *heard,
+                    Heard::Current { marks, session, list } => {
                         marks_current |= marks;
                         session_current |= session;
-                        if marks_current && session_current {
+                        list_current |= list;
+                        if marks_current && session_current && list_current {
                             return true;
                         }
                     }
@@ -123,7 +120,6 @@ impl Watch {
                 changes,
                 list,
                 live: true,
-                list_read: state.clock().now(),
                 last_heard: state.clock().now(),
                 next_check: state.clock().now(),
                 check_gap: jiff::SignedDuration::ZERO,
@@ -264,6 +260,14 @@ impl Watch {
                 }
             }
             Heard::Mark(record) => self.apply_mark(*record).await,
+            Heard::ClassList(list) => {
+                self.lock().list = *list;
+                // Counts, absentees and flags all change: everyone gets the whole list again.
+                match self.snapshot() {
+                    Ok(snapshot) => self.send("snapshot", snapshot.data),
+                    Err(e) => tracing::error!(error = %e, "the live list did not render"),
+                }
+            }
         }
     }
 
@@ -385,25 +389,12 @@ impl Watch {
                 }
             }
         }
-        Ok(vec![Arc::new(self.snapshot().await?)])
+        Ok(vec![Arc::new(self.snapshot()?)])
     }
 
-    /// Everything the page shows, as one event; the class list is read again (one document),
-    /// since another page may have changed it.
-    async fn snapshot(&self) -> Result<LiveEvent, StoreError> {
-        let (session, list_read) = {
-            let heard = self.lock();
-            (heard.session.clone(), heard.list_read)
-        };
-        // Another page (an import, a one-click add) may have changed the list: read it again
-        // when it is more than a minute old.
-        let now = self.state.clock().now();
-        if now.duration_since(list_read) >= LIST_FRESH {
-            let (list, _) = self.state.store().class_list(&session.unit_code, session.term).await?;
-            let mut heard = self.lock();
-            heard.list = list;
-            heard.list_read = now;
-        }
+    /// Everything the page shows, as one event (no read: the listener keeps it current).
+    fn snapshot(&self) -> Result<LiveEvent, StoreError> {
+        let session = self.lock().session.clone();
         let roster = self.roster();
         let summary = summary(&self.state, &session);
         let page = serde_json::json!({ "roster": &roster, "session": { "id": self.id.to_string() } });
