@@ -45,6 +45,11 @@ ensure_postgres() {
   export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 }
 
+# Debian's zbar: tests/it/qr_codes.rs scans the projector's code with `zbarimg`.
+ensure_zbar() {
+  command -v zbarimg >/dev/null 2>&1 || apt_install zbar-tools || die "zbar is missing: apt-get install zbar-tools"
+}
+
 # Node.js, npm and Debian's Chromium for the browser suite (no browser downloads).
 ensure_browser_tools() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm || die "Node.js is missing: apt-get install nodejs npm"

@@ -49,7 +49,7 @@ async fn a_session_is_created_numbered_and_shown_with_its_qr() {
     assert!(html.contains("Mon 1 Sep 2025, 08:00–10:00"));
     assert!(html.contains("LT 2"));
     assert!(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""), "inline QR");
-    assert!(html.contains(&format!("{}/attend/{id}/", app.address)));
+    assert!(html.contains(&short_link(&app, &id)), "the short link");
     let doc = app.firestore.rest().get_as_admin(&format!("sessions/{id}")).await.expect("stored");
     assert_eq!(doc["fields"]["academic_year"]["stringValue"], "2025/2026", "derived from the date");
     let second = create(browser, &[("start_time", "14:00"), ("end_time", "15:00")]).await;
@@ -148,6 +148,12 @@ async fn toggling_closes_and_reopens_a_session() {
     assert_eq!(browser.post_with_csrf(&path, &[("active", "maybe")]).await.status(), 400);
 }
 
+/// What the session's QR code carries: its short link, `HTTP://127.0.0.1:<port>/A/<id>`.
+fn short_link(app: &TestApp, id: &str) -> String {
+    let id = attendance::domain::SessionId::parse(id).expect("id");
+    format!("{}/A/{}", app.address.to_ascii_uppercase(), attendance::web::attend::short::encode_id(id))
+}
+
 fn decode_qr(png_bytes: &[u8]) -> String {
     let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
     let mut reader = decoder.read_info().expect("png header");
@@ -172,7 +178,7 @@ async fn the_downloaded_qr_decodes_to_the_attend_url() {
         response.headers()["content-disposition"].to_str().expect("ascii").contains("CS101_S1_Lec1_qr.png")
     );
     let bytes = response.bytes().await.expect("png");
-    assert_eq!(decode_qr(&bytes), format!("{}/attend/{id}/", app.address));
+    assert_eq!(decode_qr(&bytes), short_link(&app, &id));
 
     let svg = browser.get(&format!("/session/{id}/download-qr/?format=svg")).await;
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");

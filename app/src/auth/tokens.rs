@@ -53,6 +53,11 @@ impl Signer {
         URL_SAFE_NO_PAD.encode(self.mac(purpose, payload).finalize().into_bytes())
     }
 
+    /// The raw signature, for a caller that writes it in another notation (and truncates it).
+    pub fn tag(&self, purpose: &str, payload: &str) -> [u8; 32] {
+        self.mac(purpose, payload).finalize().into_bytes().into()
+    }
+
     pub fn verify(&self, purpose: &str, payload: &str, signature: &str) -> bool {
         match URL_SAFE_NO_PAD.decode(signature) {
             Ok(tag) => self.mac(purpose, payload).verify_slice(&tag).is_ok(),

@@ -91,6 +91,11 @@ impl SessionId {
     pub fn as_uuid(&self) -> &uuid::Uuid {
         &self.0
     }
+
+    /// The id of a session whose UUID came in another notation (say, a QR code's short link).
+    pub fn from_uuid(uuid: uuid::Uuid) -> Self {
+        Self(uuid)
+    }
 }
 
 impl std::fmt::Display for SessionId {

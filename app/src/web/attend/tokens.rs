@@ -58,13 +58,39 @@ pub fn window(now: i64, rotation_secs: i64) -> i64 {
     now.div_euclid(rotation_secs.max(1))
 }
 
-/// The MAC is truncated to 128 bits (22 characters): plenty against forgery for a token that
-/// lives half a minute, and a shorter URL makes a less dense code that scans from further away.
+/// The rotating code's token for `window`: the window's last base-36 digit, then
+/// `QR_MAC_DIGITS` base-36 digits of its HMAC. Upper-case letters and digits only, so the
+/// code's whole link stays in QR alphanumeric mode (see `short`).
+///
+/// The window is written as one digit because only windows near the current one are ever
+/// accepted: the checker takes the window with that last digit nearest to its own clock.
+///
+/// The MAC is truncated to 10 base-36 digits, 51.7 bits. That is plenty for this token: it is
+/// accepted for at most three windows (about 45 s at the default 15 s), each window has its
+/// own MAC, and without `SECRET_KEY` the only attack is guessing online, one request per try.
+/// At 10,000 requests a second, far more than one instance serves, a forger gets 450,000
+/// tries against 3.7 × 10^15 values: one chance in 8 billion per window. A good guess only
+/// opens the form, whose marks the per-network cap (`MARKS_PER_ADDRESS`) still bounds. The
+/// shorter link makes a sparser code that scans from further back in the hall.
 pub fn qr_token(signer: &Signer, session: SessionId, window: i64) -> String {
-    format!("{window}.{}", &signer.sign("qr", &format!("{session}|{window}"))[..QR_MAC_CHARS])
+    let digit = super::short::base36(window.rem_euclid(36) as u128, 1);
+    format!("{digit}{}", qr_mac(signer, session, window))
 }
 
-const QR_MAC_CHARS: usize = 22;
+/// Characters in a rotating code's token.
+pub const QR_TOKEN_CHARS: usize = 1 + QR_MAC_DIGITS;
+const QR_MAC_DIGITS: usize = 10;
+
+fn qr_mac(signer: &Signer, session: SessionId, window: i64) -> String {
+    let tag = signer.tag("qr", &format!("{session}|{window}"));
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&tag[..8]);
+    // 64 bits reduced to 10 digits (36^10 < 2^64): the bias is under one part in 5,000.
+    super::short::base36(
+        u128::from(u64::from_be_bytes(first)) % 36u128.pow(QR_MAC_DIGITS as u32),
+        QR_MAC_DIGITS,
+    )
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum QrCheck {
@@ -74,7 +100,8 @@ pub enum QrCheck {
 }
 
 /// Fresh for the current and the previous window (a scan up to two windows old), and the next
-/// one (instances whose clocks differ by a little).
+/// one (instances whose clocks differ by a little); stale when it was good within about 18
+/// windows of now (the reach of one digit of window number); otherwise invalid.
 pub fn check_qr_token(
     signer: &Signer,
     session: SessionId,
@@ -82,15 +109,18 @@ pub fn check_qr_token(
     now: i64,
     rotation_secs: i64,
 ) -> QrCheck {
-    let Some((window_text, signature)) = token.split_once('.') else { return QrCheck::Invalid };
-    let Ok(token_window) = window_text.parse::<i64>() else { return QrCheck::Invalid };
-    let expected = signer.sign("qr", &format!("{session}|{token_window}"));
-    if signature.len() != QR_MAC_CHARS
-        || !crate::auth::tokens::same_secret(signature, &expected[..QR_MAC_CHARS])
-    {
+    let token = token.to_ascii_uppercase();
+    if token.len() != QR_TOKEN_CHARS || !token.is_ascii() {
         return QrCheck::Invalid;
     }
+    let Some(digit) = super::short::digit_value(token.as_bytes()[0]) else { return QrCheck::Invalid };
     let current = window(now, rotation_secs);
+    // The window ending in `digit` nearest to the current one: 18 back to 17 ahead.
+    let ahead = (i64::from(digit) - current).rem_euclid(36);
+    let token_window = if ahead > 17 { current + ahead - 36 } else { current + ahead };
+    if !crate::auth::tokens::same_secret(&token[1..], &qr_mac(signer, session, token_window)) {
+        return QrCheck::Invalid;
+    }
     if (current - 1..=current + 1).contains(&token_window) { QrCheck::Fresh } else { QrCheck::Stale }
 }
 
@@ -226,12 +256,28 @@ mod tests {
         let s = SessionId::new_random();
         let now = 15 * 1000 + 3;
         let token = qr_token(&signer(), s, window(now, 15));
+        assert_eq!(token.len(), QR_TOKEN_CHARS);
+        assert!(token.bytes().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()), "{token}");
         assert_eq!(check_qr_token(&signer(), s, &token, now, 15), QrCheck::Fresh);
+        assert_eq!(check_qr_token(&signer(), s, &token.to_ascii_lowercase(), now, 15), QrCheck::Fresh);
+        assert_eq!(check_qr_token(&signer(), s, &token, now - 15, 15), QrCheck::Fresh, "a slow clock");
         assert_eq!(check_qr_token(&signer(), s, &token, now + 15, 15), QrCheck::Fresh, "one window later");
         assert_eq!(check_qr_token(&signer(), s, &token, now + 30, 15), QrCheck::Stale, "two windows later");
+        assert_eq!(check_qr_token(&signer(), s, &token, now + 15 * 18, 15), QrCheck::Stale);
+        assert_eq!(check_qr_token(&signer(), s, &token, now - 30, 15), QrCheck::Stale, "from the future");
+        // 36 windows on, the digit names the current window, whose MAC is another.
+        assert_eq!(check_qr_token(&signer(), s, &token, now + 15 * 36, 15), QrCheck::Invalid);
         assert_eq!(check_qr_token(&signer(), SessionId::new_random(), &token, now, 15), QrCheck::Invalid);
-        let tampered = format!("{}.{}", window(now, 15) + 5, token.split_once('.').expect("dot").1);
-        assert_eq!(check_qr_token(&signer(), s, &tampered, now, 15), QrCheck::Invalid);
+        let other_window = format!("{}{}", super::super::short::base36(7, 1), &token[1..]);
+        assert_eq!(check_qr_token(&signer(), s, &other_window, now, 15), QrCheck::Invalid);
+        let mut edited = token.clone().into_bytes();
+        edited[5] = if edited[5] == b'A' { b'B' } else { b'A' };
+        let edited = String::from_utf8(edited).expect("ascii");
+        assert_eq!(check_qr_token(&signer(), s, &edited, now, 15), QrCheck::Invalid);
+        for junk in ["", "K", &format!("{token}0"), &token[1..], &format!("-{}", &token[1..]), "é123456789"]
+        {
+            assert_eq!(check_qr_token(&signer(), s, junk, now, 15), QrCheck::Invalid, "{junk}");
+        }
     }
 
     #[test]

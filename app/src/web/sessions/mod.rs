@@ -42,9 +42,9 @@ pub fn router() -> Router<AppState> {
         .route("/session/{id}/export.csv", get(export::csv))
 }
 
-/// What a student's phone opens: the QR code's content.
+/// What a student's phone opens: the QR code's content, its short link (`attend::short`).
 pub fn attend_url(state: &AppState, session: &Session) -> String {
-    state.settings().base_url.join(&format!("/attend/{}/", session.id))
+    super::attend::short::link(&state.settings().base_url, session.id)
 }
 
 #[derive(Serialize)]
