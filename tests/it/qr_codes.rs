@@ -162,11 +162,9 @@ async fn the_projected_rotating_code_scans_from_a_tenth_of_the_frame() {
     let token = tokens::qr_token(&signer, rotating.id, tokens::window(app.clock.now_secs(), 15));
     let start = page.find("<svg").expect("the projector shows a code");
     let symbol = Symbol::from_svg(&page[start..start + page[start..].find("</svg>").expect("svg end")]);
-    // `HTTP://127.0.0.1:<port>/A/`, 25 digits of session and 11 of token: version 3 (29
-    // modules) when the projector joins them with `attend::rotating_url`, version 4 (33) while
-    // it joins them with `?t=` (two characters outside alphanumeric mode). The long link and
-    // token before made version 8 (49).
-    assert!(symbol.width() <= 33, "a sparse code: {} modules", symbol.width());
+    // `HTTP://127.0.0.1:<port>/A/`, 25 digits of session and 11 of token, all alphanumeric:
+    // version 3 (29 modules). The long link and token before made version 8 (49).
+    assert_eq!(symbol.width(), 29, "a sparse code");
 
     let url = scans_at_a_tenth(&symbol).swap_remove(0);
     assert!(url.starts_with(&app.address.to_ascii_uppercase()), "{url}");

@@ -36,7 +36,7 @@ async fn current(state: &AppState, session: &Session, count: bool) -> Result<Pre
         QrMode::Rotating => {
             let window = attend::window(now, rotation);
             let token = attend::qr_token(state.signer(), session.id, window);
-            (window, format!("{base}?t={token}"), (window + 1) * rotation - now)
+            (window, attend::rotating_url(&base, &token), (window + 1) * rotation - now)
         }
     };
     let label = format!("QR code to mark attendance for {} {}", session.unit_code, lecture_label(session));
