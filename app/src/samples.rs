@@ -71,6 +71,7 @@ pub fn mark(admission: &str, name: &str) -> Result<NewMark, Invalid> {
         status: MarkStatus::Present,
         source: MarkSource::Qr,
         expected_lessons: EXPECTED_LESSONS,
+        attempted_at: None,
     })
 }
 

@@ -9,6 +9,7 @@ mod lecturer_auth;
 mod lecturer_sessions;
 mod lecturer_units;
 mod live;
+mod pending_marks;
 mod qr_codes;
 mod reconciler;
 mod record_keeping;

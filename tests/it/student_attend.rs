@@ -445,7 +445,7 @@ async fn firestore_down_means_not_recorded_and_marks_resume_after_restart() {
     tokio::task::spawn_blocking(move || emulator.stop()).await.expect("stopped");
     let attended = app.browser.submit_attendance(&id, &token, "During", "ADM/2").await;
     assert_eq!(attended.post_status, 503);
-    assert!(attended.html.contains("NOT recorded"), "{}", attended.html);
+    assert!(attended.html.contains("Not recorded yet"), "{}", attended.html);
     let status = app.get("/api/status/").await;
     assert_eq!(status.status(), 503);
 

@@ -186,6 +186,8 @@ pub struct AppSettings {
     /// Marks one client address may make in one session: far above any hall behind one NAT,
     /// far below a script filling a class list.
     pub marks_per_address: u32,
+    /// How long a phone may keep sending a mark Firestore could not record (`PENDING_MARK_HOURS`).
+    pub pending_max_age: jiff::SignedDuration,
 }
 
 impl Config {
@@ -285,6 +287,12 @@ impl AppSettings {
                     v.parse::<u32>().ok().filter(|n| (10..=100_000).contains(n))
                 })?
                 .unwrap_or(1500),
+            pending_max_age: jiff::SignedDuration::from_hours(
+                vars.optional("PENDING_MARK_HOURS", "hours from 1 to 168", |v| {
+                    v.parse::<i64>().ok().filter(|h| (1..=168).contains(h))
+                })?
+                .unwrap_or(24),
+            ),
         })
     }
 }

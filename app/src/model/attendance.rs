@@ -98,6 +98,9 @@ pub struct AttendanceRecord {
     pub known_name: Option<String>,
     /// Taken off the list by the lecturer: kept, shown as removed, counted nowhere.
     pub removed: bool,
+    /// When the student tried, for a mark that arrived later through a retry (Firestore was
+    /// down at the time).
+    pub attempted_at: Option<Instant>,
 }
 
 impl AttendanceRecord {
@@ -117,6 +120,8 @@ pub struct NewMark {
     /// The unit's expected lessons now: recorded on the mark so the Portal later receives the
     /// same percentage the student is shown.
     pub expected_lessons: u32,
+    /// The attempt's time, for a mark sent again after Firestore failed.
+    pub attempted_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]

@@ -48,6 +48,7 @@ impl Store {
             version: 1,
             expected_lessons: Some(mark.expected_lessons),
             known_name,
+            attempted_at: mark.attempted_at.map(firestore::FirestoreTimestamp),
             deleted: false,
             marked_at: None,
             updated_at: None,
@@ -298,6 +299,7 @@ pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, St
         expected_lessons: doc.expected_lessons,
         known_name: doc.known_name,
         removed: doc.deleted,
+        attempted_at: doc.attempted_at.map(|t| t.0),
         status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
         source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
     })

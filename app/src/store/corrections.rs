@@ -272,6 +272,7 @@ fn new_mark_doc(
         version: 1,
         expected_lessons: Some(expected_lessons),
         known_name: None,
+        attempted_at: None,
         deleted: false,
         marked_at: None,
         updated_at: None,

@@ -165,6 +165,10 @@ pub struct AttendanceDoc {
     /// likely proxy mark, flagged on the lecturer's list.
     #[serde(default)]
     pub known_name: Option<String>,
+    /// When the student tried, for a mark that arrived through a retry after a Firestore
+    /// outage (`marked_at` is when it landed).
+    #[serde(default)]
+    pub attempted_at: Option<FirestoreTimestamp>,
     #[serde(default)]
     pub deleted: bool,
     #[serde(default)]

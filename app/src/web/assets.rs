@@ -14,6 +14,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("base.css", "text/css; charset=utf-8", include_str!("../../static/base.css")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+    ("pending.js", "text/javascript; charset=utf-8", include_str!("../../static/pending.js")),
 ];
 
 pub fn router() -> Router<AppState> {

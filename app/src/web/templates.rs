@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("attend_form", include_str!("../../templates/attend_form.hbs")),
     ("attend_problem", include_str!("../../templates/attend_problem.hbs")),
     ("attend_result", include_str!("../../templates/attend_result.hbs")),
+    ("attend_pending", include_str!("../../templates/attend_pending.hbs")),
     ("present", include_str!("../../templates/present.hbs")),
 ];
 

@@ -28,7 +28,7 @@ async fn a_stalled_firestore_answers_not_recorded_within_the_timeout_and_a_resub
     let stalled = phone.submit_attendance(&id, &token, "Jane Doe", "ADM/2023/001").await;
     let waited = started.elapsed();
     assert_eq!(stalled.status, 503, "{}", stalled.html);
-    assert!(stalled.html.contains("NOT recorded"), "{}", stalled.html);
+    assert!(stalled.html.contains("Not recorded yet"), "{}", stalled.html);
     assert!(waited < Duration::from_secs(4), "answered within the 2 s bound (plus slack): {waited:?}");
 
     proxy.stall(false);

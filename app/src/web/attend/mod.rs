@@ -9,6 +9,7 @@
 pub mod budget;
 pub mod cache;
 mod pages;
+mod pending;
 pub mod short;
 pub mod tokens;
 
@@ -26,7 +27,7 @@ use super::cookies::{self, SetCookie};
 use super::forms::FieldErrors;
 use super::{AppError, AppState};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
-use crate::model::{Availability, MarkOutcome, MarkSource, MarkState, MarkStatus, NewMark, QrMode};
+use crate::model::{Availability, MarkOutcome, MarkSource, MarkState, MarkStatus, Marking, NewMark, QrMode};
 use crate::store::StoreError;
 
 pub use short::rotating_url;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/attend/{id}/", get(form_page).post(submit))
         .route("/attend/{id}/done/", get(result_page))
+        .route("/attend/{id}/pending/", axum::routing::post(pending::resend))
         .route("/A/{code}", get(short_link))
         .route("/a/{code}", get(short_link))
 }
@@ -258,6 +260,7 @@ async fn submit(
         status: session.status_at(state.clock().now(), &state.settings().timezone),
         source: MarkSource::Qr,
         expected_lessons: info.expected_lessons,
+        attempted_at: None,
     };
     if !state.mark_budget().spend(session.id, &network) {
         tracing::warn!(target: "security", event = "mark_cap_reached", session = %session.id, network, limit = state.mark_budget().limit());
@@ -272,17 +275,34 @@ async fn submit(
     let marking = match tokio::time::timeout_at(deadline, state.store().mark_attendance(session, &mark)).await
     {
         Ok(Ok(marking)) => marking,
-        Ok(Err(StoreError::Unavailable(cause))) => {
-            tracing::warn!(%cause, "mark not recorded: Firestore unavailable");
-            return unavailable(&state, Some(&info));
-        }
-        Ok(Err(e)) => return AppError::from(e).into_response(),
-        Err(_) => {
-            // It may still land; a resubmit then finds it and answers "already marked".
-            tracing::warn!("mark not confirmed: Firestore did not answer in time");
-            return unavailable(&state, Some(&info));
+        Ok(Err(e)) if !e.is_transient() => return AppError::from(e).into_response(),
+        failed => {
+            // Not recorded (or, after a time-out, perhaps recorded; a resend then finds it and
+            // answers "already marked"). The phone keeps what the server saw and sends it again.
+            if let Ok(Err(cause)) = failed {
+                tracing::warn!(%cause, "mark not recorded: Firestore failed; the phone holds a pending mark");
+            } else {
+                tracing::warn!("mark not confirmed in time; the phone holds a pending mark");
+            }
+            let pending = tokens::PendingMark {
+                admission_number: mark.admission_number.to_string(),
+                student_name: mark.student_name.to_string(),
+                attempted_at: state.clock().now_secs(),
+                late: mark.status == MarkStatus::Late,
+            };
+            return pending::page(&state, session.id, Some(&info), &pending);
         }
     };
+    let mut response = receipt_redirect(&state, &info, &mark, &marking);
+    let cookie = tokens::device_cookie(state.signer(), device, session.id, key.as_str());
+    SetCookie::new(cookies::DEVICE, cookie, state.settings().base_url.is_https())
+        .max_age(24 * 60 * 60)
+        .apply(response.headers_mut());
+    response
+}
+
+/// The redirect to the result page, carrying what the student may see of the outcome.
+fn receipt_redirect(state: &AppState, info: &SessionInfo, mark: &NewMark, marking: &Marking) -> Response {
     let (outcome, record) = match &marking.outcome {
         MarkOutcome::Marked(r) => (ReceiptOutcome::Marked, r),
         MarkOutcome::AlreadyMarked(r) | MarkOutcome::Removed(r) if MarkState::of(r).lecturer_decided() => {
@@ -316,14 +336,10 @@ async fn submit(
             private: true,
         }
     };
-    let sealed = tokens::seal_receipt(state.signer(), session.id, &receipt);
+    let session = info.session.id;
+    let sealed = tokens::seal_receipt(state.signer(), session, &receipt);
     let encoded: String = form_urlencoded::byte_serialize(sealed.as_bytes()).collect();
-    let mut response = Redirect::to(&format!("/attend/{}/done/?r={encoded}", session.id)).into_response();
-    let cookie = tokens::device_cookie(state.signer(), device, session.id, key.as_str());
-    SetCookie::new(cookies::DEVICE, cookie, state.settings().base_url.is_https())
-        .max_age(24 * 60 * 60)
-        .apply(response.headers_mut());
-    response
+    Redirect::to(&format!("/attend/{session}/done/?r={encoded}")).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,7 +26,7 @@ pub(super) struct AttendForm {
 
 /// The session header every student page shows.
 #[derive(Serialize)]
-struct SessionHeader {
+pub(super) struct SessionHeader {
     id: String,
     unit_code: String,
     unit_name: String,
@@ -37,7 +37,7 @@ struct SessionHeader {
 }
 
 impl SessionHeader {
-    fn new(info: &SessionInfo) -> Self {
+    pub(super) fn new(info: &SessionInfo) -> Self {
         let s = &info.session;
         Self {
             id: s.id.to_string(),
@@ -80,7 +80,7 @@ fn layout(title: &str) -> Layout {
     Layout { light: true, ..Layout::public(title) }
 }
 
-fn render(
+pub(super) fn render(
     state: &AppState,
     template: &str,
     title: &str,

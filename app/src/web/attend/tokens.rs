@@ -165,6 +165,28 @@ pub struct Receipt {
 
 /// The receipt as an opaque value for the result page's URL: encrypted and authenticated, so
 /// the address bar, browser history and any proxy log hold no name, number or attendance.
+/// What the server saw of a mark Firestore could not record: held by the phone and sent
+/// again until it lands (encrypted: it carries the typed name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMark {
+    pub admission_number: String,
+    pub student_name: String,
+    /// Unix seconds of the attempt: the window and the age are checked against it.
+    pub attempted_at: i64,
+    pub late: bool,
+}
+
+pub fn seal_pending(signer: &Signer, session: SessionId, pending: &PendingMark) -> String {
+    let json = serde_json::to_vec(pending).unwrap_or_default();
+    signer.encrypt("pending-mark", &session.to_string(), &json).unwrap_or_default()
+}
+
+/// The pending mark, if `sealed` is one this app made for `session` and nobody changed.
+pub fn open_pending(signer: &Signer, session: SessionId, sealed: &str) -> Option<PendingMark> {
+    let json = signer.decrypt("pending-mark", &session.to_string(), sealed)?;
+    serde_json::from_slice(&json).ok()
+}
+
 pub fn seal_receipt(signer: &Signer, session: SessionId, receipt: &Receipt) -> String {
     let json = serde_json::to_vec(receipt).unwrap_or_default();
     signer.encrypt("receipt", &session.to_string(), &json).unwrap_or_default()

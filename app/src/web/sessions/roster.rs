@@ -97,6 +97,8 @@ pub struct MarkRow {
     pub known_name: Option<String>,
     /// Marked but not on the class list (only when there is a list).
     pub not_on_list: bool,
+    /// For a mark sent again after an outage: when the student tried.
+    pub tried_at: Option<String>,
     pub history: Vec<ChangeView>,
     pub history_count: usize,
 }
@@ -121,6 +123,8 @@ pub struct Roster {
     /// The class list's size; `None` without a list.
     pub listed: Option<usize>,
     pub not_on_list: usize,
+    /// Marks that arrived through a retry after a Firestore outage.
+    pub retried: usize,
     pub rows: Vec<MarkRow>,
     pub absentees: Vec<AbsentRow>,
     pub absentees_count: usize,
@@ -156,6 +160,7 @@ pub fn build(
         removed: 0,
         listed: (!list.is_empty()).then(|| list.len()),
         not_on_list: 0,
+        retried: 0,
         rows: Vec::new(),
         absentees: Vec::new(),
         absentees_count: 0,
@@ -174,6 +179,9 @@ pub fn build(
             MarkState::Marked(MarkStatus::Excused) => roster.excused += 1,
             MarkState::Marked(MarkStatus::Absent) => roster.absent += 1,
             MarkState::Removed | MarkState::Unmarked => roster.removed += 1,
+        }
+        if record.attempted_at.is_some() && !record.removed {
+            roster.retried += 1;
         }
         let key = record.admission_number.key();
         let on_list = list.contains(&record.admission_number);
@@ -199,6 +207,7 @@ pub fn build(
             by_lecturer: record.source == crate::model::MarkSource::Lecturer,
             known_name: record.known_name.clone(),
             not_on_list: !list.is_empty() && !on_list,
+            tried_at: record.attempted_at.map(|t| clock(t, tz)),
             history: history.remove(&key).unwrap_or_default(),
             history_count: 0,
         });
@@ -247,6 +256,7 @@ mod tests {
             expected_lessons: None,
             known_name: None,
             removed,
+            attempted_at: None,
         }
     }
 

@@ -1,0 +1,116 @@
+//! No mark lost when Firestore fails: the phone gets a sealed pending mark and sends it again
+//! until it lands, even after the window closed; exactly once; forgeries refused.
+
+use std::time::Duration;
+
+use attendance::store::FirestoreSettings;
+use harness::stall::StallProxy;
+use harness::{TestFirestore, emulator_host, input_value, spawn_app_on};
+use jiff::SignedDuration;
+
+use crate::fixtures::session_fixture;
+
+#[tokio::test]
+async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attempt_time() {
+    let firestore = TestFirestore::new().await;
+    let proxy = StallProxy::start(&emulator_host()).await;
+    let settings = FirestoreSettings {
+        request_timeout: Duration::from_secs(2),
+        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
+    };
+    let session = session_fixture(&firestore.store).await;
+    let app = spawn_app_on(firestore, settings).await;
+    app.at_start_of(&session);
+    let id = session.id.to_string();
+    let phone = app.new_browser();
+    let form = phone.attend_form_token(&id, "").await.expect("form");
+
+    proxy.stall(true);
+    let stalled = phone.submit_attendance(&id, &form, "Jane Doe", "ADM/2023/001").await;
+    assert_eq!(stalled.status, 503, "{}", stalled.html);
+    assert!(
+        stalled.html.contains("Not recorded yet") && stalled.html.contains("Send again"),
+        "{}",
+        stalled.html
+    );
+    let pending = input_value(&stalled.html, "pending").expect("a pending mark");
+    // Sent again while Firestore is still down: the same page, the same attempt.
+    let again = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
+    assert_eq!(again.status(), 503);
+    assert!(again.text().await.expect("html").contains("Not recorded yet"));
+
+    proxy.stall(false);
+    // Firestore is back after the window closed (the lecture was 08:00-09:00).
+    app.clock.set(app.local(session.date.at(10, 30, 0, 0)));
+    let landed = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
+    assert_eq!(landed.status(), 303);
+    let result = phone.text(landed.headers()["location"].to_str().expect("location")).await;
+    assert!(result.contains("You are marked present"), "{result}");
+    let doc = app
+        .firestore
+        .rest()
+        .get_as_admin(&format!("attendance/{id}_ADM%252F2023%252F001"))
+        .await
+        .expect("mark");
+    assert!(doc["fields"]["attempted_at"]["timestampValue"].as_str().is_some(), "the attempt's time: {doc}");
+    assert_eq!(doc["fields"]["status"]["stringValue"], "present", "on time when it was tried");
+
+    // The same pending mark again: one mark.
+    let twice = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
+    let result = phone.text(twice.headers()["location"].to_str().expect("location")).await;
+    assert!(result.contains("Already marked"), "{result}");
+    assert_eq!(app.firestore.rest().list_as_admin("attendance").await.len(), 1);
+
+    // The lecturer sees how it arrived.
+    let password = attendance::domain::Password::parse("correct horse battery").expect("pw");
+    let hash = attendance::auth::password::hash_password(&password).expect("hash");
+    app.firestore.store.set_password(&crate::fixtures::username("jkamau"), &hash).await.expect("password");
+    app.browser.login("jkamau", "correct horse battery").await;
+    let page = app.browser.text(&format!("/session/{id}/")).await;
+    assert!(page.contains("Sent late because of an outage (tried 08:00"), "{page}");
+    assert!(page.contains("1 arrived after an outage"), "{page}");
+}
+
+#[tokio::test]
+async fn a_tampered_foreign_or_expired_pending_mark_is_refused_and_writes_nothing() {
+    let firestore = TestFirestore::new().await;
+    let proxy = StallProxy::start(&emulator_host()).await;
+    let settings = FirestoreSettings {
+        request_timeout: Duration::from_secs(2),
+        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
+    };
+    let session = session_fixture(&firestore.store).await;
+    let other = firestore
+        .store
+        .create_session(&crate::fixtures::new_session("CS101", "jkamau", crate::fixtures::monday(), 14))
+        .await
+        .expect("other");
+    let app = spawn_app_on(firestore, settings).await;
+    app.at_start_of(&session);
+    let id = session.id.to_string();
+    let phone = app.new_browser();
+    let form = phone.attend_form_token(&id, "").await.expect("form");
+    proxy.stall(true);
+    let stalled = phone.submit_attendance(&id, &form, "Jane Doe", "ADM/2023/001").await;
+    let pending = input_value(&stalled.html, "pending").expect("a pending mark");
+    proxy.stall(false);
+
+    let mut tampered = pending.clone();
+    let last = tampered.pop().expect("a character");
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    for (path, token) in [
+        (format!("/attend/{id}/pending/"), tampered.as_str()),
+        (format!("/attend/{id}/pending/"), ""),
+        (format!("/attend/{}/pending/", other.id), pending.as_str()),
+    ] {
+        let refused = phone.post_form(&path, &[("pending", token)]).await;
+        assert_eq!(refused.status(), 400, "{path}");
+        assert!(refused.text().await.expect("html").contains("This saved attempt cannot be used"));
+    }
+    // Older than PENDING_MARK_HOURS (24 by default).
+    app.clock.advance(SignedDuration::from_hours(25));
+    let expired = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
+    assert_eq!(expired.status(), 400);
+    assert!(expired.text().await.expect("html").contains("too old"));
+    assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
+}
