@@ -114,3 +114,54 @@ async fn a_tampered_foreign_or_expired_pending_mark_is_refused_and_writes_nothin
     assert!(expired.text().await.expect("html").contains("too old"));
     assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
 }
+
+#[tokio::test]
+async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
+    let firestore = TestFirestore::new().await;
+    let proxy = StallProxy::start(&emulator_host()).await;
+    let settings = FirestoreSettings {
+        request_timeout: Duration::from_secs(2),
+        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
+    };
+    let session = session_fixture(&firestore.store).await;
+    // The hall behind one address (the marking cap is sized for it).
+    let app = spawn_app_on(firestore, settings).await;
+    // Ten minutes before the end of the 08:00-09:00 lecture.
+    app.clock.set(app.local(session.date.at(8, 50, 0, 0)));
+    let id = session.id.to_string();
+    let phones: Vec<_> = (0..300).map(|_| app.new_browser()).collect();
+    let forms = futures::future::join_all(phones.iter().map(|p| p.attend_form_token(&id, ""))).await;
+
+    // Firestore stops answering mid-burst: every phone gets a pending mark.
+    proxy.stall(true);
+    let pending = futures::future::join_all(phones.iter().zip(&forms).enumerate().map(|(i, (phone, form))| {
+        let form = form.clone().expect("form");
+        let id = id.clone();
+        async move {
+            let attempt = phone.submit_attendance(&id, &form, &format!("Student {i}"), &format!("ADM/{i:03}")).await;
+            assert_eq!(attempt.status, 503, "{}", attempt.html);
+            input_value(&attempt.html, "pending").expect("a pending mark")
+        }
+    }))
+    .await;
+    // Five minutes later, past the window's end, Firestore is back; each page sends again
+    // (some twice, as a page retrying by itself would).
+    app.clock.advance(SignedDuration::from_mins(5));
+    proxy.stall(false);
+    let resent = futures::future::join_all(phones.iter().zip(&pending).enumerate().map(|(i, (phone, token))| {
+        let path = format!("/attend/{id}/pending/");
+        async move {
+            let times = if i % 10 == 0 { 2 } else { 1 };
+            let mut last = 0;
+            for _ in 0..times {
+                last = phone.post_form(&path, &[("pending", token.as_str())]).await.status().as_u16();
+            }
+            last
+        }
+    }))
+    .await;
+    assert!(resent.iter().all(|s| *s == 303), "{resent:?}");
+    let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
+    assert_eq!(marks.len(), 300, "every student, once");
+    assert!(marks.iter().all(|m| m.attempted_at.is_some() && !m.removed));
+}
