@@ -34,6 +34,13 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
         stalled.html
     );
     let pending = input_value(&stalled.html, "pending").expect("a pending mark");
+    // Opening the link again on that phone resumes the attempt (a cookie holds it), no script
+    // needed; another phone gets the form.
+    let reopened = phone.text(&format!("/attend/{id}/")).await;
+    assert!(reopened.contains("Not recorded yet"), "{reopened}");
+    assert!(
+        reopened.contains("ADM/2023/001 is not recorded yet") && input_value(&reopened, "pending").is_some()
+    );
     // Sent again while Firestore is still down: the same page, the same attempt.
     let again = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
     assert_eq!(again.status(), 503);
@@ -54,6 +61,8 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
         .expect("mark");
     assert!(doc["fields"]["attempted_at"]["timestampValue"].as_str().is_some(), "the attempt's time: {doc}");
     assert_eq!(doc["fields"]["status"]["stringValue"], "present", "on time when it was tried");
+    let after = phone.text(&format!("/attend/{id}/")).await;
+    assert!(!after.contains("Not recorded yet"), "landed: the phone holds nothing more: {after}");
 
     // The same pending mark again: one mark.
     let twice = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
@@ -134,32 +143,36 @@ async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
 
     // Firestore stops answering mid-burst: every phone gets a pending mark.
     proxy.stall(true);
-    let pending = futures::future::join_all(phones.iter().zip(&forms).enumerate().map(|(i, (phone, form))| {
-        let form = form.clone().expect("form");
-        let id = id.clone();
-        async move {
-            let attempt = phone.submit_attendance(&id, &form, &format!("Student {i}"), &format!("ADM/{i:03}")).await;
-            assert_eq!(attempt.status, 503, "{}", attempt.html);
-            input_value(&attempt.html, "pending").expect("a pending mark")
-        }
-    }))
-    .await;
+    let pending =
+        futures::future::join_all(phones.iter().zip(&forms).enumerate().map(|(i, (phone, form))| {
+            let form = form.clone().expect("form");
+            let id = id.clone();
+            async move {
+                let attempt = phone
+                    .submit_attendance(&id, &form, &format!("Student {i}"), &format!("ADM/{i:03}"))
+                    .await;
+                assert_eq!(attempt.status, 503, "{}", attempt.html);
+                input_value(&attempt.html, "pending").expect("a pending mark")
+            }
+        }))
+        .await;
     // Five minutes later, past the window's end, Firestore is back; each page sends again
     // (some twice, as a page retrying by itself would).
     app.clock.advance(SignedDuration::from_mins(5));
     proxy.stall(false);
-    let resent = futures::future::join_all(phones.iter().zip(&pending).enumerate().map(|(i, (phone, token))| {
-        let path = format!("/attend/{id}/pending/");
-        async move {
-            let times = if i % 10 == 0 { 2 } else { 1 };
-            let mut last = 0;
-            for _ in 0..times {
-                last = phone.post_form(&path, &[("pending", token.as_str())]).await.status().as_u16();
+    let resent =
+        futures::future::join_all(phones.iter().zip(&pending).enumerate().map(|(i, (phone, token))| {
+            let path = format!("/attend/{id}/pending/");
+            async move {
+                let times = if i % 10 == 0 { 2 } else { 1 };
+                let mut last = 0;
+                for _ in 0..times {
+                    last = phone.post_form(&path, &[("pending", token.as_str())]).await.status().as_u16();
+                }
+                last
             }
-            last
-        }
-    }))
-    .await;
+        }))
+        .await;
     assert!(resent.iter().all(|s| *s == 303), "{resent:?}");
     let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
     assert_eq!(marks.len(), 300, "every student, once");

@@ -11,6 +11,8 @@ pub const LOGIN_CSRF: &str = "csrftoken";
 pub const FLASH: &str = "flash";
 /// Which student this phone marked in which session (see `attend::tokens`).
 pub const DEVICE: &str = "attend_device";
+/// The last attempt Firestore did not record (a sealed pending mark), until it lands.
+pub const PENDING: &str = "attend_pending";
 
 /// The name a cookie really has: over https, `__Host-` + name, which browsers only accept from
 /// this exact host over a secure connection with `Path=/`, so a sibling subdomain or a

@@ -81,8 +81,9 @@ async fn form_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<AttendQuery>,
+    headers: http::HeaderMap,
 ) -> Response {
-    open_form(&state, SessionId::parse(&id), query.t.as_deref()).await
+    open_form(&state, SessionId::parse(&id), query.t.as_deref(), &headers).await
 }
 
 /// `/A/<session>[<token>]`, what the QR codes carry (see `short`). It serves the form itself,
@@ -93,13 +94,26 @@ async fn short_link(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(query): Query<AttendQuery>,
+    headers: http::HeaderMap,
 ) -> Response {
     let (id, token) = short::split(&code).unzip();
-    open_form(&state, id, token.flatten().or(query.t.as_deref())).await
+    open_form(&state, id, token.flatten().or(query.t.as_deref()), &headers).await
 }
 
 /// The form for a scan of session `id`'s code, whose rotating `token` (if any) is checked.
-async fn open_form(state: &AppState, id: Option<SessionId>, token: Option<&str>) -> Response {
+async fn open_form(
+    state: &AppState,
+    id: Option<SessionId>,
+    token: Option<&str>,
+    headers: &http::HeaderMap,
+) -> Response {
+    // This phone holds an attempt Firestore did not record: resume sending it, not a new form.
+    if let Some(id) = id
+        && let Some(held) = cookies::get(headers, cookies::PENDING, state.secure_cookies())
+        && let Some(pending) = tokens::open_pending(state.signer(), id, held)
+    {
+        return pending::page(state, id, None, &pending, StatusCode::OK);
+    }
     let info = match load_id(state, id).await {
         Ok(info) => info,
         Err(response) => return response,
@@ -290,7 +304,7 @@ async fn submit(
                 attempted_at: state.clock().now_secs(),
                 late: mark.status == MarkStatus::Late,
             };
-            return pending::page(&state, session.id, Some(&info), &pending);
+            return pending::page(&state, session.id, Some(&info), &pending, StatusCode::SERVICE_UNAVAILABLE);
         }
     };
     let mut response = receipt_redirect(&state, &info, &mark, &marking);

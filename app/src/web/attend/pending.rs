@@ -18,6 +18,7 @@ use super::tokens::{self, PendingMark};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
 use crate::model::{Availability, MarkSource, MarkStatus, NewMark};
 use crate::web::AppState;
+use crate::web::cookies::{self, SetCookie};
 use crate::web::view::clock;
 
 #[derive(Serialize)]
@@ -30,27 +31,33 @@ struct PendingView {
     until: String,
 }
 
-/// The "not recorded yet" page: 503, with the sealed pending mark in its "Send again" form.
+/// The "not recorded yet" page with the sealed pending mark in its "Send again" form and in a
+/// cookie, so that opening the attendance link again resumes it (with or without JavaScript).
 pub(super) fn page(
     state: &AppState,
     session: SessionId,
     info: Option<&SessionInfo>,
     pending: &PendingMark,
+    status: StatusCode,
 ) -> Response {
     let tz = &state.settings().timezone;
     let attempted = Timestamp::from_second(pending.attempted_at).unwrap_or(Timestamp::UNIX_EPOCH);
     let until = attempted + state.settings().pending_max_age;
+    let token = tokens::seal_pending(state.signer(), session, pending);
     let view = PendingView {
         session: info.map(SessionHeader::new),
         session_id: session.to_string(),
-        token: tokens::seal_pending(state.signer(), session, pending),
+        token: token.clone(),
         admission_number: pending.admission_number.clone(),
         attempted: clock(attempted, tz),
         until: until.to_zoned(tz.clone()).strftime("%H:%M on %a %-d %b").to_string(),
     };
-    let mut response =
-        render(state, "attend_pending", "Not recorded yet", &view, StatusCode::SERVICE_UNAVAILABLE);
+    let mut response = render(state, "attend_pending", "Not recorded yet", &view, status);
     response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("5"));
+    let left = (until.as_second() - state.clock().now_secs()).max(0);
+    SetCookie::new(cookies::PENDING, token, state.secure_cookies())
+        .max_age(left)
+        .apply(response.headers_mut());
     response
 }
 
@@ -94,10 +101,10 @@ pub(super) async fn resend(
         Ok(Ok(info)) => info,
         // Still down: the same pending mark, to be sent again.
         Ok(Err(_)) | Err(_) if state.store().ping(std::time::Duration::from_millis(500)).await.is_err() => {
-            return page(&state, session_id, None, &pending);
+            return page(&state, session_id, None, &pending, StatusCode::SERVICE_UNAVAILABLE);
         }
         Ok(Err(response)) => return response,
-        Err(_) => return page(&state, session_id, None, &pending),
+        Err(_) => return page(&state, session_id, None, &pending, StatusCode::SERVICE_UNAVAILABLE),
     };
     let tz = &state.settings().timezone;
     // The window is the attempt's, not now's: an outage must not cost the student the lecture.
@@ -128,9 +135,13 @@ pub(super) async fn resend(
     match tokio::time::timeout_at(deadline, state.store().mark_attendance(&info.session, &mark)).await {
         Ok(Ok(marking)) => {
             tracing::info!(session = %session_id, "a pending mark landed");
-            super::receipt_redirect(&state, &info, &mark, &marking)
+            let mut response = super::receipt_redirect(&state, &info, &mark, &marking);
+            SetCookie::new(cookies::PENDING, String::new(), state.secure_cookies())
+                .max_age(0)
+                .apply(response.headers_mut());
+            response
         }
         Ok(Err(e)) if !e.is_transient() => crate::web::AppError::from(e).into_response(),
-        _ => page(&state, session_id, Some(&info), &pending),
+        _ => page(&state, session_id, Some(&info), &pending, StatusCode::SERVICE_UNAVAILABLE),
     }
 }
