@@ -178,3 +178,30 @@ async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
     assert_eq!(marks.len(), 300, "every student, once");
     assert!(marks.iter().all(|m| m.attempted_at.is_some() && !m.removed));
 }
+
+#[tokio::test]
+async fn with_firestore_already_down_the_form_still_opens_and_the_attempt_is_kept() {
+    let firestore = TestFirestore::new().await;
+    let proxy = StallProxy::start(&emulator_host()).await;
+    let settings = FirestoreSettings {
+        request_timeout: Duration::from_secs(2),
+        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
+    };
+    let session = session_fixture(&firestore.store).await;
+    let app = spawn_app_on(firestore, settings).await;
+    app.at_start_of(&session);
+    let id = session.id.to_string();
+    // Someone opened the link earlier: this instance has read the session.
+    assert!(app.new_browser().attend_form_token(&id, "").await.is_some());
+    app.clock.advance(SignedDuration::from_mins(1));
+    proxy.stall(true);
+    let phone = app.new_browser();
+    let form = phone.attend_form_token(&id, "").await.expect("the form opens from the session last read");
+    let attempt = phone.submit_attendance(&id, &form, "Jane Doe", "ADM/2023/001").await;
+    assert_eq!(attempt.status, 503);
+    let pending = input_value(&attempt.html, "pending").expect("a pending mark");
+    proxy.stall(false);
+    let landed = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
+    assert_eq!(landed.status(), 303);
+    assert_eq!(app.firestore.rest().list_as_admin("attendance").await.len(), 1);
+}

@@ -65,6 +65,12 @@ impl SessionCache {
         entries.get(&id).filter(|(at, _)| fresh(*at, now)).map(|(_, info)| info.clone())
     }
 
+    /// The session as this instance last read it, however old: for when Firestore is down.
+    pub fn last_known(&self, id: SessionId) -> Option<Arc<SessionInfo>> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(&id).and_then(|(_, info)| info.clone())
+    }
+
     pub fn forget(&self, id: SessionId) {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
     }

@@ -69,10 +69,18 @@ async fn load_id(state: &AppState, id: Option<SessionId>) -> Result<std::sync::A
     match state.attend_cache().get(state.store(), id, state.settings().expected_lessons, now).await {
         Ok(Some(info)) => Ok(info),
         Ok(None) => Err(not_found()),
-        Err(StoreError::Unavailable(cause)) => {
-            tracing::warn!(%cause, "attendance page: Firestore unavailable");
-            Err(unavailable(state, None))
-        }
+        Err(StoreError::Unavailable(cause)) => match state.attend_cache().last_known(id) {
+            // Firestore is down, but this instance has seen the session: the form still works,
+            // and a mark made now becomes a pending mark whose window is checked when it lands.
+            Some(info) => {
+                tracing::warn!(%cause, session = %id, "attendance page: Firestore unavailable; using the session as last read");
+                Ok(info)
+            }
+            None => {
+                tracing::warn!(%cause, "attendance page: Firestore unavailable");
+                Err(unavailable(state, None))
+            }
+        },
         Err(e) => Err(AppError::from(e).into_response()),
     }
 }
@@ -188,10 +196,15 @@ async fn submit(
     let info = match tokio::time::timeout_at(deadline, load(&state, &id)).await {
         Ok(Ok(info)) => info,
         Ok(Err(response)) => return response,
-        Err(_) => {
-            tracing::warn!("attendance form: Firestore did not answer in time");
-            return unavailable(&state, None);
-        }
+        // Firestore did not answer in time: the session as last read here, if it was (the mark
+        // then becomes a pending mark), else "not recorded".
+        Err(_) => match SessionId::parse(&id).and_then(|s| state.attend_cache().last_known(s)) {
+            Some(info) => info,
+            None => {
+                tracing::warn!("attendance form: Firestore did not answer in time");
+                return unavailable(&state, None);
+            }
+        },
     };
     let Ok(Form(form)) = form else {
         return problem(
