@@ -1,7 +1,7 @@
 // Shared by the browser tests: start the real app (`attendance dev`, which runs its own
 // Firestore emulator), drive Debian's Chromium, check pages with axe-core, take screenshots.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
@@ -44,10 +44,19 @@ export async function startApp() {
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`attendance dev exited (${code}):\n${output}\n${errors}`)); });
   });
   const login = output.match(/username (\S+)\s+password (\S+)/);
+  const emulatorPort = output.match(/FIRESTORE_EMULATOR_HOST=[\d.]+:(\d+)/)[1];
+  // Freezes or thaws the emulator's processes (SIGSTOP / SIGCONT): Firestore stops answering
+  // without closing a connection, as in a real stall.
+  const signalEmulator = (signal) => {
+    const pids = execFileSync("pgrep", ["-f", "--", `--port=${emulatorPort}`]).toString().trim().split("\n");
+    for (const pid of pids) process.kill(Number(pid), signal);
+  };
   return {
     url: url.endsWith("/") ? url : `${url}/`,
     username: login[1],
     password: login[2],
+    freeze: () => signalEmulator("SIGSTOP"),
+    thaw: () => signalEmulator("SIGCONT"),
     stop: () => {
       child.stdin.end();
       child.kill("SIGTERM");
