@@ -209,6 +209,22 @@ test("a mark made while Firestore is frozen is kept and lands by itself when it 
   await student.close();
 });
 
+test("a submit made offline waits for the connection and is sent when it returns", async () => {
+  const student = await phone();
+  const page = await student.newPage();
+  await page.goto(state.attendUrl);
+  await page.getByLabel("Full name").fill("Chebet Njeri");
+  await page.getByLabel("Admission number").fill("ADM/2024/051");
+  await student.setOffline(true);
+  await page.getByRole("button", { name: "Mark me present" }).click();
+  await page.getByText("Waiting for a connection").waitFor();
+  await visit(page, "student-offline");
+  await student.setOffline(false);
+  await page.waitForURL(/\/done\//, { timeout: 30_000 });
+  assert.match(await page.locator("main").innerText(), /You are marked present|Marked late/);
+  await student.close();
+});
+
 test("closing the session turns the next phone away; following the window opens it again", async () => {
   await desk.goto(state.sessionUrl);
   const status = desk.locator("#session-status");
@@ -242,7 +258,7 @@ test("projector mode shows a code that changes", async () => {
   await desk.waitForFunction((before) => document.querySelector("#present-qr").innerHTML !== before, first, { timeout: 20_000 });
   const box = await desk.locator("#present-qr svg").boundingBox();
   assert.ok(box.width >= 400, `large on a laptop: ${box.width}`);
-  assert.match(await desk.locator(".projector").innerText(), /2\s+present/);
+  assert.match(await desk.locator(".projector").innerText(), /3\s+present/);
   await visit(desk, "projector", ["projector"]);
   // A scan of the code on the screen opens the form; the plain link no longer does.
   const student = await phone();

@@ -15,6 +15,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("pending.js", "text/javascript; charset=utf-8", include_str!("../../static/pending.js")),
+    ("attend.js", "text/javascript; charset=utf-8", include_str!("../../static/attend.js")),
 ];
 
 pub fn router() -> Router<AppState> {

@@ -1,5 +1,6 @@
 //! The student pages: the form, the result, and every "that did not work" page, rendered light
-//! (no lecturer stylesheet, no script) and never cached.
+//! (no lecturer stylesheet; at most a small optional script, for a lost connection or a
+//! pending mark) and never cached.
 
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
