@@ -205,3 +205,31 @@ async fn with_firestore_already_down_the_form_still_opens_and_the_attempt_is_kep
     assert_eq!(landed.status(), 303);
     assert_eq!(app.firestore.rest().list_as_admin("attendance").await.len(), 1);
 }
+
+#[tokio::test]
+async fn with_firestore_down_and_the_session_never_read_a_plain_form_keeps_the_attempt() {
+    let firestore = TestFirestore::new().await;
+    let proxy = StallProxy::start(&emulator_host()).await;
+    let settings = FirestoreSettings {
+        request_timeout: Duration::from_secs(2),
+        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
+    };
+    let session = session_fixture(&firestore.store).await;
+    let app = spawn_app_on(firestore, settings).await;
+    app.at_start_of(&session);
+    let id = session.id.to_string();
+    proxy.stall(true);
+    let phone = app.new_browser();
+    let page = phone.text(&format!("/attend/{id}/")).await;
+    assert!(page.contains("This lecture") && page.contains("having trouble"), "{page}");
+    let form = input_value(&page, "form_token").expect("a form");
+    let attempt = phone.submit_attendance(&id, &form, "Jane Doe", "ADM/2023/001").await;
+    assert_eq!(attempt.status, 503, "{}", attempt.html);
+    let pending = input_value(&attempt.html, "pending").expect("a pending mark");
+    proxy.stall(false);
+    let landed = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", &pending)]).await;
+    assert_eq!(landed.status(), 303);
+    let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].status, attendance::model::MarkStatus::Present, "checked on landing: on time");
+}

@@ -124,6 +124,20 @@ async fn open_form(
     }
     let info = match load_id(state, id).await {
         Ok(info) => info,
+        // Firestore is down and this instance never read the session: a plain form naming
+        // only the lecture, so the attempt can still be kept.
+        Err(response) if response.status() == StatusCode::SERVICE_UNAVAILABLE => match id {
+            Some(id) => {
+                let verified = token.is_some_and(|t| {
+                    let rotation = state.settings().qr_rotation_secs;
+                    tokens::check_qr_token(state.signer(), id, t, state.clock().now_secs(), rotation)
+                        == QrCheck::Fresh
+                });
+                let form_token = tokens::form_token(state.signer(), id, state.clock().now_secs(), verified);
+                return pages::plain_form(state, id, form_token);
+            }
+            None => return response,
+        },
         Err(response) => return response,
     };
     if let Some(refusal) = outside_window(state, &info, StatusCode::OK) {
@@ -195,15 +209,12 @@ async fn submit(
     }
     let info = match tokio::time::timeout_at(deadline, load(&state, &id)).await {
         Ok(Ok(info)) => info,
-        Ok(Err(response)) => return response,
-        // Firestore did not answer in time: the session as last read here, if it was (the mark
-        // then becomes a pending mark), else "not recorded".
-        Err(_) => match SessionId::parse(&id).and_then(|s| state.attend_cache().last_known(s)) {
+        // The session could not be read (and this instance never read it): the attempt is
+        // still kept, as a pending mark checked in full when it lands.
+        Ok(Err(response)) if response.status() != StatusCode::SERVICE_UNAVAILABLE => return response,
+        Ok(Err(_)) | Err(_) => match SessionId::parse(&id).and_then(|s| state.attend_cache().last_known(s)) {
             Some(info) => info,
-            None => {
-                tracing::warn!("attendance form: Firestore did not answer in time");
-                return unavailable(&state, None);
-            }
+            None => return pending::without_session(&state, &id, form.ok().map(|Form(f)| f)),
         },
     };
     let Ok(Form(form)) = form else {
@@ -316,6 +327,7 @@ async fn submit(
                 student_name: mark.student_name.to_string(),
                 attempted_at: state.clock().now_secs(),
                 late: mark.status == MarkStatus::Late,
+                checked: true,
             };
             return pending::page(&state, session.id, Some(&info), &pending, StatusCode::SERVICE_UNAVAILABLE);
         }

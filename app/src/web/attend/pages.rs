@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cache::SessionInfo;
 use super::tokens::{Receipt, ReceiptOutcome};
+use crate::domain::SessionId;
 use crate::model::Availability;
 use crate::web::AppState;
 use crate::web::forms::FieldErrors;
@@ -38,6 +39,19 @@ pub(super) struct SessionHeader {
 }
 
 impl SessionHeader {
+    /// For a session that could not be read: only which lecture it is.
+    pub(super) fn unknown(id: SessionId) -> Self {
+        Self {
+            id: id.to_string(),
+            unit_code: String::new(),
+            unit_name: "This lecture".into(),
+            lecture: String::new(),
+            date: String::new(),
+            time: String::new(),
+            venue: String::new(),
+        }
+    }
+
     pub(super) fn new(info: &SessionInfo) -> Self {
         let s = &info.session;
         Self {
@@ -166,6 +180,21 @@ pub(super) fn unavailable(state: &AppState, info: Option<&SessionInfo>) -> Respo
         "Not recorded: please try again",
         "The attendance service could not reach its database, so your attendance was NOT recorded. Wait a moment and submit again.".into(),
     )
+}
+
+/// The form when the session cannot be read (Firestore down, never read here): it names only
+/// the lecture; what is sent becomes a pending mark, checked in full when it lands.
+pub(super) fn plain_form(state: &AppState, id: SessionId, token: String) -> Response {
+    let view = FormView {
+        session: SessionHeader::unknown(id),
+        values: &AttendForm::default(),
+        token,
+        errors: FormErrors::default(),
+        notice: Some(
+            "The attendance service is having trouble right now. Fill in the form anyway: your attempt is kept and sent again until it is recorded.",
+        ),
+    };
+    render(state, "attend_form", "Mark attendance", &view, StatusCode::OK)
 }
 
 pub(super) fn render_form(

@@ -16,7 +16,7 @@ use super::cache::SessionInfo;
 use super::pages::{SessionHeader, closed, problem, render};
 use super::tokens::{self, PendingMark};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
-use crate::model::{Availability, MarkSource, MarkStatus, NewMark};
+use crate::model::{Availability, MarkSource, NewMark};
 use crate::web::AppState;
 use crate::web::cookies::{self, SetCookie};
 use crate::web::view::clock;
@@ -124,10 +124,15 @@ pub(super) async fn resend(
             "It could not be read, so nothing was recorded. Open the attendance link again.",
         );
     };
+    // A form sent while the session could not be read skipped the rotating code's check.
+    if !pending.checked && info.session.qr_mode == crate::model::QrMode::Rotating {
+        return super::pages::scan_again(&state, &info);
+    }
     let mark = NewMark {
         admission_number,
         student_name,
-        status: if pending.late { MarkStatus::Late } else { MarkStatus::Present },
+        // What the attempt's time earned (present, or late after the threshold).
+        status: info.session.status_at(attempted, tz),
         source: MarkSource::Qr,
         expected_lessons: info.expected_lessons,
         attempted_at: Some(attempted),
@@ -144,4 +149,35 @@ pub(super) async fn resend(
         Ok(Err(e)) if !e.is_transient() => crate::web::AppError::from(e).into_response(),
         _ => page(&state, session_id, Some(&info), &pending, StatusCode::SERVICE_UNAVAILABLE),
     }
+}
+
+/// A form sent while its session could not be read at all (Firestore down, never read on this
+/// instance): if the form is this site's for this session and the fields are well formed, the
+/// attempt is kept as a pending mark; everything else is checked when it lands.
+pub(super) fn without_session(
+    state: &AppState,
+    id: &str,
+    form: Option<super::pages::AttendForm>,
+) -> Response {
+    let unavailable = || super::pages::unavailable(state, None);
+    let (Some(session), Some(form)) = (SessionId::parse(id), form) else { return unavailable() };
+    let now = state.clock().now_secs();
+    let checked = match tokens::check_form_token(state.signer(), session, &form.form_token, now) {
+        tokens::FormCheck::Valid { rotation_verified } => rotation_verified,
+        _ => return unavailable(),
+    };
+    let (Ok(admission_number), Ok(student_name)) =
+        (AdmissionNumber::parse(&form.admission_number), StudentName::parse(&form.student_name))
+    else {
+        return unavailable();
+    };
+    tracing::warn!(session = %session, "mark kept as pending: the session could not be read");
+    let pending = PendingMark {
+        admission_number: admission_number.to_string(),
+        student_name: student_name.to_string(),
+        attempted_at: now,
+        late: false,
+        checked,
+    };
+    page(state, session, None, &pending, StatusCode::SERVICE_UNAVAILABLE)
 }

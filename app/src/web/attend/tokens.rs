@@ -174,6 +174,11 @@ pub struct PendingMark {
     /// Unix seconds of the attempt: the window and the age are checked against it.
     pub attempted_at: i64,
     pub late: bool,
+    /// Made from a form that passed the session's code checks (a rotating code's scan among
+    /// them). A form sent while the session could not be read at all was not checked for a
+    /// rotating code: that is checked when it lands.
+    #[serde(default)]
+    pub checked: bool,
 }
 
 pub fn seal_pending(signer: &Signer, session: SessionId, pending: &PendingMark) -> String {
