@@ -1,6 +1,7 @@
 //! End-to-end tests: the real app and store against the Firestore emulator and PostgreSQL.
 //! One binary, one module per feature.
 
+mod account;
 mod cli;
 mod fixtures;
 mod hardening;

@@ -74,6 +74,17 @@ impl Store {
     /// Replaces the password hash and ends every login session of the account at once, so
     /// whoever knew the old password is logged out everywhere. Returns the sessions ended.
     pub async fn set_password(&self, username: &Username, hash: &PasswordHash) -> Result<usize, StoreError> {
+        self.change_password(username, hash, None).await
+    }
+
+    /// The same, keeping the login session `keep` (a token hash): the lecturer who changed
+    /// their own password stays signed in; every other session of theirs ends.
+    pub async fn change_password(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+        keep: Option<&str>,
+    ) -> Result<usize, StoreError> {
         #[derive(serde::Serialize)]
         struct Change<'a> {
             password_hash: &'a str,
@@ -87,7 +98,7 @@ impl Store {
             vec![server_time("updated_at")],
         )?;
         writes.commit().await?;
-        self.delete_login_sessions_of(username).await
+        self.delete_login_sessions_except(username, keep).await
     }
 
     /// Allows or stops logins for the account; its data stays. Disabling ends every login

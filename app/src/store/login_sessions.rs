@@ -90,6 +90,16 @@ impl Store {
 
     /// Ends every session of a lecturer (account disabled or password changed).
     pub async fn delete_login_sessions_of(&self, lecturer: &Username) -> Result<usize, StoreError> {
+        self.delete_login_sessions_except(lecturer, None).await
+    }
+
+    /// Ends every session of a lecturer but `keep` (a token hash): the one that changed the
+    /// password stays signed in.
+    pub async fn delete_login_sessions_except(
+        &self,
+        lecturer: &Username,
+        keep: Option<&str>,
+    ) -> Result<usize, StoreError> {
         let db = self.db().await?;
         let docs: Vec<firestore::FirestoreDocument> = db
             .fluent()
@@ -100,15 +110,15 @@ impl Store {
             .await?
             .try_collect()
             .await?;
+        let ids: Vec<&str> =
+            docs.iter().filter_map(|d| d.name.rsplit('/').next()).filter(|id| Some(*id) != keep).collect();
         let mut writes = Writes::new(db);
-        for doc in &docs {
-            if let Some(id) = doc.name.rsplit('/').next() {
-                writes.delete(LOGIN_SESSIONS, id)?;
-            }
+        for id in &ids {
+            writes.delete(LOGIN_SESSIONS, id)?;
         }
-        if !docs.is_empty() {
+        if !ids.is_empty() {
             writes.commit().await?;
         }
-        Ok(docs.len())
+        Ok(ids.len())
     }
 }

@@ -1,6 +1,7 @@
 //! The web application: one `AppState`, one router per area, merged here with the layers every
 //! response gets (request spans, security headers, friendly error pages, limits).
 
+mod account;
 mod assets;
 pub mod attend;
 mod auth;
@@ -44,6 +45,7 @@ pub(crate) const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let forms = Router::new()
         .merge(auth::lecturer_router())
+        .merge(account::router())
         .merge(dashboard::router())
         .merge(units::router())
         .merge(sessions::router())

@@ -13,6 +13,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error", include_str!("../../templates/error.hbs")),
     ("login", include_str!("../../templates/login.hbs")),
     ("logout", include_str!("../../templates/logout.hbs")),
+    ("account_password", include_str!("../../templates/account_password.hbs")),
     ("dashboard", include_str!("../../templates/dashboard.hbs")),
     ("unit_form", include_str!("../../templates/unit_form.hbs")),
     ("unit_fields", include_str!("../../templates/unit_fields.hbs")),

@@ -1,0 +1,83 @@
+//! `/account/password/`: a lecturer changes their own password (the current one, then the new
+//! one twice). Every other session of theirs ends; this one stays signed in.
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::forms::FieldErrors;
+use super::guard::Auth;
+use super::{AppError, AppState, flash};
+use crate::auth::password::hash_password;
+use crate::auth::tokens::sha256_hex;
+use crate::domain::Password;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/account/password/", get(page).post(submit))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    again: String,
+}
+
+#[derive(Serialize)]
+struct PasswordView<'a> {
+    errors: std::collections::BTreeMap<&'static str, Option<&'a str>>,
+}
+
+fn render(
+    state: &AppState,
+    auth: &Auth,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let view = PasswordView {
+        errors: ["current", "new", "again"].into_iter().map(|f| (f, errors.first(f))).collect(),
+    };
+    let page = state.templates().render("account_password", &auth.layout("Change password"), &view)?;
+    Ok((status, Html(page)).into_response())
+}
+
+async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    render(&state, &auth, &FieldErrors::default(), StatusCode::OK)
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let stored = state.store().lecturer_with_hash(&auth.username).await?.map(|(_, hash)| hash);
+    let current_ok = match state.password_gate().verify(&form.current, stored).await {
+        Ok(ok) => ok,
+        Err(_) => return Err(AppError::Unavailable("password checks are busy".into())),
+    };
+    if !current_ok {
+        errors.add("current", "That is not your current password.");
+    }
+    let new = errors.check("new", Password::parse(&form.new));
+    if form.new != form.again {
+        errors.add("again", "The two new passwords differ.");
+    }
+    if new.is_some() && form.new == form.current {
+        errors.add("new", "Choose a password different from the current one.");
+    }
+    let (Some(new), true) = (new, errors.is_empty()) else {
+        return render(&state, &auth, &errors, StatusCode::BAD_REQUEST);
+    };
+    let hash = hash_password(&new).map_err(|e| AppError::Internal(e.into()))?;
+    let ended = state.store().change_password(&auth.username, &hash, Some(&sha256_hex(&auth.token))).await?;
+    tracing::warn!(target: "security", event = "password_changed", username = %auth.username, other_sessions_ended = ended);
+    let text = "Password changed. Your other sessions have ended; this one stays signed in.";
+    Ok(flash::redirect(&state, "/dashboard/", flash::Kind::Success, text))
+}
