@@ -24,6 +24,7 @@ pub fn lecturer(username: &str, staff_id: &str, hash: PasswordHash) -> Result<Ne
         department: Department::parse("Computing")?,
         phone: None,
         password_hash: hash,
+        admin: false,
     })
 }
 

@@ -98,6 +98,7 @@ impl TestApp {
                 .await
                 .expect("join")
                 .expect("hash"),
+            admin: false,
         };
         self.firestore.store.create_lecturer(&new).await.expect("lecturer");
     }

@@ -2,6 +2,7 @@
 //! One binary, one module per feature.
 
 mod account;
+mod admin;
 mod cli;
 mod fixtures;
 mod hardening;

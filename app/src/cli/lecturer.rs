@@ -20,6 +20,10 @@ pub enum LecturerCommand {
     Disable(UsernameArg),
     /// Allow a disabled lecturer to log in again.
     Enable(UsernameArg),
+    /// Make a lecturer a department administrator.
+    SetAdmin(UsernameArg),
+    /// Take the administrator role away (never from the last administrator).
+    UnsetAdmin(UsernameArg),
 }
 
 #[derive(Debug, Args)]
@@ -41,6 +45,9 @@ pub struct AddArgs {
     /// Read the password from the first line of stdin instead of prompting.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Make the account a department administrator (the first one is made this way).
+    #[arg(long)]
+    pub admin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +95,8 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
         }
         LecturerCommand::Disable(arg) => set_active(&store, &arg.username, false, console).await?,
         LecturerCommand::Enable(arg) => set_active(&store, &arg.username, true, console).await?,
+        LecturerCommand::SetAdmin(arg) => set_admin(&store, &arg.username, true, console).await?,
+        LecturerCommand::UnsetAdmin(arg) => set_admin(&store, &arg.username, false, console).await?,
     }
     Ok(())
 }
@@ -113,6 +122,27 @@ async fn set_active(
     Ok(())
 }
 
+async fn set_admin(
+    store: &Store,
+    username: &str,
+    admin: bool,
+    console: &mut Console<'_>,
+) -> anyhow::Result<()> {
+    let username = Username::parse(username)?;
+    match store.set_lecturer_admin(&username, admin).await {
+        Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
+        Err(StoreError::Conflict(crate::store::Conflict::LastAdministrator)) => {
+            bail!("{username} is the last administrator; make another one first")
+        }
+        other => other.context("saving the account")?,
+    }
+    let event = if admin { "admin_granted" } else { "admin_revoked" };
+    tracing::warn!(target: "security", event, username = %username, by = "cli");
+    let now = if admin { "is now an administrator" } else { "is no longer an administrator" };
+    writeln!(console.stdout, "Lecturer {username} {now}.")?;
+    Ok(())
+}
+
 fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Result<NewLecturer> {
     let username = Username::parse(&args.username).context("--username")?;
     let full_name = FullName::parse(&args.full_name).context("--full-name")?;
@@ -122,7 +152,16 @@ fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Resu
     let phone = args.phone.as_deref().map(Phone::parse).transpose().context("--phone")?;
     let password = read_password(args.password_stdin, console)?;
     let password_hash = hash_password(&password)?;
-    Ok(NewLecturer { username, full_name, email, staff_id, department, phone, password_hash })
+    Ok(NewLecturer {
+        username,
+        full_name,
+        email,
+        staff_id,
+        department,
+        phone,
+        password_hash,
+        admin: args.admin,
+    })
 }
 
 /// The new password from stdin's first line, or prompted twice without echo.

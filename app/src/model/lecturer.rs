@@ -11,6 +11,8 @@ pub struct Lecturer {
     pub department: Department,
     pub phone: Option<Phone>,
     pub active: bool,
+    /// A department administrator: manages lecturer accounts on `/admin/`.
+    pub admin: bool,
     pub created_at: Option<Instant>,
 }
 
@@ -23,6 +25,7 @@ pub struct NewLecturer {
     pub department: Department,
     pub phone: Option<Phone>,
     pub password_hash: PasswordHash,
+    pub admin: bool,
 }
 
 /// An argon2id PHC string (`$argon2id$v=19$...`). Never the password itself.

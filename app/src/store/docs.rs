@@ -37,6 +37,9 @@ pub struct LecturerDoc {
     /// argon2id PHC string. The reconciler never copies it.
     pub password_hash: String,
     pub active: bool,
+    /// A department administrator.
+    #[serde(default)]
+    pub admin: bool,
     #[serde(default)]
     pub deleted: bool,
     #[serde(default)]

@@ -46,6 +46,8 @@ pub enum Conflict {
     TimeClash,
     #[error("too many concurrent writes; try again")]
     Contention,
+    #[error("the last administrator keeps the role")]
+    LastAdministrator,
 }
 
 impl StoreError {

@@ -18,6 +18,7 @@ impl Store {
             phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
             password_hash: new.password_hash.as_str().to_owned(),
             active: true,
+            admin: new.admin,
             deleted: false,
             created_at: None,
             updated_at: None,
@@ -119,6 +120,39 @@ impl Store {
         writes.commit().await?;
         if active { Ok(0) } else { self.delete_login_sessions_of(username).await }
     }
+
+    /// Every lecturer account, by username.
+    pub async fn all_lecturers(&self) -> Result<Vec<Lecturer>, StoreError> {
+        let docs: Vec<LecturerDoc> =
+            super::query::ALL_LECTURERS.fetch(self, vec![false.into()], None).await?;
+        Ok(super::parse_listed(docs, lecturer_from_doc))
+    }
+
+    /// Makes an account a department administrator or takes the role away. The last
+    /// administrator is never demoted (`Conflict(LastAdministrator)`): someone must be able to
+    /// manage the accounts.
+    pub async fn set_lecturer_admin(&self, username: &Username, admin: bool) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Change {
+            admin: bool,
+        }
+        if !admin {
+            let admins: Vec<LecturerDoc> =
+                super::query::ADMINISTRATORS.fetch(self, vec![true.into(), false.into()], None).await?;
+            if admins.iter().all(|a| a.username == username.as_str()) && !admins.is_empty() {
+                return Err(StoreError::Conflict(super::Conflict::LastAdministrator));
+            }
+        }
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            LECTURERS,
+            &username.key(),
+            &Change { admin },
+            &["admin"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
 }
 
 pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
@@ -131,6 +165,7 @@ pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError
         department: Department::parse(&doc.department).map_err(bad)?,
         phone: doc.phone.as_deref().map(Phone::parse).transpose().map_err(bad)?,
         active: doc.active,
+        admin: doc.admin,
         created_at: ts(doc.created_at),
     })
 }

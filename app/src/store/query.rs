@@ -5,7 +5,7 @@
 use firestore::select_builder::FirestoreSelectDocBuilder;
 use firestore::{FirestoreDb, FirestoreValue};
 
-use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, SESSIONS, UNITS};
+use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, LECTURERS, SESSIONS, UNITS};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,14 @@ pub const CHANGES_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
     order: &[],
 };
 
+/// Every lecturer account, by username (the administrators' list).
+pub const ALL_LECTURERS: QuerySpec =
+    QuerySpec { collection: LECTURERS, equals: &["deleted"], order: &[("username", Direction::Asc)] };
+
+/// The administrators (so the last one is never demoted).
+pub const ADMINISTRATORS: QuerySpec =
+    QuerySpec { collection: LECTURERS, equals: &["admin", "deleted"], order: &[] };
+
 pub const ALL: &[&QuerySpec] = &[
     &UNITS_OF_LECTURER,
     &SESSIONS_OF_LECTURER,
@@ -95,6 +103,8 @@ pub const ALL: &[&QuerySpec] = &[
     &ATTENDANCE_OF_SESSION,
     &ATTENDANCE_OF_UNIT_TERM,
     &MARKS_OF_SESSION,
+    &ALL_LECTURERS,
+    &ADMINISTRATORS,
     &MARKS_OF_SESSION_WITH_STATUS,
     &MARKS_OF_STUDENT_IN_UNIT_TERM,
     &CHANGES_OF_SESSION,

@@ -2,6 +2,7 @@
 //! response gets (request spans, security headers, friendly error pages, limits).
 
 mod account;
+mod admin;
 mod assets;
 pub mod attend;
 mod auth;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     let forms = Router::new()
         .merge(auth::lecturer_router())
         .merge(account::router())
+        .merge(admin::router())
         .merge(dashboard::router())
         .merge(units::router())
         .merge(sessions::router())

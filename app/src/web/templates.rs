@@ -14,6 +14,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login", include_str!("../../templates/login.hbs")),
     ("logout", include_str!("../../templates/logout.hbs")),
     ("account_password", include_str!("../../templates/account_password.hbs")),
+    ("admin_lecturers", include_str!("../../templates/admin_lecturers.hbs")),
     ("dashboard", include_str!("../../templates/dashboard.hbs")),
     ("unit_form", include_str!("../../templates/unit_form.hbs")),
     ("unit_fields", include_str!("../../templates/unit_fields.hbs")),
