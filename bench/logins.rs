@@ -89,6 +89,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         department: Department::parse("Computing")?,
                         phone: None,
                         password_hash: hash,
+                        admin: false,
                     })
                     .await?;
                 anyhow::Ok(())
