@@ -59,6 +59,11 @@ async fn a_lecturer_changes_their_password_and_only_this_session_survives() {
     let again = app.new_browser();
     assert_eq!(again.login("jkamau", "correct horse battery").await.status(), 401, "old password refused");
     assert_eq!(again.login("jkamau", "a brand new secret").await.status(), 303);
+    // The account page lists the logins, this one marked.
+    let account = here.text("/account/password/").await;
+    assert!(account.contains("Recent logins"), "{account}");
+    assert_eq!(account.matches("(this session)").count(), 1, "{account}");
+    assert_eq!(account.matches("from network 127.0.0.1").count(), 3, "three logins: {account}");
     // Without the CSRF token: refused.
     assert_eq!(here.post_form("/account/password/", &fields).await.status(), 403);
 }

@@ -139,6 +139,7 @@ pub async fn log_in(
             lecturer.full_name.as_str(),
             &random_token(),
             now + policy.absolute,
+            &network,
         )
         .await?;
     tracing::info!(target: "security", event = "login_succeeded", username = %user, network);

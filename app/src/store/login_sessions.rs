@@ -10,7 +10,29 @@ use super::{Store, StoreError};
 use crate::domain::{Instant, Username};
 
 pub const LOGIN_SESSIONS: &str = "login_sessions";
+/// `login_events/{sha256(token)}`: when and from which network each login happened. Kept after
+/// its session ends, so a lecturer can see their recent logins.
+pub const LOGIN_EVENTS: &str = "login_events";
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LoginEventDoc {
+    /// Its session's token hash (the document's id too).
+    session: String,
+    lecturer: String,
+    /// The client's network as the login throttle sees it: the address, or an IPv6 `/64`.
+    network: String,
+    #[serde(default)]
+    at: Option<FirestoreTimestamp>,
+}
+
+/// One login, as the lecturer's account page lists it.
+#[derive(Debug, Clone)]
+pub struct LoginEvent {
+    pub at: Instant,
+    pub network: String,
+    /// The token hash of its session: the current one is marked.
+    pub session: String,
+}
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct LoginSessionDoc {
     lecturer: String,
@@ -42,6 +64,7 @@ impl Store {
         full_name: &str,
         csrf_token: &str,
         expires_at: Instant,
+        network: &str,
     ) -> Result<(), StoreError> {
         let doc = LoginSessionDoc {
             lecturer: lecturer.as_str().to_owned(),
@@ -53,7 +76,28 @@ impl Store {
         };
         let mut writes = Writes::new(self.db().await?);
         writes.create(LOGIN_SESSIONS, token_hash, &doc, &["created_at", "last_seen_at"])?;
+        let event = LoginEventDoc {
+            session: token_hash.to_owned(),
+            lecturer: doc.lecturer.clone(),
+            network: network.to_owned(),
+            at: None,
+        };
+        writes.create(LOGIN_EVENTS, token_hash, &event, &["at"])?;
         writes.commit().await.map(|_| ())
+    }
+
+    /// A lecturer's latest logins, newest first.
+    pub async fn recent_logins(
+        &self,
+        lecturer: &Username,
+        limit: u32,
+    ) -> Result<Vec<LoginEvent>, StoreError> {
+        let docs: Vec<LoginEventDoc> =
+            super::query::LOGINS_OF_LECTURER.fetch(self, vec![lecturer.as_str().into()], Some(limit)).await?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|e| Some(LoginEvent { at: e.at?.0, network: e.network, session: e.session }))
+            .collect())
     }
 
     pub async fn login_session(&self, token_hash: &str) -> Result<Option<LoginSession>, StoreError> {

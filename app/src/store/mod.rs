@@ -30,7 +30,7 @@ pub use connect::FirestoreSettings;
 pub use corrections::Corrected;
 pub use error::{Conflict, StoreError, Taken};
 pub use listen::{Heard, SessionListener};
-pub use login_sessions::LoginSession;
+pub use login_sessions::{LoginEvent, LoginSession};
 pub use mirror::{Changed, MirrorStream, MirroredDoc};
 pub use reads::ReadCounter;
 pub use sessions::SessionEdit;

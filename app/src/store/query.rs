@@ -92,6 +92,13 @@ pub const CHANGES_OF_STUDENT_IN_UNIT_TERM: QuerySpec = QuerySpec {
 pub const ALL_LECTURERS: QuerySpec =
     QuerySpec { collection: LECTURERS, equals: &["deleted"], order: &[("username", Direction::Asc)] };
 
+/// A lecturer's logins, newest first (their account page).
+pub const LOGINS_OF_LECTURER: QuerySpec = QuerySpec {
+    collection: super::login_sessions::LOGIN_EVENTS,
+    equals: &["lecturer"],
+    order: &[("at", Direction::Desc)],
+};
+
 /// The administrators (so the last one is never demoted).
 pub const ADMINISTRATORS: QuerySpec =
     QuerySpec { collection: LECTURERS, equals: &["admin", "deleted"], order: &[] };
@@ -104,6 +111,7 @@ pub const ALL: &[&QuerySpec] = &[
     &ATTENDANCE_OF_UNIT_TERM,
     &MARKS_OF_SESSION,
     &ALL_LECTURERS,
+    &LOGINS_OF_LECTURER,
     &ADMINISTRATORS,
     &MARKS_OF_SESSION_WITH_STATUS,
     &MARKS_OF_STUDENT_IN_UNIT_TERM,

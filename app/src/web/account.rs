@@ -1,5 +1,6 @@
 //! `/account/password/`: a lecturer changes their own password (the current one, then the new
-//! one twice). Every other session of theirs ends; this one stays signed in.
+//! one twice; every other session of theirs ends, this one stays signed in) and sees their
+//! recent logins.
 
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
@@ -14,6 +15,9 @@ use super::{AppError, AppState, flash};
 use crate::auth::password::hash_password;
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Password;
+
+/// Logins listed on the account page.
+const RECENT_LOGINS: u32 = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/account/password/", get(page).post(submit))
@@ -32,23 +36,46 @@ pub struct PasswordForm {
 #[derive(Serialize)]
 struct PasswordView<'a> {
     errors: std::collections::BTreeMap<&'static str, Option<&'a str>>,
+    logins: Vec<LoginRow>,
 }
 
-fn render(
+#[derive(Serialize)]
+struct LoginRow {
+    when: String,
+    network: String,
+    /// The session this page is shown in.
+    current: bool,
+}
+
+async fn render(
     state: &AppState,
     auth: &Auth,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let this = sha256_hex(&auth.token);
+    let tz = &state.settings().timezone;
+    let logins = state
+        .store()
+        .recent_logins(&auth.username, RECENT_LOGINS)
+        .await?
+        .into_iter()
+        .map(|l| LoginRow {
+            when: l.at.to_zoned(tz.clone()).strftime("%a %-d %b %Y %H:%M").to_string(),
+            current: l.session == this,
+            network: l.network,
+        })
+        .collect();
     let view = PasswordView {
         errors: ["current", "new", "again"].into_iter().map(|f| (f, errors.first(f))).collect(),
+        logins,
     };
     let page = state.templates().render("account_password", &auth.layout("Change password"), &view)?;
     Ok((status, Html(page)).into_response())
 }
 
 async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
-    render(&state, &auth, &FieldErrors::default(), StatusCode::OK)
+    render(&state, &auth, &FieldErrors::default(), StatusCode::OK).await
 }
 
 async fn submit(
@@ -73,7 +100,7 @@ async fn submit(
         errors.add("new", "Choose a password different from the current one.");
     }
     let (Some(new), true) = (new, errors.is_empty()) else {
-        return render(&state, &auth, &errors, StatusCode::BAD_REQUEST);
+        return render(&state, &auth, &errors, StatusCode::BAD_REQUEST).await;
     };
     let hash = hash_password(&new).map_err(|e| AppError::Internal(e.into()))?;
     let ended = state.store().change_password(&auth.username, &hash, Some(&sha256_hex(&auth.token))).await?;
