@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
+use attendance::model::Session;
 use attendance::store::FirestoreSettings;
 use harness::stall::StallProxy;
-use harness::{TestFirestore, emulator_host, input_value, spawn_app_on};
+use harness::{TestApp, TestFirestore, emulator_host, input_value, spawn_app_on};
 use jiff::SignedDuration;
 
 use crate::fixtures::session_fixture;
 
-#[tokio::test]
-async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attempt_time() {
+/// The app behind a proxy that can stop Firestore answering (a stall: connections stay open),
+/// with `jkamau`'s CS101 lecture on Monday 08:00-09:00 and the clock at its start. Firestore
+/// calls give up after 2 s, so a stalled one answers "not recorded yet" quickly.
+async fn behind_a_stall_proxy() -> (TestApp, StallProxy, Session) {
     let firestore = TestFirestore::new().await;
     let proxy = StallProxy::start(&emulator_host()).await;
     let settings = FirestoreSettings {
@@ -21,6 +24,12 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
     let session = session_fixture(&firestore.store).await;
     let app = spawn_app_on(firestore, settings).await;
     app.at_start_of(&session);
+    (app, proxy, session)
+}
+
+#[tokio::test]
+async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attempt_time() {
+    let (app, proxy, session) = behind_a_stall_proxy().await;
     let id = session.id.to_string();
     let phone = app.new_browser();
     let form = phone.attend_form_token(&id, "").await.expect("form");
@@ -82,20 +91,13 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
 
 #[tokio::test]
 async fn a_tampered_foreign_or_expired_pending_mark_is_refused_and_writes_nothing() {
-    let firestore = TestFirestore::new().await;
-    let proxy = StallProxy::start(&emulator_host()).await;
-    let settings = FirestoreSettings {
-        request_timeout: Duration::from_secs(2),
-        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
-    };
-    let session = session_fixture(&firestore.store).await;
-    let other = firestore
+    let (app, proxy, session) = behind_a_stall_proxy().await;
+    let other = app
+        .firestore
         .store
         .create_session(&crate::fixtures::new_session("CS101", "jkamau", crate::fixtures::monday(), 14))
         .await
         .expect("other");
-    let app = spawn_app_on(firestore, settings).await;
-    app.at_start_of(&session);
     let id = session.id.to_string();
     let phone = app.new_browser();
     let form = phone.attend_form_token(&id, "").await.expect("form");
@@ -126,15 +128,8 @@ async fn a_tampered_foreign_or_expired_pending_mark_is_refused_and_writes_nothin
 
 #[tokio::test]
 async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
-    let firestore = TestFirestore::new().await;
-    let proxy = StallProxy::start(&emulator_host()).await;
-    let settings = FirestoreSettings {
-        request_timeout: Duration::from_secs(2),
-        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
-    };
-    let session = session_fixture(&firestore.store).await;
+    let (app, proxy, session) = behind_a_stall_proxy().await;
     // The hall behind one address (the marking cap is sized for it).
-    let app = spawn_app_on(firestore, settings).await;
     // Ten minutes before the end of the 08:00-09:00 lecture.
     app.clock.set(app.local(session.date.at(8, 50, 0, 0)));
     let id = session.id.to_string();
@@ -181,15 +176,7 @@ async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
 
 #[tokio::test]
 async fn with_firestore_already_down_the_form_still_opens_and_the_attempt_is_kept() {
-    let firestore = TestFirestore::new().await;
-    let proxy = StallProxy::start(&emulator_host()).await;
-    let settings = FirestoreSettings {
-        request_timeout: Duration::from_secs(2),
-        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
-    };
-    let session = session_fixture(&firestore.store).await;
-    let app = spawn_app_on(firestore, settings).await;
-    app.at_start_of(&session);
+    let (app, proxy, session) = behind_a_stall_proxy().await;
     let id = session.id.to_string();
     // Someone opened the link earlier: this instance has read the session.
     assert!(app.new_browser().attend_form_token(&id, "").await.is_some());
@@ -208,15 +195,7 @@ async fn with_firestore_already_down_the_form_still_opens_and_the_attempt_is_kep
 
 #[tokio::test]
 async fn with_firestore_down_and_the_session_never_read_a_plain_form_keeps_the_attempt() {
-    let firestore = TestFirestore::new().await;
-    let proxy = StallProxy::start(&emulator_host()).await;
-    let settings = FirestoreSettings {
-        request_timeout: Duration::from_secs(2),
-        ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
-    };
-    let session = session_fixture(&firestore.store).await;
-    let app = spawn_app_on(firestore, settings).await;
-    app.at_start_of(&session);
+    let (app, proxy, session) = behind_a_stall_proxy().await;
     let id = session.id.to_string();
     proxy.stall(true);
     let phone = app.new_browser();
