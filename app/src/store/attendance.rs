@@ -33,28 +33,7 @@ impl Store {
         let known = self.get_doc::<StudentDoc>(STUDENTS, key.as_str()).await?;
         let mut student_exists = known.is_some();
         let known_name = known.map(|s| s.name).filter(|name| !mark.student_name.is_same_name(name));
-        let doc = AttendanceDoc {
-            session_id: session.id.to_string(),
-            unit_code: session.unit_code.as_str().to_owned(),
-            academic_year: session.term.year.to_string(),
-            semester: session.term.semester.number(),
-            session_number: session.number.get(),
-            admission_number: mark.admission_number.as_str().to_owned(),
-            admission_key: key.as_str().to_owned(),
-            student_name: mark.student_name.as_str().to_owned(),
-            status: mark.status.as_str().to_owned(),
-            source: mark.source.as_str().to_owned(),
-            request_id: request_id.clone(),
-            version: 1,
-            expected_lessons: Some(mark.expected_lessons),
-            known_name,
-            attempted_at: mark.attempted_at.map(firestore::FirestoreTimestamp),
-            deleted: false,
-            marked_at: None,
-            updated_at: None,
-            deleted_at: None,
-            update_time: None,
-        };
+        let doc = new_mark_doc(session, mark, &request_id, known_name);
         let student = StudentCreate {
             admission_number: mark.admission_number.as_str(),
             name: mark.student_name.as_str(),
@@ -281,6 +260,37 @@ impl Store {
 
 #[derive(serde::Serialize)]
 struct NoFields {}
+
+/// A mark's document as first written (version 1; the server sets its times).
+pub(super) fn new_mark_doc(
+    session: &Session,
+    mark: &NewMark,
+    request_id: &str,
+    known_name: Option<String>,
+) -> AttendanceDoc {
+    AttendanceDoc {
+        session_id: session.id.to_string(),
+        unit_code: session.unit_code.as_str().to_owned(),
+        academic_year: session.term.year.to_string(),
+        semester: session.term.semester.number(),
+        session_number: session.number.get(),
+        admission_number: mark.admission_number.as_str().to_owned(),
+        admission_key: mark.admission_number.key().as_str().to_owned(),
+        student_name: mark.student_name.as_str().to_owned(),
+        status: mark.status.as_str().to_owned(),
+        source: mark.source.as_str().to_owned(),
+        request_id: request_id.to_owned(),
+        version: 1,
+        expected_lessons: Some(mark.expected_lessons),
+        known_name,
+        attempted_at: mark.attempted_at.map(firestore::FirestoreTimestamp),
+        deleted: false,
+        marked_at: None,
+        updated_at: None,
+        deleted_at: None,
+        update_time: None,
+    }
+}
 
 pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance", e);

@@ -6,6 +6,7 @@
 //! the commit fail and the correction is read and decided again, so no change is lost or
 //! recorded twice.
 
+use super::attendance::new_mark_doc;
 use super::commit::{Writes, array_union, increment, server_time};
 use super::docs::{
     ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, SESSIONS, STUDENTS, StudentCreate,
@@ -17,8 +18,8 @@ use crate::domain::{
     AcademicYear, AdmissionNumber, Semester, SessionId, StudentName, Term, UnitCode, Username,
 };
 use crate::model::{
-    ChangeSource, Correction, CorrectionRefused, MarkChange, MarkSource, MarkState, MarkStatus, Session,
-    attended_weight, correct,
+    ChangeSource, Correction, CorrectionRefused, MarkChange, MarkSource, MarkState, MarkStatus, NewMark,
+    Session, attended_weight, correct,
 };
 
 /// What became of a correction.
@@ -79,8 +80,17 @@ impl Store {
                 None => {
                     let status =
                         to.status().ok_or(StoreError::Invalid("a new mark needs a status".into()))?;
-                    let doc =
-                        new_mark_doc(session, &correction.admission_number, &name, status, expected_lessons);
+                    let doc = {
+                        let mark = NewMark {
+                            admission_number: correction.admission_number.clone(),
+                            student_name: name.clone(),
+                            status,
+                            source: MarkSource::Lecturer,
+                            expected_lessons,
+                            attempted_at: None,
+                        };
+                        new_mark_doc(session, &mark, &uuid::Uuid::new_v4().to_string(), None)
+                    };
                     writes.create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?;
                     1
                 }
@@ -248,37 +258,6 @@ pub(super) struct Unsettled {
 
 impl Unsettled {
     pub(super) const FIELDS: [&'static str; 1] = ["attended_count"];
-}
-
-fn new_mark_doc(
-    session: &Session,
-    admission: &AdmissionNumber,
-    name: &StudentName,
-    status: MarkStatus,
-    expected_lessons: u32,
-) -> AttendanceDoc {
-    AttendanceDoc {
-        session_id: session.id.to_string(),
-        unit_code: session.unit_code.as_str().to_owned(),
-        academic_year: session.term.year.to_string(),
-        semester: session.term.semester.number(),
-        session_number: session.number.get(),
-        admission_number: admission.as_str().to_owned(),
-        admission_key: admission.key().as_str().to_owned(),
-        student_name: name.as_str().to_owned(),
-        status: status.as_str().to_owned(),
-        source: MarkSource::Lecturer.as_str().to_owned(),
-        request_id: uuid::Uuid::new_v4().to_string(),
-        version: 1,
-        expected_lessons: Some(expected_lessons),
-        known_name: None,
-        attempted_at: None,
-        deleted: false,
-        marked_at: None,
-        updated_at: None,
-        deleted_at: None,
-        update_time: None,
-    }
 }
 
 pub(super) fn change_from_doc(doc: AttendanceChangeDoc) -> Result<MarkChange, StoreError> {
