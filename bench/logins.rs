@@ -81,16 +81,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let (store, hash) = (fs.store.clone(), hash.clone());
             async move {
                 store
-                    .create_lecturer(&NewLecturer {
-                        username: Username::parse(&format!("lecturer{i}"))?,
-                        full_name: FullName::parse("Dr. Bench")?,
-                        email: Email::parse(&format!("lecturer{i}@uni.ac.ke"))?,
-                        staff_id: StaffId::parse(&format!("STF/{i:05}"))?,
-                        department: Department::parse("Computing")?,
-                        phone: None,
-                        password_hash: hash,
-                        admin: false,
-                    })
+                    .create_lecturer(
+                        &NewLecturer {
+                            username: Username::parse(&format!("lecturer{i}"))?,
+                            full_name: FullName::parse("Dr. Bench")?,
+                            email: Email::parse(&format!("lecturer{i}@uni.ac.ke"))?,
+                            staff_id: StaffId::parse(&format!("STF/{i:05}"))?,
+                            department: Department::parse("Computing")?,
+                            phone: None,
+                            password_hash: hash,
+                            admin: false,
+                            must_change_password: false,
+                        },
+                        &attendance::model::Actor::CommandLine,
+                    )
                     .await?;
                 anyhow::Ok(())
             }

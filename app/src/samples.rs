@@ -25,6 +25,7 @@ pub fn lecturer(username: &str, staff_id: &str, hash: PasswordHash) -> Result<Ne
         phone: None,
         password_hash: hash,
         admin: false,
+        must_change_password: false,
     })
 }
 

@@ -11,7 +11,9 @@ use attendance::store::{MirroredDoc, Store};
 use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 
-use crate::mirror::{AttendanceRow, ChangeRow, LecturerRow, SessionRow, StudentRow, Table, UnitRow, parse};
+use crate::mirror::{
+    AttendanceRow, AuditRow, ChangeRow, LecturerRow, SessionRow, StudentRow, Table, UnitRow, parse,
+};
 
 /// One collection's comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +54,7 @@ pub async fn verify(store: &Store, pool: &PgPool) -> Result<Vec<Comparison>, Ver
         compare::<StudentRow>(store, pool).await?,
         compare::<AttendanceRow>(store, pool).await?,
         compare::<ChangeRow>(store, pool).await?,
+        compare::<AuditRow>(store, pool).await?,
     ])
 }
 

@@ -99,8 +99,13 @@ impl TestApp {
                 .expect("join")
                 .expect("hash"),
             admin: false,
+            must_change_password: false,
         };
-        self.firestore.store.create_lecturer(&new).await.expect("lecturer");
+        self.firestore
+            .store
+            .create_lecturer(&new, &attendance::model::Actor::CommandLine)
+            .await
+            .expect("lecturer");
     }
 
     /// A lecturer who is logged in with the main browser.

@@ -11,17 +11,26 @@ async fn only_administrators_see_the_lecturers_and_the_last_one_keeps_the_role()
     let app = spawn_app().await;
     let store = &app.firestore.store;
     store
-        .create_lecturer(&attendance::model::NewLecturer { admin: true, ..new_lecturer("office", "ADM_001") })
+        .create_lecturer(
+            &attendance::model::NewLecturer { admin: true, ..new_lecturer("office", "ADM_001") },
+            &attendance::model::Actor::CommandLine,
+        )
         .await
         .expect("admin");
-    store.create_lecturer(&new_lecturer("potieno", "STF/002")).await.expect("lecturer");
+    store
+        .create_lecturer(&new_lecturer("potieno", "STF/002"), &attendance::model::Actor::CommandLine)
+        .await
+        .expect("lecturer");
     let lecturer = app.logged_in("jkamau").await;
     assert_eq!(lecturer.get("/admin/").await.status(), 404, "a lecturer gets 404");
     assert_eq!(lecturer.get("/admin/?q=x").await.status(), 404);
 
     let password = attendance::domain::Password::parse("correct horse battery").expect("pw");
     let hash = attendance::auth::password::hash_password(&password).expect("hash");
-    store.set_password(&username("office"), &hash).await.expect("password");
+    store
+        .set_password(&username("office"), &hash, false, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("password");
     let office = app.new_browser();
     assert_eq!(office.login("office", "correct horse battery").await.status(), 303);
     let page = office.text("/admin/").await;
@@ -36,10 +45,17 @@ async fn only_administrators_see_the_lecturers_and_the_last_one_keeps_the_role()
     );
 
     // The last administrator keeps the role; with a second one, it can go.
-    let last = store.set_lecturer_admin(&username("office"), false).await;
+    let last =
+        store.set_lecturer_admin(&username("office"), false, &attendance::model::Actor::CommandLine).await;
     assert!(matches!(last, Err(StoreError::Conflict(Conflict::LastAdministrator))), "{last:?}");
-    store.set_lecturer_admin(&username("jkamau"), true).await.expect("second admin");
+    store
+        .set_lecturer_admin(&username("jkamau"), true, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("second admin");
     assert_eq!(lecturer.get("/admin/").await.status(), 200, "the role counts from the next page");
-    store.set_lecturer_admin(&username("office"), false).await.expect("no longer the last");
+    store
+        .set_lecturer_admin(&username("office"), false, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("no longer the last");
     assert_eq!(office.get("/admin/").await.status(), 404);
 }

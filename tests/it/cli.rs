@@ -94,7 +94,16 @@ async fn set_password_and_disable_change_the_account() {
     let user = attendance::domain::Username::parse("jkamau").expect("user");
     let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
     fs.store
-        .create_login_session("somehash", &user, "Dr. Jane Kamau", "csrf", expires, "127.0.0.0/24")
+        .create_login_session(&attendance::store::NewLoginSession {
+            token_hash: "somehash",
+            lecturer: &user,
+            full_name: "Dr. Jane Kamau",
+            csrf_token: "csrf",
+            must_change_password: false,
+            admin: false,
+            expires_at: expires,
+            network: "127.0.0.0/24",
+        })
         .await
         .expect("session");
     let out =

@@ -43,7 +43,10 @@ pub fn mark(admission: &str, name: &str) -> NewMark {
 
 /// A lecturer with one unit and one open session.
 pub async fn session_fixture(store: &Store) -> Session {
-    store.create_lecturer(&new_lecturer("jkamau", "STF/001")).await.expect("lecturer");
+    store
+        .create_lecturer(&new_lecturer("jkamau", "STF/001"), &attendance::model::Actor::CommandLine)
+        .await
+        .expect("lecturer");
     store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
     store.create_session(&new_session("CS101", "jkamau", monday(), 8)).await.expect("session")
 }

@@ -104,7 +104,11 @@ async fn a_disabled_lecturer_cannot_log_in() {
     let app = spawn_app().await;
     app.add_lecturer("jkamau", PASSWORD).await;
     let user = attendance::domain::Username::parse("jkamau").expect("user");
-    app.firestore.store.set_lecturer_active(&user, false).await.expect("disable");
+    app.firestore
+        .store
+        .set_lecturer_active(&user, false, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("disable");
     let response = app.browser.login("jkamau", PASSWORD).await;
     assert_eq!(response.status(), 403);
     assert!(response.text().await.expect("html").contains("disabled"));

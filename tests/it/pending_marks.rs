@@ -82,7 +82,16 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
     // The lecturer sees how it arrived.
     let password = attendance::domain::Password::parse("correct horse battery").expect("pw");
     let hash = attendance::auth::password::hash_password(&password).expect("hash");
-    app.firestore.store.set_password(&crate::fixtures::username("jkamau"), &hash).await.expect("password");
+    app.firestore
+        .store
+        .set_password(
+            &crate::fixtures::username("jkamau"),
+            &hash,
+            false,
+            &attendance::model::Actor::CommandLine,
+        )
+        .await
+        .expect("password");
     app.browser.login("jkamau", "correct horse battery").await;
     let page = app.browser.text(&format!("/session/{id}/")).await;
     assert!(page.contains("Sent late because of an outage (tried 08:00"), "{page}");

@@ -15,7 +15,10 @@ async fn open_session(app: &TestApp) -> Session {
 async fn session_with(app: &TestApp, change: impl FnOnce(&mut NewSession)) -> Session {
     let store = &app.firestore.store;
     if store.lecturer(&crate::fixtures::username("jkamau")).await.expect("read").is_none() {
-        store.create_lecturer(&new_lecturer("jkamau", "STF/001")).await.expect("lecturer");
+        store
+            .create_lecturer(&new_lecturer("jkamau", "STF/001"), &attendance::model::Actor::CommandLine)
+            .await
+            .expect("lecturer");
         store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
     }
     // Tomorrow: nobody is late yet.
@@ -195,7 +198,11 @@ async fn closing_through_the_lecturer_page_stops_marks_at_once() {
         &attendance::domain::Password::parse("correct horse battery").expect("pw"),
     )
     .expect("hash");
-    app.firestore.store.set_password(&user, &hash).await.expect("password");
+    app.firestore
+        .store
+        .set_password(&user, &hash, false, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("password");
     assert_eq!(lecturer.login("jkamau", "correct horse battery").await.status(), 303);
     let token = app.browser.attend_form_token(&id, "").await.expect("token");
     assert_eq!(
@@ -220,7 +227,11 @@ async fn names_are_escaped_on_the_student_and_lecturer_pages() {
         &attendance::domain::Password::parse("correct horse battery").expect("pw"),
     )
     .expect("hash");
-    app.firestore.store.set_password(&user, &hash).await.expect("password");
+    app.firestore
+        .store
+        .set_password(&user, &hash, false, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("password");
     let lecturer = app.new_browser();
     lecturer.login("jkamau", "correct horse battery").await;
     let page = lecturer.text(&format!("/session/{id}/")).await;
@@ -414,7 +425,11 @@ async fn projector_mode_serves_a_changing_code_to_the_owner_only() {
         &attendance::domain::Password::parse("correct horse battery").expect("pw"),
     )
     .expect("hash");
-    app.firestore.store.set_password(&user, &hash).await.expect("password");
+    app.firestore
+        .store
+        .set_password(&user, &hash, false, &attendance::model::Actor::CommandLine)
+        .await
+        .expect("password");
     app.browser.login("jkamau", "correct horse battery").await;
     let page = app.browser.text(&format!("/session/{id}/present/")).await;
     assert!(page.contains("<svg") && page.contains("data-present="), "{page}");

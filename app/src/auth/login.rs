@@ -19,7 +19,7 @@ use super::tokens::{random_token, sha256_hex};
 use crate::config::SessionPolicy;
 use crate::domain::Username;
 use crate::model::Lecturer;
-use crate::store::{LoginSession, Store, StoreError, ThrottleSubject};
+use crate::store::{LoginSession, NewLoginSession, Store, StoreError, ThrottleSubject};
 
 /// Attempt limits within a sliding window of `BUCKETS` × `BUCKET_SECS`.
 const BUCKET_SECS: i64 = 5 * 60;
@@ -133,14 +133,16 @@ pub async fn log_in(
     tokio::try_join!(store.clear_throttle(&pair), store.add_to_throttle(&net[..1], -1, expires))?;
     let token = random_token();
     store
-        .create_login_session(
-            &sha256_hex(&token),
-            &lecturer.username,
-            lecturer.full_name.as_str(),
-            &random_token(),
-            now + policy.absolute,
-            &network,
-        )
+        .create_login_session(&NewLoginSession {
+            token_hash: &sha256_hex(&token),
+            lecturer: &lecturer.username,
+            full_name: lecturer.full_name.as_str(),
+            csrf_token: &random_token(),
+            must_change_password: lecturer.must_change_password,
+            admin: lecturer.admin,
+            expires_at: now + policy.absolute,
+            network: &network,
+        })
         .await?;
     tracing::info!(target: "security", event = "login_succeeded", username = %user, network);
     Ok(LoginOutcome::LoggedIn { token, lecturer })

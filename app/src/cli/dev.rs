@@ -121,9 +121,11 @@ async fn seed(store: &Store, timezone: &jiff::tz::TimeZone) -> anyhow::Result<Se
         full_name: FullName::parse("Dr. Demo Lecturer")?,
         email: Email::parse("demo@university.example")?,
         department: Department::parse("Computer Science")?,
+        // The demo lecturer administers the department too, so /admin/ can be tried.
+        admin: true,
         ..samples::lecturer(DEMO_USER, "STF/0001", hash_password(&password)?)?
     };
-    store.create_lecturer(&demo).await?;
+    store.create_lecturer(&demo, &crate::model::Actor::CommandLine).await?;
     let unit = NewUnit {
         description: UnitDescription::parse("Demo unit created by `attendance dev`.")?,
         ..samples::unit("CS101", DEMO_USER)?

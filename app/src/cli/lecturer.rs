@@ -7,7 +7,7 @@ use super::Console;
 use crate::auth::password::hash_password;
 use crate::config::{Vars, firestore_from};
 use crate::domain::{Department, Email, FullName, Password, Phone, StaffId, Username};
-use crate::model::NewLecturer;
+use crate::model::{Actor, NewLecturer};
 use crate::store::{Store, StoreError, Taken};
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +48,9 @@ pub struct AddArgs {
     /// Make the account a department administrator (the first one is made this way).
     #[arg(long)]
     pub admin: bool,
+    /// The password is temporary: the lecturer must choose their own at the first login.
+    #[arg(long)]
+    pub temporary: bool,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +60,9 @@ pub struct SetPasswordArgs {
     /// Read the password from the first line of stdin instead of prompting.
     #[arg(long)]
     pub password_stdin: bool,
+    /// The password is temporary: the lecturer must choose their own at the next login.
+    #[arg(long)]
+    pub temporary: bool,
 }
 
 #[derive(Debug, Args)]
@@ -70,7 +76,7 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
     match command {
         LecturerCommand::Add(args) => {
             let new = parse_new_lecturer(&args, console)?;
-            let created = store.create_lecturer(&new).await.map_err(|e| match e {
+            let created = store.create_lecturer(&new, &Actor::CommandLine).await.map_err(|e| match e {
                 StoreError::AlreadyExists(Taken::Username) => {
                     anyhow::anyhow!("username {} is already taken", new.username)
                 }
@@ -86,7 +92,8 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
             let password = read_password(args.password_stdin, console)?;
             let hash = hash_password(&password)?;
             // Whoever knew the old password is logged out everywhere, by the store itself.
-            let ended = match store.set_password(&username, &hash).await {
+            let ended = match store.set_password(&username, &hash, args.temporary, &Actor::CommandLine).await
+            {
                 Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
                 other => other.context("saving the password")?,
             };
@@ -108,8 +115,11 @@ async fn set_active(
     console: &mut Console<'_>,
 ) -> anyhow::Result<()> {
     let username = Username::parse(username)?;
-    let ended = match store.set_lecturer_active(&username, active).await {
+    let ended = match store.set_lecturer_active(&username, active, &Actor::CommandLine).await {
         Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
+        Err(StoreError::Conflict(crate::store::Conflict::LastAdministrator)) => {
+            bail!("{username} is the last active administrator; make another one first")
+        }
         other => other.context("saving the account")?,
     };
     let event = if active { "account_enabled" } else { "account_disabled" };
@@ -129,7 +139,7 @@ async fn set_admin(
     console: &mut Console<'_>,
 ) -> anyhow::Result<()> {
     let username = Username::parse(username)?;
-    match store.set_lecturer_admin(&username, admin).await {
+    match store.set_lecturer_admin(&username, admin, &Actor::CommandLine).await {
         Err(StoreError::NotFound) => bail!("no lecturer is called {username}"),
         Err(StoreError::Conflict(crate::store::Conflict::LastAdministrator)) => {
             bail!("{username} is the last administrator; make another one first")
@@ -161,6 +171,7 @@ fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Resu
         phone,
         password_hash,
         admin: args.admin,
+        must_change_password: args.temporary,
     })
 }
 

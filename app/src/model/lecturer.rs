@@ -13,7 +13,19 @@ pub struct Lecturer {
     pub active: bool,
     /// A department administrator: manages lecturer accounts on `/admin/`.
     pub admin: bool,
+    /// Set by an administrator's temporary password: every page but the password form waits
+    /// until the lecturer chose their own.
+    pub must_change_password: bool,
     pub created_at: Option<Instant>,
+}
+
+/// What an administrator may change of an account (username and staff id stay).
+#[derive(Debug, Clone)]
+pub struct LecturerDetails {
+    pub full_name: FullName,
+    pub email: Email,
+    pub department: Department,
+    pub phone: Option<Phone>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +38,8 @@ pub struct NewLecturer {
     pub phone: Option<Phone>,
     pub password_hash: PasswordHash,
     pub admin: bool,
+    /// The password is temporary (given by an administrator): changed at the first login.
+    pub must_change_password: bool,
 }
 
 /// An argon2id PHC string (`$argon2id$v=19$...`). Never the password itself.

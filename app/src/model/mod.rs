@@ -2,6 +2,7 @@
 //! Firestore documents into these and back; handlers and templates only ever see these.
 
 mod attendance;
+mod audit;
 mod class_list;
 mod correction;
 mod lecturer;
@@ -11,8 +12,9 @@ mod unit;
 pub use attendance::{
     AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Student, attended_weight,
 };
+pub use audit::{Actor, AuditAction, AuditEntry, NewAuditEntry};
 pub use class_list::{ClassList, ClassListId, Enrolled, ImportPlan, RejectedRow};
 pub use correction::{ChangeSource, Correction, CorrectionRefused, MarkChange, MarkState, correct};
-pub use lecturer::{Lecturer, NewLecturer, PasswordHash};
+pub use lecturer::{Lecturer, LecturerDetails, NewLecturer, PasswordHash};
 pub use session::{Availability, NewSession, QrMode, Session, Window};
 pub use unit::{NewUnit, Unit};

@@ -170,6 +170,13 @@ impl<'a> Writes<'a> {
         Ok(self)
     }
 
+    /// Deletes `collection/id`; the whole commit fails with `NotFound` if it is already gone
+    /// (a one-time document consumed once).
+    pub(crate) fn delete_existing(&mut self, collection: &str, id: &str) -> Result<&mut Self, StoreError> {
+        self.data.delete_by_id(collection, id, Some(FirestoreWritePrecondition::Exists(true)))?;
+        Ok(self)
+    }
+
     /// Sends every write in one atomic `Commit`. Not retried: a commit whose answer was lost
     /// may have been applied, and only the caller knows how to tell.
     pub(crate) async fn commit(self) -> Result<Committed, StoreError> {

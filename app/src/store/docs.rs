@@ -17,9 +17,13 @@ pub const ATTENDANCE: &str = "attendance";
 pub const STUDENTS: &str = "students";
 pub const ATTENDANCE_CHANGES: &str = "attendance_changes";
 pub const CLASS_LISTS: &str = "class_lists";
+pub const ADMIN_AUDIT: &str = "admin_audit";
+/// `password_resets/{sha256(token)}`: one-time links to choose a new password.
+pub const PASSWORD_RESETS: &str = "password_resets";
 
 /// The collections the reconciler mirrors, each with an `updated_at` on every document.
-pub const MIRRORED: [&str; 6] = [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE, ATTENDANCE_CHANGES];
+pub const MIRRORED: [&str; 7] =
+    [LECTURERS, UNITS, SESSIONS, STUDENTS, ATTENDANCE, ATTENDANCE_CHANGES, ADMIN_AUDIT];
 
 /// Every mirrored document's change-tracking fields, set by the server on each write.
 pub const UPDATED_AT: &str = "updated_at";
@@ -36,6 +40,9 @@ pub struct LecturerDoc {
     pub phone: Option<String>,
     /// argon2id PHC string. The reconciler never copies it.
     pub password_hash: String,
+    /// A temporary password set by an administrator: the lecturer must choose their own.
+    #[serde(default)]
+    pub must_change_password: bool,
     pub active: bool,
     /// A department administrator.
     #[serde(default)]

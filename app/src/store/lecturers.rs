@@ -1,14 +1,15 @@
-//! Lecturer accounts, with the staff-id guard document written in the same commit.
+//! Lecturer accounts, with the staff-id guard document written in the same commit. Every change
+//! an administrator makes is audited in that same commit too.
 
 use super::commit::{Writes, server_time};
 use super::docs::{LECTURERS, LecturerDoc, STAFF_IDS, StaffIdDoc};
 use super::{Store, StoreError, Taken, ts};
 use crate::domain::{Department, Email, FullName, Phone, StaffId, Username};
-use crate::model::{Lecturer, NewLecturer, PasswordHash};
+use crate::model::{Actor, AuditAction, Lecturer, LecturerDetails, NewAuditEntry, NewLecturer, PasswordHash};
 
 impl Store {
     /// Creates the account; refuses a taken username or staff id with `AlreadyExists`.
-    pub async fn create_lecturer(&self, new: &NewLecturer) -> Result<Lecturer, StoreError> {
+    pub async fn create_lecturer(&self, new: &NewLecturer, by: &Actor) -> Result<Lecturer, StoreError> {
         let doc = LecturerDoc {
             username: new.username.as_str().to_owned(),
             full_name: new.full_name.as_str().to_owned(),
@@ -17,6 +18,7 @@ impl Store {
             department: new.department.as_str().to_owned(),
             phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
             password_hash: new.password_hash.as_str().to_owned(),
+            must_change_password: new.must_change_password,
             active: true,
             admin: new.admin,
             deleted: false,
@@ -25,13 +27,13 @@ impl Store {
             deleted_at: None,
         };
         let guard = StaffIdDoc { staff_id: doc.staff_id.clone(), username: doc.username.clone() };
+        let detail =
+            format!("{} ({}){}", new.full_name, new.staff_id, if new.admin { ", administrator" } else { "" });
         let mut writes = Writes::new(self.db().await?);
-        writes.create(LECTURERS, &new.username.key(), &doc, &["created_at", "updated_at"])?.create(
-            STAFF_IDS,
-            &new.staff_id.key(),
-            &guard,
-            &[],
-        )?;
+        writes
+            .create(LECTURERS, &new.username.key(), &doc, &["created_at", "updated_at"])?
+            .create(STAFF_IDS, &new.staff_id.key(), &guard, &[])?
+            .audit(&NewAuditEntry::new(by, AuditAction::LecturerCreated, new.username.as_str(), detail))?;
         match writes.commit().await {
             Ok(_) => {}
             Err(StoreError::AlreadyExists(_)) => {
@@ -39,10 +41,7 @@ impl Store {
             }
             Err(e) => return Err(e),
         }
-        self.lecturer_with_hash(&new.username)
-            .await?
-            .map(|(lecturer, _)| lecturer)
-            .ok_or(StoreError::NotFound)
+        self.lecturer(&new.username).await?.ok_or(StoreError::NotFound)
     }
 
     async fn which_lecturer_key_is_taken(&self, new: &NewLecturer) -> StoreError {
@@ -72,51 +71,85 @@ impl Store {
         Ok(self.lecturer_with_hash(username).await?.map(|(l, _)| l))
     }
 
-    /// Replaces the password hash and ends every login session of the account at once, so
-    /// whoever knew the old password is logged out everywhere. Returns the sessions ended.
-    pub async fn set_password(&self, username: &Username, hash: &PasswordHash) -> Result<usize, StoreError> {
-        self.change_password(username, hash, None).await
-    }
-
-    /// The same, keeping the login session `keep` (a token hash): the lecturer who changed
-    /// their own password stays signed in; every other session of theirs ends.
-    pub async fn change_password(
+    /// Changes the account's name, email, department and phone (username and staff id stay);
+    /// the audit entry names the fields that changed. `NotFound` for no such account.
+    pub async fn edit_lecturer(
         &self,
         username: &Username,
-        hash: &PasswordHash,
-        keep: Option<&str>,
-    ) -> Result<usize, StoreError> {
+        details: &LecturerDetails,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change<'a> {
-            password_hash: &'a str,
+            full_name: &'a str,
+            email: &'a str,
+            department: &'a str,
+            phone: Option<&'a str>,
         }
+        let before = self.lecturer(username).await?.ok_or(StoreError::NotFound)?;
+        let changed: Vec<&str> = [
+            ("name", before.full_name != details.full_name),
+            ("email", before.email != details.email),
+            ("department", before.department != details.department),
+            ("phone", before.phone != details.phone),
+        ]
+        .into_iter()
+        .filter_map(|(field, differs)| differs.then_some(field))
+        .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let change = Change {
+            full_name: details.full_name.as_str(),
+            email: details.email.as_str(),
+            department: details.department.as_str(),
+            phone: details.phone.as_ref().map(Phone::as_str),
+        };
         let mut writes = Writes::new(self.db().await?);
-        writes.update(
-            LECTURERS,
-            &username.key(),
-            &Change { password_hash: hash.as_str() },
-            &["password_hash"],
-            vec![server_time("updated_at")],
-        )?;
-        writes.commit().await?;
-        self.delete_login_sessions_except(username, keep).await
+        writes
+            .update(
+                LECTURERS,
+                &username.key(),
+                &change,
+                &["full_name", "email", "department", "phone"],
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(
+                by,
+                AuditAction::LecturerEdited,
+                username.as_str(),
+                changed.join(", "),
+            ))?;
+        writes.commit().await.map(|_| ())
     }
 
     /// Allows or stops logins for the account; its data stays. Disabling ends every login
-    /// session of the account at once; returns the sessions ended.
-    pub async fn set_lecturer_active(&self, username: &Username, active: bool) -> Result<usize, StoreError> {
+    /// session of the account at once; returns the sessions ended. The last active
+    /// administrator is never disabled (`Conflict(LastAdministrator)`).
+    pub async fn set_lecturer_active(
+        &self,
+        username: &Username,
+        active: bool,
+        by: &Actor,
+    ) -> Result<usize, StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             active: bool,
         }
+        if !active {
+            self.ensure_another_administrator(username).await?;
+        }
+        let action = if active { AuditAction::LecturerEnabled } else { AuditAction::LecturerDisabled };
         let mut writes = Writes::new(self.db().await?);
-        writes.update(
-            LECTURERS,
-            &username.key(),
-            &Change { active },
-            &["active"],
-            vec![server_time("updated_at")],
-        )?;
+        writes
+            .update(
+                LECTURERS,
+                &username.key(),
+                &Change { active },
+                &["active"],
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
         writes.commit().await?;
         if active { Ok(0) } else { self.delete_login_sessions_of(username).await }
     }
@@ -128,30 +161,48 @@ impl Store {
         Ok(super::parse_listed(docs, lecturer_from_doc))
     }
 
-    /// Makes an account a department administrator or takes the role away. The last
+    /// Makes an account a department administrator or takes the role away. The last active
     /// administrator is never demoted (`Conflict(LastAdministrator)`): someone must be able to
     /// manage the accounts.
-    pub async fn set_lecturer_admin(&self, username: &Username, admin: bool) -> Result<(), StoreError> {
+    pub async fn set_lecturer_admin(
+        &self,
+        username: &Username,
+        admin: bool,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             admin: bool,
         }
         if !admin {
-            let admins: Vec<LecturerDoc> =
-                super::query::ADMINISTRATORS.fetch(self, vec![true.into(), false.into()], None).await?;
-            if admins.iter().all(|a| a.username == username.as_str()) && !admins.is_empty() {
-                return Err(StoreError::Conflict(super::Conflict::LastAdministrator));
-            }
+            self.ensure_another_administrator(username).await?;
         }
+        let action = if admin { AuditAction::AdminGranted } else { AuditAction::AdminRevoked };
         let mut writes = Writes::new(self.db().await?);
-        writes.update(
-            LECTURERS,
-            &username.key(),
-            &Change { admin },
-            &["admin"],
-            vec![server_time("updated_at")],
-        )?;
+        writes
+            .update(
+                LECTURERS,
+                &username.key(),
+                &Change { admin },
+                &["admin"],
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
         writes.commit().await.map(|_| ())
+    }
+
+    /// `Conflict(LastAdministrator)` when `username` is the only active administrator. (Two
+    /// administrators demoting each other at the same instant could both pass; the command line
+    /// can always make a new one.)
+    async fn ensure_another_administrator(&self, username: &Username) -> Result<(), StoreError> {
+        let admins: Vec<LecturerDoc> =
+            super::query::ADMINISTRATORS.fetch(self, vec![true.into(), false.into()], None).await?;
+        let active: Vec<&LecturerDoc> = admins.iter().filter(|a| a.active).collect();
+        let is_one = active.iter().any(|a| a.username == username.as_str());
+        if is_one && active.len() == 1 {
+            return Err(StoreError::Conflict(super::Conflict::LastAdministrator));
+        }
+        Ok(())
     }
 }
 
@@ -166,6 +217,7 @@ pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError
         phone: doc.phone.as_deref().map(Phone::parse).transpose().map_err(bad)?,
         active: doc.active,
         admin: doc.admin,
+        must_change_password: doc.must_change_password,
         created_at: ts(doc.created_at),
     })
 }

@@ -38,6 +38,12 @@ struct LoginSessionDoc {
     lecturer: String,
     full_name: String,
     csrf_token: String,
+    /// The account's password is temporary: only the password form is open to this session.
+    #[serde(default)]
+    must_change_password: bool,
+    /// A department administrator when they logged in (for the menu; `/admin/` checks afresh).
+    #[serde(default)]
+    admin: bool,
     /// Absolute expiry; a Firestore TTL policy on this field can delete old sessions.
     expires_at: FirestoreTimestamp,
     #[serde(default)]
@@ -52,37 +58,48 @@ pub struct LoginSession {
     pub lecturer: Username,
     pub full_name: String,
     pub csrf_token: String,
+    pub must_change_password: bool,
+    pub admin: bool,
     pub expires_at: Instant,
     pub last_seen_at: Option<Instant>,
 }
 
+/// A login session to create.
+#[derive(Debug, Clone)]
+pub struct NewLoginSession<'a> {
+    /// sha256 of the cookie's token.
+    pub token_hash: &'a str,
+    pub lecturer: &'a Username,
+    pub full_name: &'a str,
+    pub csrf_token: &'a str,
+    pub must_change_password: bool,
+    pub admin: bool,
+    pub expires_at: Instant,
+    /// The client's network, for the lecturer's list of recent logins.
+    pub network: &'a str,
+}
+
 impl Store {
-    pub async fn create_login_session(
-        &self,
-        token_hash: &str,
-        lecturer: &Username,
-        full_name: &str,
-        csrf_token: &str,
-        expires_at: Instant,
-        network: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn create_login_session(&self, new: &NewLoginSession<'_>) -> Result<(), StoreError> {
         let doc = LoginSessionDoc {
-            lecturer: lecturer.as_str().to_owned(),
-            full_name: full_name.to_owned(),
-            csrf_token: csrf_token.to_owned(),
-            expires_at: FirestoreTimestamp(expires_at),
+            lecturer: new.lecturer.as_str().to_owned(),
+            full_name: new.full_name.to_owned(),
+            csrf_token: new.csrf_token.to_owned(),
+            must_change_password: new.must_change_password,
+            admin: new.admin,
+            expires_at: FirestoreTimestamp(new.expires_at),
             created_at: None,
             last_seen_at: None,
         };
         let mut writes = Writes::new(self.db().await?);
-        writes.create(LOGIN_SESSIONS, token_hash, &doc, &["created_at", "last_seen_at"])?;
+        writes.create(LOGIN_SESSIONS, new.token_hash, &doc, &["created_at", "last_seen_at"])?;
         let event = LoginEventDoc {
-            session: token_hash.to_owned(),
+            session: new.token_hash.to_owned(),
             lecturer: doc.lecturer.clone(),
-            network: network.to_owned(),
+            network: new.network.to_owned(),
             at: None,
         };
-        writes.create(LOGIN_EVENTS, token_hash, &event, &["at"])?;
+        writes.create(LOGIN_EVENTS, new.token_hash, &event, &["at"])?;
         writes.commit().await.map(|_| ())
     }
 
@@ -108,6 +125,8 @@ impl Store {
             lecturer: Username::parse(&doc.lecturer).map_err(|e| StoreError::corrupt("login session", e))?,
             full_name: doc.full_name,
             csrf_token: doc.csrf_token,
+            must_change_password: doc.must_change_password,
+            admin: doc.admin,
             expires_at: doc.expires_at.0,
             last_seen_at: doc.last_seen_at.map(|t| t.0),
         }))

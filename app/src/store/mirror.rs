@@ -16,7 +16,7 @@ use super::docs::{
 };
 use super::{Store, StoreError};
 use crate::domain::{AdmissionNumber, Email, Instant, Phone, StudentName, UnitCode};
-use crate::model::{AttendanceRecord, Lecturer, MarkChange, Session, Student, Unit};
+use crate::model::{AttendanceRecord, AuditEntry, Lecturer, MarkChange, Session, Student, Unit};
 
 /// One mirrored document: its id, its change times, and its content as the domain model.
 #[derive(Debug, Clone)]
@@ -106,6 +106,15 @@ impl MirroredDoc for AttendanceChangeDoc {
         }
         same_id(id, &ids::attendance_change(&mark, change.version), "attendance change")?;
         Ok(change)
+    }
+}
+
+impl MirroredDoc for super::audit::AuditDoc {
+    type Model = AuditEntry;
+    const COLLECTION: &'static str = super::docs::ADMIN_AUDIT;
+    /// Its id is random: nothing in the content to check it against.
+    fn parse(self, _id: &str) -> Result<AuditEntry, StoreError> {
+        super::audit::audit_from_doc(self)
     }
 }
 

@@ -2,6 +2,7 @@
 //! and queries. Everything above it works with `model` records and `domain` values.
 
 mod attendance;
+mod audit;
 mod class_lists;
 mod commit;
 mod connect;
@@ -12,6 +13,7 @@ mod lecturers;
 mod listen;
 mod login_sessions;
 mod mirror;
+mod passwords;
 pub mod query;
 mod reads;
 mod sessions;
@@ -25,13 +27,15 @@ use firestore::FirestoreDb;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
+pub use audit::AuditDoc;
 pub use class_lists::ListVersion;
 pub use connect::FirestoreSettings;
 pub use corrections::Corrected;
 pub use error::{Conflict, StoreError, Taken};
 pub use listen::{Heard, SessionListener};
-pub use login_sessions::{LoginEvent, LoginSession};
+pub use login_sessions::{LoginEvent, LoginSession, NewLoginSession};
 pub use mirror::{Changed, MirrorStream, MirroredDoc};
+pub use passwords::PasswordReset;
 pub use reads::ReadCounter;
 pub use sessions::SessionEdit;
 pub use throttle::ThrottleSubject;

@@ -5,7 +5,7 @@
 use firestore::select_builder::FirestoreSelectDocBuilder;
 use firestore::{FirestoreDb, FirestoreValue};
 
-use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, LECTURERS, SESSIONS, UNITS};
+use super::docs::{ADMIN_AUDIT, ATTENDANCE, ATTENDANCE_CHANGES, LECTURERS, SESSIONS, UNITS};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +103,22 @@ pub const LOGINS_OF_LECTURER: QuerySpec = QuerySpec {
 pub const ADMINISTRATORS: QuerySpec =
     QuerySpec { collection: LECTURERS, equals: &["admin", "deleted"], order: &[] };
 
+/// The audit log, newest first (one field: no composite index).
+pub const LATEST_AUDIT: QuerySpec =
+    QuerySpec { collection: ADMIN_AUDIT, equals: &[], order: &[("at", Direction::Desc)] };
+
+/// Every unit of the department, by code.
+pub const ALL_UNITS: QuerySpec =
+    QuerySpec { collection: UNITS, equals: &["deleted"], order: &[("code", Direction::Asc)] };
+
+/// Every session of a unit, whatever the term (handing a unit over moves them all).
+pub const SESSIONS_OF_UNIT: QuerySpec =
+    QuerySpec { collection: SESSIONS, equals: &["unit_code"], order: &[] };
+
 pub const ALL: &[&QuerySpec] = &[
+    &LATEST_AUDIT,
+    &ALL_UNITS,
+    &SESSIONS_OF_UNIT,
     &UNITS_OF_LECTURER,
     &SESSIONS_OF_LECTURER,
     &SESSIONS_OF_UNIT_TERM,

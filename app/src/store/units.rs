@@ -1,11 +1,11 @@
 //! Course units: one document per code, so a code belongs to exactly one lecturer.
 
 use super::commit::{Writes, server_time};
-use super::docs::{UNITS, UnitDoc};
+use super::docs::{SESSIONS, SessionDoc, UNITS, UnitDoc};
 use super::query::UNITS_OF_LECTURER;
 use super::{Store, StoreError, Taken, parse_listed, ts};
 use crate::domain::{UnitCode, UnitDescription, UnitName, Username};
-use crate::model::{NewUnit, Unit};
+use crate::model::{Actor, AuditAction, Lecturer, NewAuditEntry, NewUnit, Unit};
 
 impl Store {
     /// Creates the unit; a code that exists (for any lecturer) is `AlreadyExists(UnitCode)`.
@@ -74,8 +74,14 @@ impl Store {
         writes.commit().await.map(|_| ())
     }
 
-    /// Archives a unit (off the dashboard and the forms, data kept) or brings it back.
-    pub async fn set_unit_archived(&self, code: &UnitCode, archived: bool) -> Result<(), StoreError> {
+    /// Archives a unit (off the dashboard and the forms, data kept) or brings it back; an
+    /// administrator's change (`by`) is audited in the same commit.
+    pub async fn set_unit_archived(
+        &self,
+        code: &UnitCode,
+        archived: bool,
+        by: Option<&Actor>,
+    ) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             archived: bool,
@@ -88,7 +94,71 @@ impl Store {
             &["archived"],
             vec![server_time("updated_at")],
         )?;
+        if let Some(by) = by {
+            let action = if archived { AuditAction::UnitArchived } else { AuditAction::UnitRestored };
+            writes.audit(&NewAuditEntry::new(by, action, code.as_str(), ""))?;
+        }
         writes.commit().await.map(|_| ())
+    }
+
+    /// Every unit of the department, by code.
+    pub async fn all_units(&self) -> Result<Vec<Unit>, StoreError> {
+        let docs: Vec<UnitDoc> = super::query::ALL_UNITS.fetch(self, vec![false.into()], None).await?;
+        Ok(parse_listed(docs, unit_from_doc))
+    }
+
+    /// Hands the unit over to `to`, with every session it ever had (their owner checks follow
+    /// the session's `lecturer`). Sessions move first, in commits of at most
+    /// `SESSIONS_PER_COMMIT`, the unit and its audit entry last: an interrupted handover leaves
+    /// the unit with its old lecturer, and repeating it finishes the job. Returns the sessions
+    /// moved.
+    pub async fn reassign_unit(
+        &self,
+        code: &UnitCode,
+        to: &Lecturer,
+        by: &Actor,
+    ) -> Result<usize, StoreError> {
+        #[derive(serde::Serialize)]
+        struct SessionOwner<'a> {
+            lecturer: &'a str,
+            lecturer_name: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct UnitOwner<'a> {
+            lecturer: &'a str,
+        }
+        const SESSIONS_PER_COMMIT: usize = 400;
+        let from = self.unit(code).await?.ok_or(StoreError::NotFound)?.lecturer;
+        let sessions: Vec<SessionDoc> =
+            super::query::SESSIONS_OF_UNIT.fetch(self, vec![code.as_str().into()], None).await?;
+        let owner = SessionOwner { lecturer: to.username.as_str(), lecturer_name: to.full_name.as_str() };
+        let to_move: Vec<&SessionDoc> = sessions.iter().filter(|s| s.lecturer != owner.lecturer).collect();
+        for chunk in to_move.chunks(SESSIONS_PER_COMMIT) {
+            let mut writes = Writes::new(self.db().await?);
+            for session in chunk {
+                writes.update(
+                    SESSIONS,
+                    &session.id,
+                    &owner,
+                    &["lecturer", "lecturer_name"],
+                    vec![server_time("updated_at")],
+                )?;
+            }
+            writes.commit().await?;
+        }
+        let detail = format!("from {from} to {}", to.username);
+        let mut writes = Writes::new(self.db().await?);
+        writes
+            .update(
+                UNITS,
+                code.as_str(),
+                &UnitOwner { lecturer: owner.lecturer },
+                &["lecturer"],
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(by, AuditAction::UnitReassigned, code.as_str(), detail))?;
+        writes.commit().await?;
+        Ok(to_move.len())
     }
 
     /// Hides the unit everywhere; the document stays (with `deleted_at`) so the mirror sees it.

@@ -37,6 +37,8 @@ pub struct PasswordForm {
 struct PasswordView<'a> {
     errors: std::collections::BTreeMap<&'static str, Option<&'a str>>,
     logins: Vec<LoginRow>,
+    /// The password is an administrator's temporary one.
+    temporary: bool,
 }
 
 #[derive(Serialize)]
@@ -69,6 +71,7 @@ async fn render(
     let view = PasswordView {
         errors: ["current", "new", "again"].into_iter().map(|f| (f, errors.first(f))).collect(),
         logins,
+        temporary: auth.must_change_password,
     };
     let page = state.templates().render("account_password", &auth.layout("Change password"), &view)?;
     Ok((status, Html(page)).into_response())

@@ -30,7 +30,14 @@ pub struct Auth {
     pub token: String,
     /// Messages from the previous action, shown once.
     pub flashes: Vec<Flash>,
+    /// The password is temporary (see [`PASSWORD_CHANGE_PATHS`]).
+    pub must_change_password: bool,
+    /// Was a department administrator at login (the menu only; `/admin/` checks afresh).
+    pub admin: bool,
 }
+
+/// All a session with a temporary password may open: the password form first.
+pub const PASSWORD_CHANGE_PATHS: [&str; 2] = ["/account/password/", "/logout/"];
 
 impl Auth {
     pub fn layout(&self, title: impl Into<String>) -> Layout {
@@ -39,6 +46,7 @@ impl Auth {
             lecturer: Some(LayoutLecturer {
                 username: self.username.as_str().to_owned(),
                 full_name: self.full_name.clone(),
+                admin: self.admin,
             }),
             csrf_token: Some(self.csrf_token.clone()),
             flashes: self.flashes.clone(),
@@ -97,6 +105,15 @@ async fn lecturer_only(state: AppState, request: Request, next: Next) -> Respons
         _ => return login_redirect(&request),
     };
 
+    // A temporary password opens the password form (and logout) only.
+    let path = request.uri().path();
+    if session.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path) {
+        if json {
+            let body = serde_json::json!({ "success": false, "error": "password_change_required" });
+            return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        }
+        return Redirect::to(PASSWORD_CHANGE_PATHS[0]).into_response();
+    }
     let flashes = flash::read(&state, request.headers());
     let had_flash = !flashes.is_empty();
     let auth = Auth {
@@ -105,6 +122,8 @@ async fn lecturer_only(state: AppState, request: Request, next: Next) -> Respons
         csrf_token: session.csrf_token,
         token,
         flashes,
+        must_change_password: session.must_change_password,
+        admin: session.admin,
     };
     let mut request = if request.method() == Method::POST {
         match check_csrf(request, &auth.csrf_token, json).await {

@@ -18,6 +18,7 @@ mod headers;
 mod home;
 pub mod live;
 mod owned;
+mod reset;
 mod sessions;
 mod state;
 mod status;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(status::router())
         .merge(assets::router())
         .merge(auth::public_router())
+        .merge(reset::router())
         .merge(attend::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let routes = public.merge(lecturer).fallback(error::not_found);

@@ -37,6 +37,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("attend_result", include_str!("../../templates/attend_result.hbs")),
     ("attend_pending", include_str!("../../templates/attend_pending.hbs")),
     ("present", include_str!("../../templates/present.hbs")),
+    ("admin_nav", include_str!("../../templates/admin_nav.hbs")),
+    ("admin_audit", include_str!("../../templates/admin_audit.hbs")),
+    ("admin_audit_table", include_str!("../../templates/admin_audit_table.hbs")),
+    ("admin_details_fields", include_str!("../../templates/admin_details_fields.hbs")),
+    ("admin_lecturer", include_str!("../../templates/admin_lecturer.hbs")),
+    ("admin_lecturer_new", include_str!("../../templates/admin_lecturer_new.hbs")),
+    ("admin_reset_link", include_str!("../../templates/admin_reset_link.hbs")),
+    ("admin_units", include_str!("../../templates/admin_units.hbs")),
+    ("admin_report", include_str!("../../templates/admin_report.hbs")),
+    ("password_reset", include_str!("../../templates/password_reset.hbs")),
 ];
 
 #[derive(Clone)]
@@ -96,6 +106,8 @@ impl Layout {
 pub struct LayoutLecturer {
     pub username: String,
     pub full_name: String,
+    /// Shows the department administration link.
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

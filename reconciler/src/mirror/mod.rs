@@ -8,6 +8,7 @@
 //! `--full` re-reads everything and, only once the read completed, removes rows whose documents
 //! are gone.
 
+mod audit;
 mod changes;
 mod rejects;
 pub mod rows;
@@ -22,6 +23,7 @@ use futures::StreamExt;
 use indicatif::ProgressBar;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
+pub use audit::AuditRow;
 pub use changes::ChangeRow;
 pub use rejects::Reject;
 pub use rows::{AttendanceRow, LecturerRow, SessionRow, StudentRow, UnitRow};
@@ -89,7 +91,8 @@ pub async fn mirror_all(
     pass.mirror::<SessionRow>().await?;
     pass.mirror::<StudentRow>().await?;
     pass.mirror::<AttendanceRow>().await?;
-    pass.mirror::<ChangeRow>().await
+    pass.mirror::<ChangeRow>().await?;
+    pass.mirror::<AuditRow>().await
 }
 
 async fn watermark(conn: &mut PgConnection, collection: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {

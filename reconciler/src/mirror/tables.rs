@@ -61,7 +61,8 @@ impl Table for LecturerRow {
     type Doc = LecturerDoc;
     const TABLE: &'static str = "lecturers";
     const ID_COLUMN: &'static str = "username";
-    const SELECT: &'static str = "SELECT username, full_name, email, staff_id, department, phone, active, created_at, updated_at, deleted_at FROM lecturers";
+    const SELECT: &'static str = "SELECT username, full_name, email, staff_id, department, phone, active, admin, created_at, updated_at,
+        deleted_at FROM lecturers";
 
     fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
         Self::build(meta, model)
@@ -75,15 +76,16 @@ impl Table for LecturerRow {
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         let result = sqlx::query(
-            "INSERT INTO lecturers (username, full_name, email, staff_id, department, phone, active, created_at, updated_at, deleted_at, mirrored_at)
+            "INSERT INTO lecturers (username, full_name, email, staff_id, department, phone, active, admin, created_at, updated_at,
+                                    deleted_at, mirrored_at)
              SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[],
-                                         $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+                                         $8::bool[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
              ON CONFLICT (username) DO UPDATE SET
                 full_name = excluded.full_name, email = excluded.email, staff_id = excluded.staff_id,
-                department = excluded.department, phone = excluded.phone, active = excluded.active,
+                department = excluded.department, phone = excluded.phone, active = excluded.active, admin = excluded.admin,
                 created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
                 mirrored_at = excluded.mirrored_at
-             WHERE (lecturers.updated_at IS DISTINCT FROM excluded.updated_at OR $11::bool)",
+             WHERE (lecturers.updated_at IS DISTINCT FROM excluded.updated_at OR $12::bool)",
         )
         .bind(column(batch, |r| r.username.clone()))
         .bind(column(batch, |r| r.full_name.clone()))
@@ -92,6 +94,7 @@ impl Table for LecturerRow {
         .bind(column(batch, |r| r.department.clone()))
         .bind(column(batch, |r| r.phone.clone()))
         .bind(column(batch, |r| r.active))
+        .bind(column(batch, |r| r.admin))
         .bind(column(batch, |r| r.created_at))
         .bind(column(batch, |r| r.updated_at))
         .bind(column(batch, |r| r.deleted_at))

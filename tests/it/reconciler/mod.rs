@@ -104,8 +104,14 @@ pub async fn run(reconciler: &Reconciler, options: RunOptions) -> Summary {
 /// Two lecturers, two units, three sessions in the past, five marks (one late, one removed).
 pub async fn fixture(fs: &TestFirestore) -> Vec<Session> {
     let store = &fs.store;
-    store.create_lecturer(&new_lecturer("jkamau", "STF/001")).await.expect("lecturer");
-    store.create_lecturer(&new_lecturer("potieno", "STF/002")).await.expect("lecturer");
+    store
+        .create_lecturer(&new_lecturer("jkamau", "STF/001"), &attendance::model::Actor::CommandLine)
+        .await
+        .expect("lecturer");
+    store
+        .create_lecturer(&new_lecturer("potieno", "STF/002"), &attendance::model::Actor::CommandLine)
+        .await
+        .expect("lecturer");
     store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
     store.create_unit(&new_unit("MA201", "potieno")).await.expect("unit");
     let mut sessions = Vec::new();

@@ -25,7 +25,10 @@ async fn figures(setup: &Setup, admission: &str) -> (i64, i64, String, String, b
 async fn percentages_count_excused_not_absent_and_leave_out_a_cancelled_session() {
     let setup = Setup::new().await;
     let store = &setup.fs.store;
-    store.create_lecturer(&new_lecturer("jkamau", "STF/001")).await.expect("lecturer");
+    store
+        .create_lecturer(&new_lecturer("jkamau", "STF/001"), &attendance::model::Actor::CommandLine)
+        .await
+        .expect("lecturer");
     store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
     let mut sessions = Vec::new();
     for hour in [8, 10, 12, 14] {

@@ -16,7 +16,7 @@ async fn session_and_unit_settings_are_mirrored_and_a_collection_read_from_the_s
     let sessions = fixture(&setup.fs).await;
     let store = &setup.fs.store;
     let ma201 = UnitCode::parse("MA201").expect("code");
-    store.set_unit_archived(&ma201, true).await.expect("archive");
+    store.set_unit_archived(&ma201, true, None).await.expect("archive");
     let cs101 = UnitCode::parse("CS101").expect("code");
     let name = UnitName::parse("Introduction to Programming").expect("name");
     store.edit_unit(&cs101, &name, &UnitDescription::parse("").expect("desc"), 60).await.expect("edit");

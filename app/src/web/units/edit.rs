@@ -101,7 +101,7 @@ pub async fn archive(
         "0" => false,
         _ => return Err(AppError::BadRequest("archived must be 1 (archive) or 0 (bring back).".into())),
     };
-    state.store().set_unit_archived(&unit.code, archived).await?;
+    state.store().set_unit_archived(&unit.code, archived, None).await?;
     let text = if archived {
         format!("{} archived: it is off the dashboard and the session form; its records are kept.", unit.code)
     } else {

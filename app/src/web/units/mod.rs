@@ -4,7 +4,7 @@
 pub mod class_csv;
 mod class_list;
 mod edit;
-mod matrix;
+pub(in crate::web) mod matrix;
 mod report;
 mod student;
 

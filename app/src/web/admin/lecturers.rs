@@ -1,30 +1,19 @@
-//! `/admin/`: the department administrators' pages (lecturer accounts, with a search). Anyone
-//! else gets 404, as for a page that does not exist.
+//! `/admin/`: every lecturer account, with a search, and the latest audit entries.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::guard::Auth;
-use super::{AppError, AppState};
+use super::audit::{self, AuditRow};
+use super::require_admin;
+use crate::web::guard::Auth;
+use crate::web::{AppError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/", get(lecturers))
-}
-
-/// Whether the signed-in lecturer administers the department (read fresh: a role taken away
-/// takes effect on the next page).
-async fn require_admin(state: &AppState, auth: &Auth) -> Result<(), AppError> {
-    match state.store().lecturer(&auth.username).await? {
-        Some(lecturer) if lecturer.admin && lecturer.active => Ok(()),
-        _ => Err(AppError::NotFound),
-    }
-}
+/// Audit entries under the accounts (the whole log is on `/admin/audit/`).
+const LATEST_AUDIT: u32 = 15;
 
 #[derive(Deserialize)]
-struct Search {
+pub struct Search {
     #[serde(default)]
     q: String,
 }
@@ -38,23 +27,27 @@ struct Row {
     department: String,
     active: bool,
     admin: bool,
+    temporary_password: bool,
 }
 
 #[derive(Serialize)]
 struct LecturersView {
+    section: &'static str,
     query: String,
     rows: Vec<Row>,
     shown: usize,
     total: usize,
+    audit: Vec<AuditRow>,
 }
 
-async fn lecturers(
+pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     Query(search): Query<Search>,
 ) -> Result<Html<String>, AppError> {
     require_admin(&state, &auth).await?;
-    let all = state.store().all_lecturers().await?;
+    let (all, entries) =
+        tokio::try_join!(state.store().all_lecturers(), state.store().recent_audit(LATEST_AUDIT))?;
     let needle = search.q.trim().to_lowercase();
     let matches = |text: &str| text.to_lowercase().contains(&needle);
     let rows: Vec<Row> = all
@@ -75,8 +68,16 @@ async fn lecturers(
             department: l.department.to_string(),
             active: l.active,
             admin: l.admin,
+            temporary_password: l.must_change_password,
         })
         .collect();
-    let view = LecturersView { query: search.q.trim().to_owned(), shown: rows.len(), total: all.len(), rows };
+    let view = LecturersView {
+        section: "lecturers",
+        query: search.q.trim().to_owned(),
+        shown: rows.len(),
+        total: all.len(),
+        rows,
+        audit: audit::rows(entries, &state.settings().timezone),
+    };
     Ok(Html(state.templates().render("admin_lecturers", &auth.layout("Lecturers"), &view)?))
 }

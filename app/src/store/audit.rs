@@ -1,0 +1,56 @@
+//! `admin_audit/{random id}`: one document per administrator action, created in the same commit
+//! as the change it records (so neither exists without the other) and never modified.
+
+use firestore::FirestoreTimestamp;
+use serde::{Deserialize, Serialize};
+
+use super::commit::Writes;
+use super::docs::ADMIN_AUDIT;
+use super::query::LATEST_AUDIT;
+use super::{Store, StoreError};
+use crate::model::{AuditAction, AuditEntry, NewAuditEntry};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditDoc {
+    /// `lecturer_created`, `unit_reassigned`, … ([`AuditAction`]).
+    pub action: String,
+    /// The administrator's username, or `(command line)`.
+    pub actor: String,
+    pub target: String,
+    pub detail: String,
+    #[serde(default)]
+    pub at: Option<FirestoreTimestamp>,
+    /// Equal to `at`: the reconciler mirrors by `updated_at`, like every collection.
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+}
+
+impl Writes<'_> {
+    /// Adds the audit entry to this commit.
+    pub(crate) fn audit(&mut self, entry: &NewAuditEntry) -> Result<&mut Self, StoreError> {
+        let doc = AuditDoc {
+            action: entry.action.as_str().to_owned(),
+            actor: entry.actor.as_stored(),
+            target: entry.target.clone(),
+            detail: entry.detail.clone(),
+            at: None,
+            updated_at: None,
+        };
+        self.create(ADMIN_AUDIT, &uuid::Uuid::new_v4().simple().to_string(), &doc, &["at", "updated_at"])
+    }
+}
+
+impl Store {
+    /// The latest `limit` entries, newest first.
+    pub async fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let docs: Vec<AuditDoc> = LATEST_AUDIT.fetch(self, vec![], Some(limit)).await?;
+        Ok(super::parse_listed(docs, audit_from_doc))
+    }
+}
+
+pub(super) fn audit_from_doc(doc: AuditDoc) -> Result<AuditEntry, StoreError> {
+    let action = AuditAction::parse(&doc.action)
+        .ok_or_else(|| StoreError::corrupt("audit entry", format!("unknown action {:?}", doc.action)))?;
+    let at = doc.at.ok_or_else(|| StoreError::corrupt("audit entry", "no time"))?.0;
+    Ok(AuditEntry { at, actor: doc.actor, action, target: doc.target, detail: doc.detail })
+}

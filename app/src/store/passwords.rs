@@ -1,0 +1,180 @@
+//! Passwords: an administrator's new or temporary password, a lecturer's own change, and
+//! one-time reset links (`password_resets/{sha256(token)}`, valid until `expires_at`).
+
+use firestore::FirestoreTimestamp;
+use serde::{Deserialize, Serialize};
+
+use super::commit::{Writes, server_time};
+use super::docs::{LECTURERS, PASSWORD_RESETS};
+use super::login_sessions::LOGIN_SESSIONS;
+use super::{Store, StoreError};
+use crate::domain::{Instant, Username};
+use crate::model::{Actor, AuditAction, NewAuditEntry, PasswordHash};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PasswordResetDoc {
+    lecturer: String,
+    expires_at: FirestoreTimestamp,
+    /// Who issued it (an administrator's username).
+    issued_by: String,
+    #[serde(default)]
+    issued_at: Option<FirestoreTimestamp>,
+}
+
+/// A live one-time link: whose password it sets, and until when.
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    pub lecturer: Username,
+    pub expires_at: Instant,
+}
+
+#[derive(Serialize)]
+struct NewPassword<'a> {
+    password_hash: &'a str,
+    must_change_password: bool,
+}
+
+const PASSWORD_FIELDS: [&str; 2] = ["password_hash", "must_change_password"];
+
+impl Store {
+    /// Replaces the password hash (`temporary`: the lecturer must change it at the next login)
+    /// and ends every login session of the account at once, so whoever knew the old password is
+    /// logged out everywhere. Returns the sessions ended; `NotFound` for no such account.
+    pub async fn set_password(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+        temporary: bool,
+        by: &Actor,
+    ) -> Result<usize, StoreError> {
+        let action = if temporary { AuditAction::TemporaryPasswordSet } else { AuditAction::PasswordSet };
+        let mut writes = Writes::new(self.db().await?);
+        writes
+            .update(
+                LECTURERS,
+                &username.key(),
+                &NewPassword { password_hash: hash.as_str(), must_change_password: temporary },
+                &PASSWORD_FIELDS,
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
+        writes.commit().await?;
+        self.delete_login_sessions_of(username).await
+    }
+
+    /// The lecturer's own change, keeping the login session `keep` (a token hash) signed in and
+    /// ending every other; a temporary password is temporary no more.
+    pub async fn change_password(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+        keep: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        #[derive(Serialize)]
+        struct Cleared {
+            must_change_password: bool,
+        }
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            LECTURERS,
+            &username.key(),
+            &NewPassword { password_hash: hash.as_str(), must_change_password: false },
+            &PASSWORD_FIELDS,
+            vec![server_time("updated_at")],
+        )?;
+        if let Some(keep) = keep {
+            let cleared = Cleared { must_change_password: false };
+            writes.update(LOGIN_SESSIONS, keep, &cleared, &["must_change_password"], vec![])?;
+        }
+        writes.commit().await?;
+        self.delete_login_sessions_except(username, keep).await
+    }
+
+    /// Stores a one-time link (`token_hash` of its secret) for `username`, valid until
+    /// `expires_at`; the account's earlier links stop working.
+    pub async fn issue_password_reset(
+        &self,
+        username: &Username,
+        token_hash: &str,
+        expires_at: Instant,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
+        let earlier = self.reset_ids_of(username).await?;
+        let doc = PasswordResetDoc {
+            lecturer: username.as_str().to_owned(),
+            expires_at: FirestoreTimestamp(expires_at),
+            issued_by: by.as_stored(),
+            issued_at: None,
+        };
+        let mut writes = Writes::new(self.db().await?);
+        for id in &earlier {
+            writes.delete(PASSWORD_RESETS, id)?;
+        }
+        let until = format!("valid until {}", expires_at.round(jiff::Unit::Minute).unwrap_or(expires_at));
+        writes.create(PASSWORD_RESETS, token_hash, &doc, &["issued_at"])?.audit(&NewAuditEntry::new(
+            by,
+            AuditAction::ResetLinkIssued,
+            username.as_str(),
+            until,
+        ))?;
+        writes.commit().await.map(|_| ())
+    }
+
+    async fn reset_ids_of(&self, username: &Username) -> Result<Vec<String>, StoreError> {
+        use futures::TryStreamExt;
+        let docs: Vec<firestore::FirestoreDocument> = self
+            .db()
+            .await?
+            .fluent()
+            .select()
+            .from(PASSWORD_RESETS)
+            .filter(|q| q.field("lecturer").eq(username.as_str()))
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        self.reads().add(docs.len().max(1) as u64);
+        Ok(docs.iter().filter_map(|d| d.name.rsplit('/').next().map(str::to_owned)).collect())
+    }
+
+    /// The link with this token hash, if it exists and has not expired.
+    pub async fn password_reset(
+        &self,
+        token_hash: &str,
+        now: Instant,
+    ) -> Result<Option<PasswordReset>, StoreError> {
+        let Some(doc) = self.get_doc::<PasswordResetDoc>(PASSWORD_RESETS, token_hash).await? else {
+            return Ok(None);
+        };
+        if doc.expires_at.0 <= now {
+            return Ok(None);
+        }
+        let lecturer =
+            Username::parse(&doc.lecturer).map_err(|e| StoreError::corrupt("password reset", e))?;
+        Ok(Some(PasswordReset { lecturer, expires_at: doc.expires_at.0 }))
+    }
+
+    /// Uses the link: sets the password and deletes the link in one commit (a second use finds
+    /// it gone: `NotFound`), then ends every login session of the account.
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        reset: &PasswordReset,
+        hash: &PasswordHash,
+    ) -> Result<usize, StoreError> {
+        let by = Actor::Lecturer(reset.lecturer.clone());
+        let mut writes = Writes::new(self.db().await?);
+        writes
+            .delete_existing(PASSWORD_RESETS, token_hash)?
+            .update(
+                LECTURERS,
+                &reset.lecturer.key(),
+                &NewPassword { password_hash: hash.as_str(), must_change_password: false },
+                &PASSWORD_FIELDS,
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(&by, AuditAction::ResetLinkUsed, reset.lecturer.as_str(), ""))?;
+        writes.commit().await?;
+        self.delete_login_sessions_of(&reset.lecturer).await
+    }
+}

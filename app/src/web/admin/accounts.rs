@@ -1,0 +1,396 @@
+//! One lecturer account on `/admin/`: create it, edit its details, disable or enable it, make
+//! or unmake an administrator, and give it a new password (a temporary one, or a one-time
+//! link shown once). Bad input re-renders the form with the message beside the field (400).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::{account, flag, require_admin};
+use crate::auth::password::hash_password;
+use crate::auth::tokens::{random_token, sha256_hex};
+use crate::domain::{Department, Email, FullName, Password, Phone, StaffId, Username};
+use crate::model::{Actor, Lecturer, LecturerDetails, NewLecturer};
+use crate::store::{Conflict, StoreError, Taken};
+use crate::web::forms::FieldErrors;
+use crate::web::guard::Auth;
+use crate::web::{AppError, AppState, flash};
+
+/// How long a one-time password link works.
+pub const RESET_LINK_HOURS: i64 = 24;
+
+/// The fields of the new-lecturer form, and (without username, staff id and password) of the
+/// edit form: kept as typed so a refused form comes back filled in.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AccountForm {
+    username: String,
+    full_name: String,
+    email: String,
+    staff_id: String,
+    department: String,
+    phone: String,
+    password: String,
+    admin: Option<String>,
+}
+
+const FIELDS: [&str; 7] = ["username", "full_name", "email", "staff_id", "department", "phone", "password"];
+
+fn errors_view(errors: &FieldErrors) -> std::collections::BTreeMap<&'static str, Option<String>> {
+    FIELDS.iter().chain(&["action"]).map(|f| (*f, errors.first(f).map(str::to_owned))).collect()
+}
+
+/// The editable details, with each field's error recorded.
+fn details(form: &AccountForm, errors: &mut FieldErrors) -> Option<LecturerDetails> {
+    let full_name = errors.check("full_name", FullName::parse(&form.full_name));
+    let email = errors.check("email", Email::parse(&form.email));
+    let department = errors.check("department", Department::parse(&form.department));
+    let phone = match form.phone.trim() {
+        "" => Some(None),
+        phone => errors.check("phone", Phone::parse(phone)).map(Some),
+    };
+    Some(LecturerDetails { full_name: full_name?, email: email?, department: department?, phone: phone? })
+}
+
+#[derive(Serialize)]
+struct NewView {
+    section: &'static str,
+    form: AccountForm,
+    errors: std::collections::BTreeMap<&'static str, Option<String>>,
+    min_password: usize,
+}
+
+fn render_new(
+    state: &AppState,
+    auth: &Auth,
+    mut form: AccountForm,
+    errors: &FieldErrors,
+) -> Result<Response, AppError> {
+    form.password.clear();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let view = NewView {
+        section: "lecturers",
+        form,
+        errors: errors_view(errors),
+        min_password: Password::MIN_CHARS,
+    };
+    let page = state.templates().render("admin_lecturer_new", &auth.layout("New lecturer"), &view)?;
+    Ok((status, Html(page)).into_response())
+}
+
+pub async fn new_form(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    require_admin(&state, &auth).await?;
+    render_new(&state, &auth, AccountForm::default(), &FieldErrors::default())
+}
+
+/// Creates the account with a temporary password (the lecturer chooses their own at the first
+/// login), validated exactly as `attendance lecturer add` validates.
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(form): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    let actor = require_admin(&state, &auth).await?;
+    let mut errors = FieldErrors::default();
+    let username = errors.check("username", Username::parse(&form.username));
+    let staff_id = errors.check("staff_id", StaffId::parse(&form.staff_id));
+    let details = details(&form, &mut errors);
+    let password = errors.check("password", Password::parse(&form.password));
+    let (Some(username), Some(staff_id), Some(details), Some(password)) =
+        (username, staff_id, details, password)
+    else {
+        return render_new(&state, &auth, form, &errors);
+    };
+    let new = NewLecturer {
+        username,
+        full_name: details.full_name,
+        email: details.email,
+        staff_id,
+        department: details.department,
+        phone: details.phone,
+        password_hash: hash_password(&password).map_err(|e| AppError::Internal(e.into()))?,
+        admin: form.admin.is_some(),
+        must_change_password: true,
+    };
+    match state.store().create_lecturer(&new, &actor).await {
+        Ok(created) => {
+            tracing::warn!(target: "security", event = "account_created", username = %created.username, by = %auth.username);
+            let text = format!(
+                "Created {} ({}). Give them the temporary password; they choose their own at the first login.",
+                created.full_name, created.username
+            );
+            Ok(flash::redirect(
+                &state,
+                &format!("/admin/lecturers/{}/", created.username),
+                flash::Kind::Success,
+                &text,
+            ))
+        }
+        Err(StoreError::AlreadyExists(Taken::StaffId)) => {
+            errors.add("staff_id", format!("Staff id {} already belongs to another lecturer.", new.staff_id));
+            render_new(&state, &auth, form, &errors)
+        }
+        Err(StoreError::AlreadyExists(_)) => {
+            errors.add("username", format!("The username {} is taken.", new.username));
+            render_new(&state, &auth, form, &errors)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct AccountView {
+    section: &'static str,
+    username: String,
+    staff_id: String,
+    active: bool,
+    admin: bool,
+    temporary_password: bool,
+    created: String,
+    is_me: bool,
+    form: AccountForm,
+    errors: std::collections::BTreeMap<&'static str, Option<String>>,
+    units: Vec<UnitLink>,
+    reset_hours: i64,
+    min_password: usize,
+}
+
+#[derive(Serialize)]
+struct UnitLink {
+    code: String,
+    name: String,
+    archived: bool,
+}
+
+async fn render_account(
+    state: &AppState,
+    auth: &Auth,
+    lecturer: &Lecturer,
+    form: Option<AccountForm>,
+    errors: &FieldErrors,
+) -> Result<Response, AppError> {
+    let units = state.store().units_of(&lecturer.username).await?;
+    let form = form.unwrap_or_else(|| AccountForm {
+        full_name: lecturer.full_name.to_string(),
+        email: lecturer.email.as_str().to_owned(),
+        department: lecturer.department.to_string(),
+        phone: lecturer.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        ..AccountForm::default()
+    });
+    let tz = &state.settings().timezone;
+    let view = AccountView {
+        section: "lecturers",
+        username: lecturer.username.to_string(),
+        staff_id: lecturer.staff_id.to_string(),
+        active: lecturer.active,
+        admin: lecturer.admin,
+        temporary_password: lecturer.must_change_password,
+        created: lecturer
+            .created_at
+            .map(|t| t.to_zoned(tz.clone()).strftime("%-d %b %Y").to_string())
+            .unwrap_or_default(),
+        is_me: lecturer.username == auth.username,
+        form: AccountForm { password: String::new(), ..form },
+        errors: errors_view(errors),
+        units: units
+            .into_iter()
+            .map(|u| UnitLink { code: u.code.to_string(), name: u.name.to_string(), archived: u.archived })
+            .collect(),
+        reset_hours: RESET_LINK_HOURS,
+        min_password: Password::MIN_CHARS,
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let title = format!("{} ({})", lecturer.full_name, lecturer.username);
+    let page = state.templates().render("admin_lecturer", &auth.layout(title), &view)?;
+    Ok((status, Html(page)).into_response())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    require_admin(&state, &auth).await?;
+    let lecturer = account(&state, &username).await?;
+    render_account(&state, &auth, &lecturer, None, &FieldErrors::default()).await
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(form): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    let actor = require_admin(&state, &auth).await?;
+    let lecturer = account(&state, &username).await?;
+    let mut errors = FieldErrors::default();
+    let Some(details) = details(&form, &mut errors) else {
+        return render_account(&state, &auth, &lecturer, Some(form), &errors).await;
+    };
+    state.store().edit_lecturer(&lecturer.username, &details, &actor).await?;
+    let to = format!("/admin/lecturers/{}/", lecturer.username);
+    Ok(flash::redirect(&state, &to, flash::Kind::Success, "Details saved."))
+}
+
+#[derive(Deserialize)]
+pub struct ChoiceForm {
+    value: String,
+}
+
+/// The store's refusal to leave the department without an active administrator, shown on the
+/// account's page (400).
+async fn refused_last_admin(
+    state: &AppState,
+    auth: &Auth,
+    lecturer: &Lecturer,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    errors.add(
+        "action",
+        "This is the last active administrator: make another lecturer an administrator first.",
+    );
+    render_account(state, auth, lecturer, None, &errors).await
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(form): Form<ChoiceForm>,
+) -> Result<Response, AppError> {
+    let actor = require_admin(&state, &auth).await?;
+    let lecturer = account(&state, &username).await?;
+    let active = flag(&form.value)?;
+    let to = format!("/admin/lecturers/{}/", lecturer.username);
+    if lecturer.active == active {
+        return Ok(flash::redirect(&state, &to, flash::Kind::Info, "Nothing to change."));
+    }
+    let ended = match state.store().set_lecturer_active(&lecturer.username, active, &actor).await {
+        Err(StoreError::Conflict(Conflict::LastAdministrator)) => {
+            return refused_last_admin(&state, &auth, &lecturer).await;
+        }
+        other => other?,
+    };
+    let event = if active { "account_enabled" } else { "account_disabled" };
+    tracing::warn!(target: "security", event, username = %lecturer.username, sessions_ended = ended, by = %auth.username);
+    let text = if active {
+        format!("{} can log in again.", lecturer.username)
+    } else {
+        format!(
+            "{} is disabled; {ended} login session(s) ended. Their units and records stay.",
+            lecturer.username
+        )
+    };
+    Ok(flash::redirect(&state, &to, flash::Kind::Success, &text))
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(form): Form<ChoiceForm>,
+) -> Result<Response, AppError> {
+    let actor = require_admin(&state, &auth).await?;
+    let lecturer = account(&state, &username).await?;
+    let admin = flag(&form.value)?;
+    let to = format!("/admin/lecturers/{}/", lecturer.username);
+    if lecturer.admin == admin {
+        return Ok(flash::redirect(&state, &to, flash::Kind::Info, "Nothing to change."));
+    }
+    match state.store().set_lecturer_admin(&lecturer.username, admin, &actor).await {
+        Err(StoreError::Conflict(Conflict::LastAdministrator)) => {
+            return refused_last_admin(&state, &auth, &lecturer).await;
+        }
+        other => other?,
+    }
+    let event = if admin { "admin_granted" } else { "admin_revoked" };
+    tracing::warn!(target: "security", event, username = %lecturer.username, by = %auth.username);
+    let text = if admin {
+        format!("{} is now a department administrator.", lecturer.username)
+    } else {
+        format!("{} is no longer an administrator.", lecturer.username)
+    };
+    Ok(flash::redirect(&state, &to, flash::Kind::Success, &text))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    /// `temporary` (with `password`) or `link`.
+    mode: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    section: &'static str,
+    username: String,
+    full_name: String,
+    link: String,
+    expires: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, AppError> {
+    let actor = require_admin(&state, &auth).await?;
+    let lecturer = account(&state, &username).await?;
+    match form.mode.as_str() {
+        "temporary" => temporary_password(&state, &auth, &actor, &lecturer, &form.password).await,
+        "link" => reset_link(&state, &auth, &actor, &lecturer).await,
+        _ => Err(AppError::BadRequest("Choose a temporary password or a one-time link.".into())),
+    }
+}
+
+async fn temporary_password(
+    state: &AppState,
+    auth: &Auth,
+    actor: &Actor,
+    lecturer: &Lecturer,
+    password: &str,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let Some(password) = errors.check("password", Password::parse(password)) else {
+        return render_account(state, auth, lecturer, None, &errors).await;
+    };
+    let hash = hash_password(&password).map_err(|e| AppError::Internal(e.into()))?;
+    let ended = state.store().set_password(&lecturer.username, &hash, true, actor).await?;
+    tracing::warn!(target: "security", event = "temporary_password_set", username = %lecturer.username, sessions_ended = ended, by = %auth.username);
+    let text = format!(
+        "Temporary password set for {}; {ended} login session(s) ended. They choose their own at the next login.",
+        lecturer.username
+    );
+    let to = format!("/admin/lecturers/{}/", lecturer.username);
+    Ok(flash::redirect(state, &to, flash::Kind::Success, &text))
+}
+
+/// A fresh link, shown on this response only: only its hash is stored.
+async fn reset_link(
+    state: &AppState,
+    auth: &Auth,
+    actor: &Actor,
+    lecturer: &Lecturer,
+) -> Result<Response, AppError> {
+    let token = random_token();
+    let expires = state.clock().now() + jiff::SignedDuration::from_hours(RESET_LINK_HOURS);
+    state.store().issue_password_reset(&lecturer.username, &sha256_hex(&token), expires, actor).await?;
+    tracing::warn!(target: "security", event = "reset_link_issued", username = %lecturer.username, by = %auth.username);
+    let base = state.settings().base_url.as_str().trim_end_matches('/');
+    let view = LinkView {
+        section: "lecturers",
+        username: lecturer.username.to_string(),
+        full_name: lecturer.full_name.to_string(),
+        link: format!("{base}{}{token}/", crate::web::reset::PATH),
+        expires: expires
+            .to_zoned(state.settings().timezone.clone())
+            .strftime("%a %-d %b %Y %H:%M")
+            .to_string(),
+    };
+    let page = state.templates().render("admin_reset_link", &auth.layout("One-time password link"), &view)?;
+    Ok(Html(page).into_response())
+}
