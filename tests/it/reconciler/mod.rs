@@ -1,6 +1,7 @@
 //! The reconciler against the emulator, a per-test PostgreSQL database and a loopback Portal:
 //! the shared set-up here, the tests by topic in the modules.
 
+mod admin_audit;
 mod binary;
 mod corrections;
 mod faults;
