@@ -13,7 +13,8 @@ async fn unauthenticated_clients_can_neither_read_nor_write() {
         assert_eq!(rest.get_status_unauthenticated(path).await, 403, "read {path}");
         assert!(rest.get_as_admin(path).await.is_some(), "admin reads {path}");
     }
-    for collection in ["attendance", "students", "units", "login_sessions"] {
+    for collection in ["attendance", "students", "units", "login_sessions", "password_resets", "admin_audit"]
+    {
         assert_eq!(rest.create_status_unauthenticated(collection, "x").await, 403, "write {collection}");
     }
     assert!(rest.list_as_admin("students").await.is_empty(), "nothing was written");

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::commit::Writes;
 use super::docs::ADMIN_AUDIT;
-use super::query::LATEST_AUDIT;
 use super::{Store, StoreError};
 use crate::model::{AuditAction, AuditEntry, NewAuditEntry};
 
@@ -41,9 +40,23 @@ impl Writes<'_> {
 }
 
 impl Store {
-    /// The latest `limit` entries, newest first.
+    /// The latest `limit` entries, newest first (ordered on one field: no composite index).
     pub async fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let docs: Vec<AuditDoc> = LATEST_AUDIT.fetch(self, vec![], Some(limit)).await?;
+        use futures::TryStreamExt;
+        let docs: Vec<AuditDoc> = self
+            .db()
+            .await?
+            .fluent()
+            .select()
+            .from(ADMIN_AUDIT)
+            .order_by([("at", firestore::FirestoreQueryDirection::Descending)])
+            .limit(limit)
+            .obj()
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        self.reads().add(docs.len().max(1) as u64);
         Ok(super::parse_listed(docs, audit_from_doc))
     }
 }

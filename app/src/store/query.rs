@@ -5,7 +5,7 @@
 use firestore::select_builder::FirestoreSelectDocBuilder;
 use firestore::{FirestoreDb, FirestoreValue};
 
-use super::docs::{ADMIN_AUDIT, ATTENDANCE, ATTENDANCE_CHANGES, LECTURERS, SESSIONS, UNITS};
+use super::docs::{ATTENDANCE, ATTENDANCE_CHANGES, LECTURERS, SESSIONS, UNITS};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,10 +103,6 @@ pub const LOGINS_OF_LECTURER: QuerySpec = QuerySpec {
 pub const ADMINISTRATORS: QuerySpec =
     QuerySpec { collection: LECTURERS, equals: &["admin", "deleted"], order: &[] };
 
-/// The audit log, newest first (one field: no composite index).
-pub const LATEST_AUDIT: QuerySpec =
-    QuerySpec { collection: ADMIN_AUDIT, equals: &[], order: &[("at", Direction::Desc)] };
-
 /// Every unit of the department, by code.
 pub const ALL_UNITS: QuerySpec =
     QuerySpec { collection: UNITS, equals: &["deleted"], order: &[("code", Direction::Asc)] };
@@ -116,7 +112,6 @@ pub const SESSIONS_OF_UNIT: QuerySpec =
     QuerySpec { collection: SESSIONS, equals: &["unit_code"], order: &[] };
 
 pub const ALL: &[&QuerySpec] = &[
-    &LATEST_AUDIT,
     &ALL_UNITS,
     &SESSIONS_OF_UNIT,
     &UNITS_OF_LECTURER,
