@@ -49,7 +49,7 @@ impl Store {
             .fluent()
             .select()
             .from(ADMIN_AUDIT)
-            .order_by([("at", firestore::FirestoreQueryDirection::Descending)])
+            .order(|o| o.fields([o.field("at").desc()]))
             .limit(limit)
             .obj()
             .stream_query_with_errors()
