@@ -44,6 +44,7 @@ export async function startApp() {
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`attendance dev exited (${code}):\n${output}\n${errors}`)); });
   });
   const login = output.match(/username (\S+)\s+password (\S+)/);
+  const scan = output.match(/Try a scan:\s+(\S+)/);
   const emulatorPort = output.match(/FIRESTORE_EMULATOR_HOST=[\d.]+:(\d+)/)[1];
   // Freezes or thaws the emulator's processes (SIGSTOP / SIGCONT): Firestore stops answering
   // without closing a connection, as in a real stall.
@@ -55,6 +56,8 @@ export async function startApp() {
     url: url.endsWith("/") ? url : `${url}/`,
     username: login[1],
     password: login[2],
+    /** The demo lecture's attendance form, open now. */
+    scanUrl: scan && scan[1],
     freeze: () => signalEmulator("SIGSTOP"),
     thaw: () => signalEmulator("SIGCONT"),
     stop: () => {
