@@ -43,6 +43,7 @@ async fn lecturer_add_stores_an_argon2id_hash_never_the_password() {
     let doc = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     let hash = string_field(&doc, "password_hash").expect("hash");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(verifies("a long enough secret", hash), "the hash is of the password given");
     assert!(!doc.to_string().contains("a long enough secret"), "the password itself is stored nowhere");
 }
 
@@ -80,16 +81,17 @@ async fn lecturer_add_explains_bad_fields_and_missing_stdin() {
 async fn set_password_and_disable_change_the_account() {
     let fs = TestFirestore::new().await;
     lecturer_cli(&fs, ADD, "a long enough secret\n").await.expect("added");
-    let before = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     lecturer_cli(
         &fs,
-        &["lecturer", "set-password", "--username", "jkamau", "--password-stdin"],
+        &["lecturer", "set-password", "--username", "jkamau", "--password-stdin", "--temporary"],
         "another long secret\n",
     )
     .await
     .expect("changed");
     let after = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
-    assert_ne!(string_field(&before, "password_hash"), string_field(&after, "password_hash"));
+    let hash = string_field(&after, "password_hash").expect("hash");
+    assert!(verifies("another long secret", hash) && !verifies("a long enough secret", hash));
+    assert_eq!(after["fields"]["must_change_password"]["booleanValue"], true, "--temporary");
     // A live login session ends when the account is disabled.
     let user = attendance::domain::Username::parse("jkamau").expect("user");
     let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
@@ -112,6 +114,19 @@ async fn set_password_and_disable_change_the_account() {
     assert!(fs.rest().get_as_admin("login_sessions/somehash").await.is_none());
     let disabled = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     assert_eq!(disabled["fields"]["active"]["booleanValue"], false);
+    let out = lecturer_cli(&fs, &["lecturer", "enable", "--username", "jkamau"], "").await.expect("enabled");
+    assert!(out.contains("Lecturer jkamau enabled"), "{out}");
+    let enabled = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
+    assert_eq!(enabled["fields"]["active"]["booleanValue"], true);
+    // Each change is in the audit log, by the command line.
+    let audit = fs.store.recent_audit(10).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["lecturer_enabled", "lecturer_disabled", "temporary_password_set", "lecturer_created"],
+        "newest first"
+    );
+    assert!(audit.iter().all(|e| e.actor == "(command line)" && e.target == "jkamau"));
     let err = lecturer_cli(
         &fs,
         &["lecturer", "set-password", "--username", "nobody", "--password-stdin"],
@@ -120,6 +135,14 @@ async fn set_password_and_disable_change_the_account() {
     .await
     .expect_err("missing");
     assert!(err.to_string().contains("no lecturer is called nobody"), "{err:#}");
+}
+
+/// Whether `password` matches the stored PHC string.
+fn verifies(password: &str, phc: &str) -> bool {
+    attendance::auth::password::verify_password(
+        password,
+        &attendance::model::PasswordHash::from_phc(phc.to_owned()),
+    )
 }
 
 #[test]

@@ -59,9 +59,9 @@ fn render(
     };
     let html = state.templates().render("password_reset", &Layout::public("Choose a new password"), &view)?;
     let mut response = (status, Html(html)).into_response();
+    // The token is in this page's address: no cache keeps the page (and the site-wide
+    // `Referrer-Policy: same-origin` never sends the address to another site).
     response.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
-    // The token is in this page's address: never send it on as a referrer.
-    response.headers_mut().insert(header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
     Ok(response)
 }
 
