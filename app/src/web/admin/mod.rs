@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod lecturers;
+mod passwords;
 mod report;
 mod units;
 
@@ -24,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/lecturers/{username}/", get(accounts::page).post(accounts::edit))
         .route("/admin/lecturers/{username}/active/", post(accounts::set_active))
         .route("/admin/lecturers/{username}/role/", post(accounts::set_role))
-        .route("/admin/lecturers/{username}/password/", post(accounts::reset_password))
+        .route("/admin/lecturers/{username}/password/", post(passwords::reset_password))
         .route("/admin/units/", get(units::list))
         .route("/admin/units/{code}/lecturer/", post(units::reassign))
         .route("/admin/units/{code}/archive/", post(units::archive))
