@@ -47,6 +47,9 @@ pub struct LecturerDoc {
     /// A department administrator.
     #[serde(default)]
     pub admin: bool,
+    /// Firestore's own update time: the last-administrator guard's precondition.
+    #[serde(default, alias = "_firestore_updated", skip_serializing)]
+    pub update_time: Option<FirestoreTimestamp>,
     #[serde(default)]
     pub deleted: bool,
     #[serde(default)]

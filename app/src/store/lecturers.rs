@@ -21,6 +21,7 @@ impl Store {
             must_change_password: new.must_change_password,
             active: true,
             admin: new.admin,
+            update_time: None,
             deleted: false,
             created_at: None,
             updated_at: None,
@@ -124,8 +125,8 @@ impl Store {
     }
 
     /// Allows or stops logins for the account; its data stays. Disabling ends every login
-    /// session of the account at once; returns the sessions ended. The last active
-    /// administrator is never disabled (`Conflict(LastAdministrator)`).
+    /// session and reset link of the account in the same commit; returns the sessions ended.
+    /// The last active administrator is never disabled (`Conflict(LastAdministrator)`).
     pub async fn set_lecturer_active(
         &self,
         username: &Username,
@@ -136,22 +137,30 @@ impl Store {
         struct Change {
             active: bool,
         }
-        if !active {
-            self.ensure_another_administrator(username).await?;
-        }
         let action = if active { AuditAction::LecturerEnabled } else { AuditAction::LecturerDisabled };
-        let mut writes = Writes::new(self.db().await?);
-        writes
-            .update(
-                LECTURERS,
-                &username.key(),
-                &Change { active },
-                &["active"],
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
-        writes.commit().await?;
-        if active { Ok(0) } else { self.delete_login_sessions_of(username).await }
+        let mut attempt = 1;
+        loop {
+            let mut writes = Writes::new(self.db().await?);
+            let ended = if active {
+                0
+            } else {
+                self.witness_another_administrator(&mut writes, username).await?;
+                self.end_access(&mut writes, username, None).await?
+            };
+            writes
+                .update(
+                    LECTURERS,
+                    &username.key(),
+                    &Change { active },
+                    &["active"],
+                    vec![server_time("updated_at")],
+                )?
+                .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
+            match writes.commit().await {
+                Err(StoreError::Invalid(_)) if !active && attempt < ATTEMPTS => attempt += 1,
+                other => return other.map(|_| ended),
+            }
+        }
     }
 
     /// Every lecturer account, by username.
@@ -174,37 +183,69 @@ impl Store {
         struct Change {
             admin: bool,
         }
-        if !admin {
-            self.ensure_another_administrator(username).await?;
-        }
         let action = if admin { AuditAction::AdminGranted } else { AuditAction::AdminRevoked };
-        let mut writes = Writes::new(self.db().await?);
-        writes
-            .update(
-                LECTURERS,
-                &username.key(),
-                &Change { admin },
-                &["admin"],
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
-        writes.commit().await.map(|_| ())
+        let mut attempt = 1;
+        loop {
+            let mut writes = Writes::new(self.db().await?);
+            if !admin {
+                self.witness_another_administrator(&mut writes, username).await?;
+            }
+            writes
+                .update(
+                    LECTURERS,
+                    &username.key(),
+                    &Change { admin },
+                    &["admin"],
+                    vec![server_time("updated_at")],
+                )?
+                .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
+            match writes.commit().await {
+                Err(StoreError::Invalid(_)) if !admin && attempt < ATTEMPTS => attempt += 1,
+                other => return other.map(|_| ()),
+            }
+        }
     }
 
-    /// `Conflict(LastAdministrator)` when `username` is the only active administrator. (Two
-    /// administrators demoting each other at the same instant could both pass; the command line
-    /// can always make a new one.)
-    async fn ensure_another_administrator(&self, username: &Username) -> Result<(), StoreError> {
+    /// Before `username` stops being an active administrator: `Conflict(LastAdministrator)`
+    /// if no other one is left; otherwise another one joins the commit as its witness, on the
+    /// precondition that it is unchanged since read. Two administrators taking each other's role
+    /// at the same instant then cannot both succeed: each commit changes the other's witness.
+    /// (The commit that loses fails with `Invalid` and is tried again, seeing the new state.)
+    async fn witness_another_administrator(
+        &self,
+        writes: &mut Writes<'_>,
+        username: &Username,
+    ) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct Unchanged {
+            admin: bool,
+        }
         let admins: Vec<LecturerDoc> =
             super::query::ADMINISTRATORS.fetch(self, vec![true.into(), false.into()], None).await?;
         let active: Vec<&LecturerDoc> = admins.iter().filter(|a| a.active).collect();
-        let is_one = active.iter().any(|a| a.username == username.as_str());
-        if is_one && active.len() == 1 {
-            return Err(StoreError::Conflict(super::Conflict::LastAdministrator));
+        if !active.iter().any(|a| a.username == username.as_str()) {
+            return Ok(());
         }
+        let witness = active.iter().find(|a| a.username != username.as_str());
+        let Some(witness) = witness else {
+            return Err(StoreError::Conflict(super::Conflict::LastAdministrator));
+        };
+        let read_at = witness.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
+        let key = Username::parse(&witness.username).map_err(|e| StoreError::corrupt("lecturer", e))?.key();
+        writes.update_if_unchanged(
+            LECTURERS,
+            &key,
+            &Unchanged { admin: true },
+            &["admin"],
+            read_at.0,
+            vec![],
+        )?;
         Ok(())
     }
 }
+
+/// Tries of a change guarded by a witness administrator (see `witness_another_administrator`).
+const ATTEMPTS: usize = 3;
 
 pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
     let bad = |e| StoreError::corrupt("lecturer", e);

@@ -151,37 +151,25 @@ impl Store {
         writes.commit().await.map(|_| ())
     }
 
-    /// Ends every session of a lecturer (account disabled or password changed).
-    pub async fn delete_login_sessions_of(&self, lecturer: &Username) -> Result<usize, StoreError> {
-        self.delete_login_sessions_except(lecturer, None).await
-    }
-
-    /// Ends every session of a lecturer but `keep` (a token hash): the one that changed the
-    /// password stays signed in.
-    pub async fn delete_login_sessions_except(
+    /// The ids of the documents of `collection` whose `field` equals `value`.
+    pub(super) async fn ids_where(
         &self,
-        lecturer: &Username,
-        keep: Option<&str>,
-    ) -> Result<usize, StoreError> {
-        let db = self.db().await?;
-        let docs: Vec<firestore::FirestoreDocument> = db
+        collection: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let docs: Vec<firestore::FirestoreDocument> = self
+            .db()
+            .await?
             .fluent()
             .select()
-            .from(LOGIN_SESSIONS)
-            .filter(|q| q.field("lecturer").eq(lecturer.as_str()))
+            .from(collection)
+            .filter(|q| q.field(field).eq(value))
             .stream_query_with_errors()
             .await?
             .try_collect()
             .await?;
-        let ids: Vec<&str> =
-            docs.iter().filter_map(|d| d.name.rsplit('/').next()).filter(|id| Some(*id) != keep).collect();
-        let mut writes = Writes::new(db);
-        for id in &ids {
-            writes.delete(LOGIN_SESSIONS, id)?;
-        }
-        if !ids.is_empty() {
-            writes.commit().await?;
-        }
-        Ok(ids.len())
+        self.reads().add(docs.len().max(1) as u64);
+        Ok(docs.iter().filter_map(|d| d.name.rsplit('/').next().map(str::to_owned)).collect())
     }
 }

@@ -38,8 +38,9 @@ const PASSWORD_FIELDS: [&str; 2] = ["password_hash", "must_change_password"];
 
 impl Store {
     /// Replaces the password hash (`temporary`: the lecturer must change it at the next login)
-    /// and ends every login session of the account at once, so whoever knew the old password is
-    /// logged out everywhere. Returns the sessions ended; `NotFound` for no such account.
+    /// and, in the same commit, ends every login session and reset link of the account, so
+    /// whoever knew the old password is logged out everywhere. Returns the sessions ended;
+    /// `NotFound` for no such account.
     pub async fn set_password(
         &self,
         username: &Username,
@@ -49,6 +50,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let action = if temporary { AuditAction::TemporaryPasswordSet } else { AuditAction::PasswordSet };
         let mut writes = Writes::new(self.db().await?);
+        let ended = self.end_access(&mut writes, username, None).await?;
         writes
             .update(
                 LECTURERS,
@@ -59,11 +61,34 @@ impl Store {
             )?
             .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
         writes.commit().await?;
-        self.delete_login_sessions_of(username).await
+        Ok(ended)
+    }
+
+    /// Adds to `writes` the end of every login session of the account but `keep`, and of every
+    /// reset link it has: whoever held the old password, or a link, is out with the change.
+    /// Returns the sessions ended.
+    pub(super) async fn end_access(
+        &self,
+        writes: &mut Writes<'_>,
+        username: &Username,
+        keep: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let (sessions, links) = tokio::try_join!(
+            self.ids_where(LOGIN_SESSIONS, "lecturer", username.as_str()),
+            self.ids_where(PASSWORD_RESETS, "lecturer", username.as_str()),
+        )?;
+        let ended: Vec<&String> = sessions.iter().filter(|id| Some(id.as_str()) != keep).collect();
+        for id in &ended {
+            writes.delete(LOGIN_SESSIONS, id)?;
+        }
+        for id in &links {
+            writes.delete(PASSWORD_RESETS, id)?;
+        }
+        Ok(ended.len())
     }
 
     /// The lecturer's own change, keeping the login session `keep` (a token hash) signed in and
-    /// ending every other; a temporary password is temporary no more.
+    /// ending every other (and any reset link); a temporary password is temporary no more.
     pub async fn change_password(
         &self,
         username: &Username,
@@ -75,6 +100,7 @@ impl Store {
             must_change_password: bool,
         }
         let mut writes = Writes::new(self.db().await?);
+        let ended = self.end_access(&mut writes, username, keep).await?;
         writes.update(
             LECTURERS,
             &username.key(),
@@ -87,7 +113,7 @@ impl Store {
             writes.update(LOGIN_SESSIONS, keep, &cleared, &["must_change_password"], vec![])?;
         }
         writes.commit().await?;
-        self.delete_login_sessions_except(username, keep).await
+        Ok(ended)
     }
 
     /// Stores a one-time link (`token_hash` of its secret) for `username`, valid until
@@ -99,7 +125,7 @@ impl Store {
         expires_at: Instant,
         by: &Actor,
     ) -> Result<(), StoreError> {
-        let earlier = self.reset_ids_of(username).await?;
+        let earlier = self.ids_where(PASSWORD_RESETS, "lecturer", username.as_str()).await?;
         let doc = PasswordResetDoc {
             lecturer: username.as_str().to_owned(),
             expires_at: FirestoreTimestamp(expires_at),
@@ -120,23 +146,6 @@ impl Store {
         writes.commit().await.map(|_| ())
     }
 
-    async fn reset_ids_of(&self, username: &Username) -> Result<Vec<String>, StoreError> {
-        use futures::TryStreamExt;
-        let docs: Vec<firestore::FirestoreDocument> = self
-            .db()
-            .await?
-            .fluent()
-            .select()
-            .from(PASSWORD_RESETS)
-            .filter(|q| q.field("lecturer").eq(username.as_str()))
-            .stream_query_with_errors()
-            .await?
-            .try_collect()
-            .await?;
-        self.reads().add(docs.len().max(1) as u64);
-        Ok(docs.iter().filter_map(|d| d.name.rsplit('/').next().map(str::to_owned)).collect())
-    }
-
     /// The link with this token hash, if it exists and has not expired.
     pub async fn password_reset(
         &self,
@@ -154,8 +163,8 @@ impl Store {
         Ok(Some(PasswordReset { lecturer, expires_at: doc.expires_at.0 }))
     }
 
-    /// Uses the link: sets the password and deletes the link in one commit (a second use finds
-    /// it gone: `NotFound`), then ends every login session of the account.
+    /// Uses the link: sets the password, deletes the link (a second use finds it gone:
+    /// `NotFound`) and ends every login session of the account, in one commit.
     pub async fn use_password_reset(
         &self,
         token_hash: &str,
@@ -164,8 +173,19 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let by = Actor::Lecturer(reset.lecturer.clone());
         let mut writes = Writes::new(self.db().await?);
+        // This link first, with its precondition: a second use fails as a whole.
+        writes.delete_existing(PASSWORD_RESETS, token_hash)?;
+        let (sessions, links) = tokio::try_join!(
+            self.ids_where(LOGIN_SESSIONS, "lecturer", reset.lecturer.as_str()),
+            self.ids_where(PASSWORD_RESETS, "lecturer", reset.lecturer.as_str()),
+        )?;
+        for id in &sessions {
+            writes.delete(LOGIN_SESSIONS, id)?;
+        }
+        for id in links.iter().filter(|id| id.as_str() != token_hash) {
+            writes.delete(PASSWORD_RESETS, id)?;
+        }
         writes
-            .delete_existing(PASSWORD_RESETS, token_hash)?
             .update(
                 LECTURERS,
                 &reset.lecturer.key(),
@@ -175,6 +195,6 @@ impl Store {
             )?
             .audit(&NewAuditEntry::new(&by, AuditAction::ResetLinkUsed, reset.lecturer.as_str(), ""))?;
         writes.commit().await?;
-        self.delete_login_sessions_of(&reset.lecturer).await
+        Ok(sessions.len())
     }
 }

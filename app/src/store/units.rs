@@ -108,10 +108,11 @@ impl Store {
     }
 
     /// Hands the unit over to `to`, with every session it ever had (their owner checks follow
-    /// the session's `lecturer`). Sessions move first, in commits of at most
-    /// `SESSIONS_PER_COMMIT`, the unit and its audit entry last: an interrupted handover leaves
-    /// the unit with its old lecturer, and repeating it finishes the job. Returns the sessions
-    /// moved.
+    /// the session's `lecturer`). Sessions move first, the unit and its audit entry next: an
+    /// interrupted handover leaves the unit with its old lecturer, and repeating it finishes
+    /// the job. A session the old lecturer created meanwhile is moved by a second pass after the
+    /// unit changed hands (a creation already past its owner check could still land after it;
+    /// repeating the handover moves that one too). Returns the sessions moved.
     pub async fn reassign_unit(
         &self,
         code: &UnitCode,
@@ -119,16 +120,53 @@ impl Store {
         by: &Actor,
     ) -> Result<usize, StoreError> {
         #[derive(serde::Serialize)]
+        struct UnitOwner<'a> {
+            lecturer: &'a str,
+        }
+        let from = self.unit(code).await?.ok_or(StoreError::NotFound)?.lecturer;
+        let mut moved = self.move_sessions(code, to).await?;
+        if from == to.username {
+            // Already handed over: only a straggler, if any, is moved; nothing to audit again.
+            return Ok(moved);
+        }
+        let detail = format!("from {from} to {}", to.username);
+        let mut writes = Writes::new(self.db().await?);
+        writes
+            .update(
+                UNITS,
+                code.as_str(),
+                &UnitOwner { lecturer: to.username.as_str() },
+                &["lecturer"],
+                vec![server_time("updated_at")],
+            )?
+            .audit(&NewAuditEntry::new(by, AuditAction::UnitReassigned, code.as_str(), detail))?;
+        writes.commit().await?;
+        moved += self.move_sessions(code, to).await?;
+        Ok(moved)
+    }
+
+    /// Hides the unit everywhere; the document stays (with `deleted_at`) so the mirror sees it.
+    pub async fn soft_delete_unit(&self, code: &UnitCode) -> Result<(), StoreError> {
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            UNITS,
+            code.as_str(),
+            &super::sessions::Deleted { deleted: true },
+            &["deleted"],
+            vec![server_time("deleted_at"), server_time("updated_at")],
+        )?;
+        writes.commit().await.map(|_| ())
+    }
+
+    /// Gives every session of the unit not yet `to`'s to `to`, in commits of at most
+    /// `SESSIONS_PER_COMMIT` (Firestore allows 500 writes per commit).
+    async fn move_sessions(&self, code: &UnitCode, to: &Lecturer) -> Result<usize, StoreError> {
+        #[derive(serde::Serialize)]
         struct SessionOwner<'a> {
             lecturer: &'a str,
             lecturer_name: &'a str,
         }
-        #[derive(serde::Serialize)]
-        struct UnitOwner<'a> {
-            lecturer: &'a str,
-        }
         const SESSIONS_PER_COMMIT: usize = 400;
-        let from = self.unit(code).await?.ok_or(StoreError::NotFound)?.lecturer;
         let sessions: Vec<SessionDoc> =
             super::query::SESSIONS_OF_UNIT.fetch(self, vec![code.as_str().into()], None).await?;
         let owner = SessionOwner { lecturer: to.username.as_str(), lecturer_name: to.full_name.as_str() };
@@ -146,32 +184,7 @@ impl Store {
             }
             writes.commit().await?;
         }
-        let detail = format!("from {from} to {}", to.username);
-        let mut writes = Writes::new(self.db().await?);
-        writes
-            .update(
-                UNITS,
-                code.as_str(),
-                &UnitOwner { lecturer: owner.lecturer },
-                &["lecturer"],
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(by, AuditAction::UnitReassigned, code.as_str(), detail))?;
-        writes.commit().await?;
         Ok(to_move.len())
-    }
-
-    /// Hides the unit everywhere; the document stays (with `deleted_at`) so the mirror sees it.
-    pub async fn soft_delete_unit(&self, code: &UnitCode) -> Result<(), StoreError> {
-        let mut writes = Writes::new(self.db().await?);
-        writes.update(
-            UNITS,
-            code.as_str(),
-            &super::sessions::Deleted { deleted: true },
-            &["deleted"],
-            vec![server_time("deleted_at"), server_time("updated_at")],
-        )?;
-        writes.commit().await.map(|_| ())
     }
 }
 

@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Router {
     let forms = Router::new()
         .merge(auth::lecturer_router())
         .merge(account::router())
-        .merge(admin::router())
+        .merge(admin::router(state.clone()))
         .merge(dashboard::router())
         .merge(units::router())
         .merge(sessions::router())
@@ -104,13 +104,23 @@ fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> 
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
-                    let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
-                    tracing::info_span!("request", method = %request.method(), route, uri = %request.uri().path())
+                    let route =
+                        request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
+                    let uri = loggable_path(request.uri().path());
+                    tracing::info_span!("request", method = %request.method(), route, uri)
                 })
                 // One line per request with its status and latency.
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
+                .on_response(
+                    DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis),
+                ),
         )
         .with_state(state)
+}
+
+/// The path as logged: a password-reset link's token is a secret (only its hash is stored), so
+/// it never reaches the logs.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with(reset::PATH) { "/account/reset/<token>/" } else { path }
 }
 
 #[cfg(test)]
@@ -145,6 +155,12 @@ mod tests {
     #[expect(clippy::panic, reason = "the route under test panics on purpose")]
     async fn panics() -> &'static str {
         panic!("a bug")
+    }
+
+    #[test]
+    fn reset_tokens_are_not_logged() {
+        assert_eq!(loggable_path("/account/reset/abcDEF123_-/"), "/account/reset/<token>/");
+        assert_eq!(loggable_path("/dashboard/"), "/dashboard/");
     }
 
     #[tokio::test]

@@ -30,6 +30,7 @@ async fn bad_input_is_a_400_beside_its_field_and_creates_nothing() {
         (vec![("username", "jkamau")], "username", "The username jkamau is taken."),
         (vec![("username", "JKamau")], "username", "The username jkamau is taken."),
         (vec![("username", "1x")], "username", "sername"),
+        (vec![("username", "new")], "username", "The username new is reserved"),
         (vec![("full_name", "")], "full_name", "required"),
         (vec![("email", "not-an-email")], "email", "mail"),
         (vec![("password", "short")], "password", "Password must be at least 10 characters"),

@@ -92,6 +92,16 @@ async fn a_one_time_link_works_once_for_a_day() {
             && audit.contains("Chose a new password with a one-time link")
     );
 
+    // Any later password change (here a temporary one) ends the links issued before it.
+    let superseded = issue_link(&app, &office).await;
+    office
+        .post_with_csrf(
+            "/admin/lecturers/jkamau/password/",
+            &[("mode", "temporary"), ("password", "temporary secret 3")],
+        )
+        .await;
+    assert_eq!(app.new_browser().get(&superseded).await.status(), 404, "ended by the new password");
+
     // A day later an unused link has expired; garbage is a 404 without a read.
     let late = issue_link(&app, &office).await;
     app.clock.advance(SignedDuration::from_hours(24) + SignedDuration::from_secs(1));

@@ -62,6 +62,49 @@ async fn only_administrators_see_the_lecturers_and_the_last_one_keeps_the_role()
     assert_eq!(office.get("/admin/").await.status(), 404);
 }
 
+/// Two administrators taking each other's role at the same instant: one of them stays, every
+/// time (each commit carries the other as its witness).
+#[tokio::test]
+async fn two_administrators_demoting_each_other_at_once_leave_one() {
+    let fs = harness::TestFirestore::new().await;
+    let store = &fs.store;
+    let cli = attendance::model::Actor::CommandLine;
+    for (user, staff) in [("aone", "ADM/1"), ("atwo", "ADM/2")] {
+        store
+            .create_lecturer(
+                &attendance::model::NewLecturer { admin: true, ..new_lecturer(user, staff) },
+                &cli,
+            )
+            .await
+            .expect("admin");
+    }
+    for round in 0..5 {
+        let by_one = attendance::model::Actor::Administrator(username("aone"));
+        let by_two = attendance::model::Actor::Administrator(username("atwo"));
+        let (one, two) = (username("aone"), username("atwo"));
+        let (a, b) = tokio::join!(
+            store.set_lecturer_admin(&two, false, &by_one),
+            store.set_lecturer_active(&one, false, &by_two),
+        );
+        let admins: Vec<_> = store
+            .all_lecturers()
+            .await
+            .expect("lecturers")
+            .into_iter()
+            .filter(|l| l.admin && l.active)
+            .collect();
+        assert_eq!(admins.len(), 1, "round {round}: {a:?} {b:?}");
+        assert!(
+            matches!(a, Err(StoreError::Conflict(Conflict::LastAdministrator)))
+                || matches!(b, Err(StoreError::Conflict(Conflict::LastAdministrator))),
+            "round {round}: one is refused: {a:?} {b:?}"
+        );
+        // Back to two for the next round.
+        store.set_lecturer_admin(&username("atwo"), true, &cli).await.expect("restore");
+        store.set_lecturer_active(&username("aone"), true, &cli).await.expect("restore");
+    }
+}
+
 /// Every `/admin/` address, read and written, answers a lecturer 404 and changes nothing; an
 /// administrator reads another lecturer's unit only through `/admin/`.
 #[tokio::test]
@@ -94,6 +137,16 @@ async fn a_lecturer_gets_404_on_every_admin_url_and_an_administrator_has_no_back
         ("/admin/units/CS101/archive/", vec![("value", "true")]),
     ] {
         assert_eq!(lecturer.post_with_csrf(path, &fields).await.status(), 404, "POST {path}");
+        // Judged before the form is read: an empty form is a 404 too, not a form error.
+        assert_eq!(lecturer.post_with_csrf(path, &[]).await.status(), 404, "empty POST {path}");
+    }
+    // An administrator's empty form is a 400 with a message, never a framework rejection.
+    for path in [
+        "/admin/lecturers/office/active/",
+        "/admin/units/CS101/archive/",
+        "/admin/lecturers/office/password/",
+    ] {
+        assert_eq!(office.post_with_csrf(path, &[]).await.status(), 400, "empty POST {path}");
     }
     assert_eq!(
         app.firestore.rest().get_as_admin("lecturers/office").await.expect("office"),

@@ -46,9 +46,22 @@ async fn a_unit_handed_over_moves_with_its_sessions_and_records() {
     // Repeating the handover changes nothing more.
     let again = office.post_with_csrf("/admin/units/CS101/lecturer/", &[("lecturer", "potieno")]).await;
     assert!(followed(&office, again).await.contains("is already Dr. potieno"));
+    // A session jkamau's form created just as the unit changed hands is caught up by a repeat.
+    let late = store_session(&app, "jkamau", 16).await;
+    let repeat = office.post_with_csrf("/admin/units/CS101/lecturer/", &[("lecturer", "potieno")]).await;
+    assert!(followed(&office, repeat).await.contains("(1 session(s) caught up)"));
+    assert!(potieno.text(&format!("/session/{}/", late.id)).await.contains("CS101"));
     let audit = office.text("/admin/audit/").await;
     assert_eq!(audit.matches("Handed the unit over").count(), 1, "{audit}");
     assert!(audit.contains("from jkamau to potieno"), "{audit}");
+}
+
+/// A session of CS101 written straight to the store for `lecturer`, as a form past its owner
+/// check would.
+async fn store_session(app: &harness::TestApp, lecturer: &str, hour: i8) -> attendance::model::Session {
+    let day = jiff::Zoned::now().date().checked_add(jiff::ToSpan::days(2)).expect("date");
+    let new = crate::fixtures::new_session("CS101", lecturer, day, hour);
+    app.firestore.store.create_session(&new).await.expect("session")
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{account, flag, require_admin};
+use super::{Administrator, account, flag};
 use crate::auth::password::hash_password;
 use crate::domain::{Department, Email, FullName, Password, Phone, StaffId, Username};
 use crate::model::{Lecturer, LecturerDetails, NewLecturer};
@@ -77,7 +77,6 @@ fn render_new(
 }
 
 pub async fn new_form(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
-    require_admin(&state, &auth).await?;
     render_new(&state, &auth, AccountForm::default(), &FieldErrors::default())
 }
 
@@ -86,11 +85,18 @@ pub async fn new_form(State(state): State<AppState>, auth: Auth) -> Result<Respo
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
+    Administrator(actor): Administrator,
     Form(form): Form<AccountForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let mut errors = FieldErrors::default();
-    let username = errors.check("username", Username::parse(&form.username));
+    let username = errors.check("username", Username::parse(&form.username)).filter(|u| {
+        // `/admin/lecturers/new/` is the form itself: an account called "new" could not be managed.
+        let reserved = u.as_str() == "new";
+        if reserved {
+            errors.add("username", "The username new is reserved; choose another.");
+        }
+        !reserved
+    });
     let staff_id = errors.check("staff_id", StaffId::parse(&form.staff_id));
     let details = details(&form, &mut errors);
     let password = errors.check("password", Password::parse(&form.password));
@@ -208,7 +214,6 @@ pub async fn page(
     auth: Auth,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    require_admin(&state, &auth).await?;
     let lecturer = account(&state, &username).await?;
     render_account(&state, &auth, &lecturer, None, &FieldErrors::default()).await
 }
@@ -216,10 +221,10 @@ pub async fn page(
 pub async fn edit(
     State(state): State<AppState>,
     auth: Auth,
+    Administrator(actor): Administrator,
     Path(username): Path<String>,
     Form(form): Form<AccountForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let lecturer = account(&state, &username).await?;
     let mut errors = FieldErrors::default();
     let Some(details) = details(&form, &mut errors) else {
@@ -232,6 +237,7 @@ pub async fn edit(
 
 #[derive(Deserialize)]
 pub struct ChoiceForm {
+    #[serde(default)]
     value: String,
 }
 
@@ -253,10 +259,10 @@ async fn refused_last_admin(
 pub async fn set_active(
     State(state): State<AppState>,
     auth: Auth,
+    Administrator(actor): Administrator,
     Path(username): Path<String>,
     Form(form): Form<ChoiceForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let lecturer = account(&state, &username).await?;
     let active = flag(&form.value)?;
     let to = format!("/admin/lecturers/{}/", lecturer.username);
@@ -285,10 +291,10 @@ pub async fn set_active(
 pub async fn set_role(
     State(state): State<AppState>,
     auth: Auth,
+    Administrator(actor): Administrator,
     Path(username): Path<String>,
     Form(form): Form<ChoiceForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let lecturer = account(&state, &username).await?;
     let admin = flag(&form.value)?;
     let to = format!("/admin/lecturers/{}/", lecturer.username);

@@ -11,14 +11,18 @@ mod report;
 mod units;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http::request::Parts;
 
 use super::guard::Auth;
 use super::{AppError, AppState};
 use crate::domain::Username;
 use crate::model::{Actor, Lecturer};
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/", get(lecturers::list))
         .route("/admin/lecturers/new/", get(accounts::new_form).post(accounts::create))
@@ -32,14 +36,38 @@ pub fn router() -> Router<AppState> {
         .route("/admin/report/", get(report::page))
         .route("/admin/report.csv", get(report::csv))
         .route("/admin/audit/", get(audit::page))
+        .route_layer(axum::middleware::from_fn_with_state(state, administrators_only))
 }
 
-/// The signed-in administrator, read fresh (a role taken away takes effect on the next page):
-/// the actor of every change made here.
-async fn require_admin(state: &AppState, auth: &Auth) -> Result<Actor, AppError> {
-    match state.store().lecturer(&auth.username).await? {
-        Some(lecturer) if lecturer.admin && lecturer.active => Ok(Actor::Administrator(lecturer.username)),
-        _ => Err(AppError::NotFound),
+/// The signed-in administrator: the actor of every change made on these pages.
+#[derive(Debug, Clone)]
+pub struct Administrator(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Administrator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts.extensions.get::<Administrator>().cloned().ok_or(AppError::NotFound)
+    }
+}
+
+/// In front of every `/admin/` route, before any form is read: 404 unless the signed-in
+/// lecturer is an active administrator, read fresh (a role taken away takes effect on the next
+/// request).
+async fn administrators_only(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(auth) = request.extensions().get::<Auth>().cloned() else {
+        return AppError::NotFound.into_response();
+    };
+    let lecturer = match state.store().lecturer(&auth.username).await {
+        Ok(lecturer) => lecturer,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    match lecturer {
+        Some(l) if l.admin && l.active => {
+            request.extensions_mut().insert(Administrator(Actor::Administrator(l.username)));
+            next.run(request).await
+        }
+        _ => AppError::NotFound.into_response(),
     }
 }
 

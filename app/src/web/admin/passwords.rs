@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::render_account;
-use super::{account, require_admin};
+use super::{Administrator, account};
 use crate::auth::password::hash_password;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::domain::Password;
@@ -22,6 +22,7 @@ pub const RESET_LINK_HOURS: i64 = 24;
 #[derive(Deserialize)]
 pub struct ResetForm {
     /// `temporary` (with `password`) or `link`.
+    #[serde(default)]
     mode: String,
     #[serde(default)]
     password: String,
@@ -39,10 +40,10 @@ struct LinkView {
 pub async fn reset_password(
     State(state): State<AppState>,
     auth: Auth,
+    Administrator(actor): Administrator,
     Path(username): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let lecturer = account(&state, &username).await?;
     match form.mode.as_str() {
         "temporary" => temporary_password(&state, &auth, &actor, &lecturer, &form.password).await,

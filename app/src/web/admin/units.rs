@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{flag, require_admin};
+use super::{Administrator, flag};
 use crate::domain::{UnitCode, Username};
 use crate::model::Unit;
 use crate::web::guard::Auth;
@@ -38,7 +38,6 @@ struct UnitsView {
 }
 
 pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Html<String>, AppError> {
-    require_admin(&state, &auth).await?;
     let (units, lecturers) = tokio::try_join!(state.store().all_units(), state.store().all_lecturers())?;
     let names: std::collections::HashMap<&Username, &str> =
         lecturers.iter().map(|l| (&l.username, l.full_name.as_str())).collect();
@@ -82,10 +81,10 @@ pub struct ReassignForm {
 pub async fn reassign(
     State(state): State<AppState>,
     auth: Auth,
+    Administrator(actor): Administrator,
     Path(code): Path<String>,
     Form(form): Form<ReassignForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let unit = unit(&state, &code).await?;
     let refused = |text: &str| Ok(flash::redirect(&state, "/admin/units/", flash::Kind::Error, text));
     let to = match Username::parse(&form.lecturer) {
@@ -95,11 +94,12 @@ pub async fn reassign(
     let Some(to) = to.filter(|l| l.active) else {
         return refused("Choose an active lecturer to hand the unit to.");
     };
+    let moved = state.store().reassign_unit(&unit.code, &to, &actor).await?;
     if to.username == unit.lecturer {
-        let text = format!("{} is already {}'s unit.", unit.code, to.full_name);
+        let text =
+            format!("{} is already {}'s unit ({moved} session(s) caught up).", unit.code, to.full_name);
         return Ok(flash::redirect(&state, "/admin/units/", flash::Kind::Info, &text));
     }
-    let moved = state.store().reassign_unit(&unit.code, &to, &actor).await?;
     tracing::warn!(target: "security", event = "unit_reassigned", unit = %unit.code, from = %unit.lecturer, to = %to.username, sessions = moved, by = %auth.username);
     let text = format!(
         "{} is now {}'s unit, with its {moved} session(s) and all their records.",
@@ -110,16 +110,16 @@ pub async fn reassign(
 
 #[derive(Deserialize)]
 pub struct ArchiveForm {
+    #[serde(default)]
     value: String,
 }
 
 pub async fn archive(
     State(state): State<AppState>,
-    auth: Auth,
+    Administrator(actor): Administrator,
     Path(code): Path<String>,
     Form(form): Form<ArchiveForm>,
 ) -> Result<Response, AppError> {
-    let actor = require_admin(&state, &auth).await?;
     let unit = unit(&state, &code).await?;
     let archived = flag(&form.value)?;
     if unit.archived != archived {
