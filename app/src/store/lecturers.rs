@@ -145,7 +145,7 @@ impl Store {
                 0
             } else {
                 self.witness_another_administrator(&mut writes, username).await?;
-                self.end_access(&mut writes, username, None).await?
+                self.end_access(&mut writes, username, None, None).await?
             };
             writes
                 .update(

@@ -50,7 +50,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let action = if temporary { AuditAction::TemporaryPasswordSet } else { AuditAction::PasswordSet };
         let mut writes = Writes::new(self.db().await?);
-        let ended = self.end_access(&mut writes, username, None).await?;
+        let ended = self.end_access(&mut writes, username, None, None).await?;
         writes
             .update(
                 LECTURERS,
@@ -65,13 +65,14 @@ impl Store {
     }
 
     /// Adds to `writes` the end of every login session of the account but `keep`, and of every
-    /// reset link it has: whoever held the old password, or a link, is out with the change.
-    /// Returns the sessions ended.
+    /// reset link it has but `spare` (one the caller deletes itself): whoever held the old
+    /// password, or a link, is out with the change. Returns the sessions ended.
     pub(super) async fn end_access(
         &self,
         writes: &mut Writes<'_>,
         username: &Username,
         keep: Option<&str>,
+        spare: Option<&str>,
     ) -> Result<usize, StoreError> {
         let (sessions, links) = tokio::try_join!(
             self.ids_where(LOGIN_SESSIONS, "lecturer", username.as_str()),
@@ -81,7 +82,7 @@ impl Store {
         for id in &ended {
             writes.delete(LOGIN_SESSIONS, id)?;
         }
-        for id in &links {
+        for id in links.iter().filter(|id| Some(id.as_str()) != spare) {
             writes.delete(PASSWORD_RESETS, id)?;
         }
         Ok(ended.len())
@@ -100,7 +101,7 @@ impl Store {
             must_change_password: bool,
         }
         let mut writes = Writes::new(self.db().await?);
-        let ended = self.end_access(&mut writes, username, keep).await?;
+        let ended = self.end_access(&mut writes, username, keep, None).await?;
         writes.update(
             LECTURERS,
             &username.key(),
@@ -175,16 +176,7 @@ impl Store {
         let mut writes = Writes::new(self.db().await?);
         // This link first, with its precondition: a second use fails as a whole.
         writes.delete_existing(PASSWORD_RESETS, token_hash)?;
-        let (sessions, links) = tokio::try_join!(
-            self.ids_where(LOGIN_SESSIONS, "lecturer", reset.lecturer.as_str()),
-            self.ids_where(PASSWORD_RESETS, "lecturer", reset.lecturer.as_str()),
-        )?;
-        for id in &sessions {
-            writes.delete(LOGIN_SESSIONS, id)?;
-        }
-        for id in links.iter().filter(|id| id.as_str() != token_hash) {
-            writes.delete(PASSWORD_RESETS, id)?;
-        }
+        let ended = self.end_access(&mut writes, &reset.lecturer, None, Some(token_hash)).await?;
         writes
             .update(
                 LECTURERS,
@@ -195,6 +187,6 @@ impl Store {
             )?
             .audit(&NewAuditEntry::new(&by, AuditAction::ResetLinkUsed, reset.lecturer.as_str(), ""))?;
         writes.commit().await?;
-        Ok(sessions.len())
+        Ok(ended)
     }
 }
