@@ -133,34 +133,14 @@ impl Store {
         active: bool,
         by: &Actor,
     ) -> Result<usize, StoreError> {
-        #[derive(serde::Serialize)]
-        struct Change {
-            active: bool,
-        }
         let action = if active { AuditAction::LecturerEnabled } else { AuditAction::LecturerDisabled };
-        let mut attempt = 1;
-        loop {
-            let mut writes = Writes::new(self.db().await?);
-            let ended = if active {
-                0
-            } else {
-                self.witness_another_administrator(&mut writes, username).await?;
-                self.end_access(&mut writes, username, None, None).await?
-            };
-            writes
-                .update(
-                    LECTURERS,
-                    &username.key(),
-                    &Change { active },
-                    &["active"],
-                    vec![server_time("updated_at")],
-                )?
-                .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
-            match writes.commit().await {
-                Err(StoreError::Invalid(_)) if !active && attempt < ATTEMPTS => attempt += 1,
-                other => return other.map(|_| ended),
-            }
-        }
+        self.set_account_flag(
+            username,
+            "active",
+            active,
+            &NewAuditEntry::new(by, action, username.as_str(), ""),
+        )
+        .await
     }
 
     /// Every lecturer account, by username.
@@ -179,29 +159,40 @@ impl Store {
         admin: bool,
         by: &Actor,
     ) -> Result<(), StoreError> {
-        #[derive(serde::Serialize)]
-        struct Change {
-            admin: bool,
-        }
         let action = if admin { AuditAction::AdminGranted } else { AuditAction::AdminRevoked };
+        let audit = NewAuditEntry::new(by, action, username.as_str(), "");
+        self.set_account_flag(username, "admin", admin, &audit).await.map(|_| ())
+    }
+
+    /// Sets the account's `active` or `admin` flag, with its audit entry. Turning one off may
+    /// take an administrator away: that commit carries a witness (see
+    /// `witness_another_administrator`) and is tried again if the witness changed meanwhile.
+    /// Turning `active` off also ends the account's sessions and reset links; returns how many
+    /// sessions ended.
+    async fn set_account_flag(
+        &self,
+        username: &Username,
+        field: &'static str,
+        on: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<usize, StoreError> {
+        let change = std::collections::BTreeMap::from([(field, on)]);
         let mut attempt = 1;
         loop {
             let mut writes = Writes::new(self.db().await?);
-            if !admin {
+            let mut ended = 0;
+            if !on {
                 self.witness_another_administrator(&mut writes, username).await?;
+                if field == "active" {
+                    ended = self.end_access(&mut writes, username, None, None).await?;
+                }
             }
             writes
-                .update(
-                    LECTURERS,
-                    &username.key(),
-                    &Change { admin },
-                    &["admin"],
-                    vec![server_time("updated_at")],
-                )?
-                .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
+                .update(LECTURERS, &username.key(), &change, &[field], vec![server_time("updated_at")])?
+                .audit(audit)?;
             match writes.commit().await {
-                Err(StoreError::Invalid(_)) if !admin && attempt < ATTEMPTS => attempt += 1,
-                other => return other.map(|_| ()),
+                Err(StoreError::Invalid(_)) if !on && attempt < ATTEMPTS => attempt += 1,
+                other => return other.map(|_| ended),
             }
         }
     }
