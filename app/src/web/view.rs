@@ -140,3 +140,11 @@ mod tests {
         assert_eq!(time(jiff::civil::time(8, 5, 0, 0)), "08:05");
     }
 }
+
+/// A link to a page's other terms.
+#[derive(Debug, Serialize)]
+pub struct TermLink {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}

@@ -9,23 +9,18 @@
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 use futures::{StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::domain::{AcademicYear, Semester, Term};
 use crate::model::Unit;
 use crate::web::csv::Csv;
 use crate::web::guard::Auth;
-use crate::web::units::matrix;
+use crate::web::units::{TermQuery, matrix, term_query, this_years_first_term};
+use crate::web::view::TermLink;
 use crate::web::{AppError, AppState};
 
 /// Units read at once: enough to hide latency, few enough not to burst Firestore.
 const CONCURRENT_UNITS: usize = 4;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct TermQuery {
-    year: Option<String>,
-    semester: Option<String>,
-}
 
 /// One unit's term.
 #[derive(Debug, Clone, Serialize)]
@@ -44,15 +39,10 @@ pub struct UnitLine {
 }
 
 fn term_of(state: &AppState, query: &TermQuery) -> Result<Term, AppError> {
-    if let (Some(year), Some(semester)) = (&query.year, &query.semester) {
-        let year = AcademicYear::parse(year).map_err(|e| AppError::BadRequest(e.0))?;
-        let semester = Semester::parse(semester).map_err(|e| AppError::BadRequest(e.0))?;
-        return Ok(Term { year, semester });
-    }
-    let today = state.now_local().date();
-    let year = AcademicYear::containing(today, state.settings().year_start)
-        .map_err(|e| AppError::BadRequest(e.0))?;
-    Ok(Term { year, semester: Semester::One })
+    Ok(match query.asked()? {
+        Some(term) => term,
+        None => this_years_first_term(state)?,
+    })
 }
 
 async fn unit_line(state: &AppState, unit: Unit, term: Term) -> Result<Option<UnitLine>, AppError> {
@@ -130,13 +120,6 @@ fn chart_svg(lines: &[UnitLine]) -> String {
 }
 
 #[derive(Serialize)]
-struct TermLink {
-    label: String,
-    href: String,
-    current: bool,
-}
-
-#[derive(Serialize)]
 struct ReportView {
     section: &'static str,
     term: String,
@@ -147,10 +130,6 @@ struct ReportView {
     held: usize,
     at_risk: usize,
     chart_svg: String,
-}
-
-fn term_query(term: Term) -> String {
-    format!("?year={}&semester={}", term.year, term.semester)
 }
 
 pub async fn page(

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{TermQuery, chosen_term, class_csv};
+use super::{TermQuery, chosen_term, class_csv, term_query};
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Term;
 use crate::model::{ClassList, ImportPlan, Unit};
@@ -32,10 +32,6 @@ fn previewed(list: &ClassList, csv: &str) -> String {
 }
 
 const SEAL: &str = "class-list-preview";
-
-fn term_query(term: Term) -> String {
-    format!("?year={}&semester={}", term.year, term.semester)
-}
 
 #[derive(Serialize)]
 struct Row {

@@ -162,10 +162,36 @@ async fn create_ajax(
     })
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct TermQuery {
+/// `?year=2025/2026&semester=1`: the term a page shows.
+#[derive(Debug, Default, Deserialize)]
+pub(in crate::web) struct TermQuery {
     year: Option<String>,
     semester: Option<String>,
+}
+
+impl TermQuery {
+    /// The term asked for, if both parts were given; a malformed one is a 400.
+    pub(in crate::web) fn asked(&self) -> Result<Option<Term>, AppError> {
+        let (Some(year), Some(semester)) = (&self.year, &self.semester) else {
+            return Ok(None);
+        };
+        let year = AcademicYear::parse(year).map_err(|e| AppError::BadRequest(e.0))?;
+        let semester = Semester::parse(semester).map_err(|e| AppError::BadRequest(e.0))?;
+        Ok(Some(Term { year, semester }))
+    }
+}
+
+/// The query string that asks for `term`.
+pub(in crate::web) fn term_query(term: Term) -> String {
+    format!("?year={}&semester={}", term.year, term.semester)
+}
+
+/// Semester 1 of the academic year today falls in.
+pub(in crate::web) fn this_years_first_term(state: &AppState) -> Result<Term, AppError> {
+    let today = state.now_local().date();
+    let year = AcademicYear::containing(today, state.settings().year_start)
+        .map_err(|e| AppError::BadRequest(e.0))?;
+    Ok(Term { year, semester: Semester::One })
 }
 
 /// The term a unit page shows: the one asked for, else the term of the unit's latest session,
@@ -176,17 +202,12 @@ pub(super) async fn chosen_term(
     code: &UnitCode,
     query: &TermQuery,
 ) -> Result<Term, AppError> {
-    if let (Some(year), Some(semester)) = (&query.year, &query.semester) {
-        let year = AcademicYear::parse(year).map_err(|e| AppError::BadRequest(e.0))?;
-        let semester = Semester::parse(semester).map_err(|e| AppError::BadRequest(e.0))?;
-        return Ok(Term { year, semester });
+    if let Some(term) = query.asked()? {
+        return Ok(term);
     }
     let recent = state.store().recent_sessions(&auth.username, 30).await?;
     if let Some(session) = recent.iter().find(|s| &s.unit_code == code) {
         return Ok(session.term);
     }
-    let today = state.now_local().date();
-    let year = AcademicYear::containing(today, state.settings().year_start)
-        .map_err(|e| AppError::BadRequest(e.0))?;
-    Ok(Term { year, semester: Semester::One })
+    this_years_first_term(state)
 }

@@ -6,23 +6,16 @@ use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 
 use super::matrix::{self, Matrix, StudentRow};
-use super::{TermQuery, chosen_term};
+use super::{TermQuery, chosen_term, term_query};
 use crate::domain::{AcademicYear, Semester, Term};
 use crate::model::{MarkStatus, Session, Unit};
 use crate::web::csv::Csv;
 use crate::web::guard::Auth;
-use crate::web::view::SessionSummary;
+use crate::web::view::{SessionSummary, TermLink};
 use crate::web::{AppError, AppState, owned};
 
 /// Students per page of the matrix: a 1,000-student unit stays a page a phone can render.
 pub const PAGE_SIZE: usize = 100;
-
-#[derive(Serialize)]
-struct TermLink {
-    label: String,
-    href: String,
-    current: bool,
-}
 
 #[derive(Serialize)]
 struct PageLink {
@@ -60,10 +53,6 @@ pub struct PageQuery {
     term: TermQuery,
     /// Kept as text: numbers inside a flattened query do not parse.
     page: Option<String>,
-}
-
-fn term_query(term: Term) -> String {
-    format!("?year={}&semester={}", term.year, term.semester)
 }
 
 /// Everything the page and the exports show (four reads, at once, after the unit's).

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use serde::Serialize;
 
-use super::{TermQuery, chosen_term};
+use super::{TermQuery, chosen_term, term_query};
 use crate::domain::AdmissionNumber;
 use crate::model::{MarkState, MarkStatus, attended_weight};
 use crate::web::guard::Auth;
@@ -119,7 +119,7 @@ pub async fn page(
         code: unit.code.to_string(),
         unit_name: unit.name.to_string(),
         term: term.to_string(),
-        term_query: format!("?year={}&semester={}", term.year, term.semester),
+        term_query: term_query(term),
         on_list: list.contains(&admission),
         admission_number: admission.to_string(),
         name,
