@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod admission;
 mod cli;
 mod fixtures;
 mod hardening;

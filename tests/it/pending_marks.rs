@@ -6,7 +6,7 @@ use std::time::Duration;
 use attendance::model::Session;
 use attendance::store::FirestoreSettings;
 use harness::stall::StallProxy;
-use harness::{TestApp, TestFirestore, emulator_host, input_value, spawn_app_on};
+use harness::{AppOptions, TestApp, TestFirestore, emulator_host, input_value, spawn_app_on_with};
 use jiff::SignedDuration;
 
 use crate::fixtures::session_fixture;
@@ -15,6 +15,11 @@ use crate::fixtures::session_fixture;
 /// with `jkamau`'s CS101 lecture on Monday 08:00-09:00 and the clock at its start. Firestore
 /// calls give up after 2 s, so a stalled one answers "not recorded yet" quickly.
 async fn behind_a_stall_proxy() -> (TestApp, StallProxy, Session) {
+    behind_a_stall_proxy_with(AppOptions::default()).await
+}
+
+/// The same, with settings the test is about.
+pub(crate) async fn behind_a_stall_proxy_with(options: AppOptions) -> (TestApp, StallProxy, Session) {
     let firestore = TestFirestore::new().await;
     let proxy = StallProxy::start(&emulator_host()).await;
     let settings = FirestoreSettings {
@@ -22,7 +27,7 @@ async fn behind_a_stall_proxy() -> (TestApp, StallProxy, Session) {
         ..FirestoreSettings::emulator(&firestore.project_id, &proxy.host)
     };
     let session = session_fixture(&firestore.store).await;
-    let app = spawn_app_on(firestore, settings).await;
+    let app = spawn_app_on_with(firestore, settings, options).await;
     app.at_start_of(&session);
     (app, proxy, session)
 }

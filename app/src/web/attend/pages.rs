@@ -16,7 +16,7 @@ use crate::web::forms::FieldErrors;
 use crate::web::templates::Layout;
 use crate::web::view::{clock, date, lecture_label, percentage, time};
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub(super) struct AttendForm {
     #[serde(default)]
     pub(super) student_name: String,

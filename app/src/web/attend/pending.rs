@@ -7,16 +7,17 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::admit::{self, Found, Refusal, Stage};
 use super::cache::SessionInfo;
-use super::pages::{SessionHeader, closed, problem, render};
+use super::device::DeviceMarks;
+use super::pages::{SessionHeader, render};
 use super::tokens::{self, PendingMark};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
-use crate::model::{Availability, MarkSource, NewMark};
 use crate::web::AppState;
 use crate::web::cookies::{self, SetCookie};
 use crate::web::view::clock;
@@ -33,11 +34,14 @@ struct PendingView {
 
 /// The "not recorded yet" page with the sealed pending mark in its "Send again" form and in a
 /// cookie, so that opening the attendance link again resumes it (with or without JavaScript).
+/// `device`: the phone's marks with this attempt's student, so the phone is bound to that
+/// student in this session from the first attempt, as it would be by a mark that landed.
 pub(super) fn page(
     state: &AppState,
     session: SessionId,
     info: Option<&SessionInfo>,
     pending: &PendingMark,
+    device: Option<DeviceMarks>,
     status: StatusCode,
 ) -> Response {
     let tz = &state.settings().timezone;
@@ -58,6 +62,9 @@ pub(super) fn page(
     SetCookie::new(cookies::PENDING, token, state.secure_cookies())
         .max_age(left)
         .apply(response.headers_mut());
+    if let Some(device) = device {
+        super::remember_device(state, &device, &mut response);
+    }
     response
 }
 
@@ -67,117 +74,84 @@ pub(super) struct Resend {
     pending: String,
 }
 
-/// `POST /attend/<id>/pending/`: a pending mark sent again.
+/// `POST /attend/<id>/pending/`: a pending mark sent again, through the same admission steps
+/// as the form, with the window judged at the attempt's time.
 pub(super) async fn resend(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<Resend>,
+    request: axum::extract::Request,
 ) -> Response {
-    let deadline = tokio::time::Instant::now() + state.store().request_timeout();
-    let refused = |state: &AppState, heading: &str, message: &str| {
-        problem(state, None, StatusCode::BAD_REQUEST, heading, message.to_owned())
+    let (parts, body) = request.into_parts();
+    let network = crate::auth::login::network_of(crate::web::client::client_ip(&parts, &state));
+    let headers = parts.headers.clone();
+    let read = <Form<Resend> as axum::extract::FromRequest<AppState>>::from_request(
+        axum::extract::Request::from_parts(parts, body),
+        &state,
+    );
+    let form = match tokio::time::timeout(super::BODY_READ_LIMIT, read).await {
+        Ok(Ok(Form(form))) => form,
+        Ok(Err(_)) => Resend { pending: String::new() },
+        Err(_) => return super::too_slow(&state),
     };
+    let deadline = tokio::time::Instant::now() + state.store().request_timeout();
+    let mut info = None;
+    match admit_pending(&state, &id, &headers, &network, &form, deadline, &mut info).await {
+        Ok(response) => response,
+        Err(refusal) => refusal.page(&state, info.as_deref(), Stage::Submitting),
+    }
+}
+
+async fn admit_pending(
+    state: &AppState,
+    id: &str,
+    headers: &http::HeaderMap,
+    network: &str,
+    form: &Resend,
+    deadline: tokio::time::Instant,
+    info: &mut Option<std::sync::Arc<SessionInfo>>,
+) -> Result<Response, Refusal> {
+    admit::origin(state, headers, network)?;
     // Checked before any read: a forged, edited or foreign one costs nothing.
-    let Some(pending) = SessionId::parse(&id)
+    let Some((session_id, pending)) = SessionId::parse(id)
         .and_then(|s| tokens::open_pending(state.signer(), s, &form.pending).map(|p| (s, p)))
     else {
-        tracing::warn!(target: "security", event = "pending_mark_refused", session = %id);
-        return refused(
-            &state,
-            "This saved attempt cannot be used",
-            "It was changed, or it belongs to another lecture, so nothing was recorded. Open the attendance link again and submit the form.",
-        );
+        tracing::warn!(target: "security", event = "pending_mark_refused", session = ?id);
+        return Err(Refusal::PendingForged);
     };
-    let (session_id, pending) = pending;
     let attempted = Timestamp::from_second(pending.attempted_at).unwrap_or(Timestamp::UNIX_EPOCH);
     if state.clock().now().duration_since(attempted) > state.settings().pending_max_age {
-        return refused(
-            &state,
-            "This saved attempt is too old",
-            "Attempts are kept for a limited time and this one has expired, so nothing was recorded. Speak to your lecturer.",
-        );
+        return Err(Refusal::PendingTooOld);
     }
-    let info = match tokio::time::timeout_at(deadline, super::load(&state, &id)).await {
-        Ok(Ok(info)) => info,
+    let read = match admit::session(state, Some(session_id), Some(deadline)).await? {
+        Found::Read(read) => read,
         // Still down: the same pending mark, to be sent again.
-        Ok(Err(_)) | Err(_) if state.store().ping(std::time::Duration::from_millis(500)).await.is_err() => {
-            return page(&state, session_id, None, &pending, StatusCode::SERVICE_UNAVAILABLE);
+        Found::Unreadable(_) => {
+            return Ok(page(state, session_id, None, &pending, None, StatusCode::SERVICE_UNAVAILABLE));
         }
-        Ok(Err(response)) => return response,
-        Err(_) => return page(&state, session_id, None, &pending, StatusCode::SERVICE_UNAVAILABLE),
     };
-    let tz = &state.settings().timezone;
+    let info = info.insert(read);
     // The window is the attempt's, not now's: an outage must not cost the student the lecture.
-    match info.session.availability(attempted, tz) {
-        Availability::Open => {}
-        other => return closed(&state, &info, &other, StatusCode::CONFLICT),
-    }
-    if info.session.cancelled {
-        return closed(&state, &info, &Availability::Cancelled, StatusCode::CONFLICT);
+    admit::window(state, info, attempted)?;
+    // A form sent while the session could not be read skipped the rotating code's check.
+    if !pending.checked && info.session.qr_mode == crate::model::QrMode::Rotating {
+        return Err(Refusal::ScanAgain);
     }
     let (Ok(admission_number), Ok(student_name)) =
         (AdmissionNumber::parse(&pending.admission_number), StudentName::parse(&pending.student_name))
     else {
-        return refused(
-            &state,
-            "This saved attempt cannot be used",
-            "It could not be read, so nothing was recorded. Open the attendance link again.",
-        );
+        return Err(Refusal::PendingUnreadable);
     };
-    // A form sent while the session could not be read skipped the rotating code's check.
-    if !pending.checked && info.session.qr_mode == crate::model::QrMode::Rotating {
-        return super::pages::scan_again(&state, &info);
-    }
-    let mark = NewMark {
-        admission_number,
-        student_name,
-        // What the attempt's time earned (present, or late after the threshold).
-        status: info.session.status_at(attempted, tz),
-        source: MarkSource::Qr,
-        expected_lessons: info.expected_lessons,
-        attempted_at: Some(attempted),
-    };
-    match tokio::time::timeout_at(deadline, state.store().mark_attendance(&info.session, &mark)).await {
-        Ok(Ok(marking)) => {
+    let student = admit::identity(Some(info), admit::Claim { admission_number, student_name })?;
+    let device = admit::device(state, headers, info.session.id, &student)?;
+    admit::budget(state, info.session.id, network, pending.network == network)?;
+    let mark = admit::new_mark(state, info, student, Some(attempted));
+    Ok(match admit::commit(state, info, &mark, deadline).await? {
+        Some(marking) => {
             tracing::info!(session = %session_id, "a pending mark landed");
-            let mut response = super::receipt_redirect(&state, &info, &mark, &marking);
-            SetCookie::new(cookies::PENDING, String::new(), state.secure_cookies())
-                .max_age(0)
-                .apply(response.headers_mut());
+            let mut response = super::landed(state, info, &mark, &marking, &device);
+            SetCookie::removal(cookies::PENDING, state.secure_cookies()).apply(response.headers_mut());
             response
         }
-        Ok(Err(e)) if !e.is_transient() => crate::web::AppError::from(e).into_response(),
-        _ => page(&state, session_id, Some(&info), &pending, StatusCode::SERVICE_UNAVAILABLE),
-    }
-}
-
-/// A form sent while its session could not be read at all (Firestore down, never read on this
-/// instance): if the form is this site's for this session and the fields are well formed, the
-/// attempt is kept as a pending mark; everything else is checked when it lands.
-pub(super) fn without_session(
-    state: &AppState,
-    id: &str,
-    form: Option<super::pages::AttendForm>,
-) -> Response {
-    let unavailable = || super::pages::unavailable(state, None);
-    let (Some(session), Some(form)) = (SessionId::parse(id), form) else { return unavailable() };
-    let now = state.clock().now_secs();
-    let checked = match tokens::check_form_token(state.signer(), session, &form.form_token, now) {
-        tokens::FormCheck::Valid { rotation_verified } => rotation_verified,
-        _ => return unavailable(),
-    };
-    let (Ok(admission_number), Ok(student_name)) =
-        (AdmissionNumber::parse(&form.admission_number), StudentName::parse(&form.student_name))
-    else {
-        return unavailable();
-    };
-    tracing::warn!(session = %session, "mark kept as pending: the session could not be read");
-    let pending = PendingMark {
-        admission_number: admission_number.to_string(),
-        student_name: student_name.to_string(),
-        attempted_at: now,
-        late: false,
-        checked,
-    };
-    page(state, session, None, &pending, StatusCode::SERVICE_UNAVAILABLE)
+        None => page(state, session_id, Some(info), &pending, Some(device), StatusCode::SERVICE_UNAVAILABLE),
+    })
 }

@@ -13,44 +13,22 @@
 //! just like `/attend/<uuid>/`, which codes printed before it carry. `/a/<session>` and lower
 //! case digits work too, for a link typed from the projector.
 
+use super::base36;
 use crate::config::BaseUrl;
 use crate::domain::SessionId;
 
 /// Base-36 digits of a session id: 36^25 > 2^128 > 36^24.
 pub const ID_DIGITS: usize = 25;
 
-const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/// `n` in `width` upper-case base-36 digits (the low ones, when `n` needs more).
-pub fn base36(mut n: u128, width: usize) -> String {
-    let mut digits = vec![b'0'; width];
-    for digit in digits.iter_mut().rev() {
-        *digit = DIGITS[(n % 36) as usize];
-        n /= 36;
-    }
-    digits.into_iter().map(char::from).collect()
-}
-
-/// The value of one base-36 digit, either case.
-pub fn digit_value(c: u8) -> Option<u32> {
-    char::from(c).to_digit(36)
-}
-
-/// The value of base-36 `text` (either case); `None` for another character or a value over
-/// `u128`.
-fn parse_base36(text: &str) -> Option<u128> {
-    text.bytes().try_fold(0u128, |n, c| n.checked_mul(36)?.checked_add(u128::from(digit_value(c)?)))
-}
-
 pub fn encode_id(id: SessionId) -> String {
-    base36(id.as_uuid().as_u128(), ID_DIGITS)
+    base36::encode(id.as_uuid().as_u128(), ID_DIGITS)
 }
 
 pub fn decode_id(text: &str) -> Option<SessionId> {
     if text.len() != ID_DIGITS {
         return None;
     }
-    parse_base36(text).map(|n| SessionId::from_uuid(uuid::Uuid::from_u128(n)))
+    base36::decode(text).map(|n| SessionId::from_uuid(uuid::Uuid::from_u128(n)))
 }
 
 /// The static code's link: the session's short address.

@@ -4,7 +4,7 @@
 //! - form token: proves the form came from this site for this session, and when;
 //! - QR token: the rotating code's proof that the scanner saw the screen in the last windows;
 //! - receipt: the outcome carried through the redirect after a POST (POST-redirect-GET);
-//! - device cookie: which admission number this phone marked in which session.
+//! - pending mark: an attempt Firestore did not record, held by the phone until it lands.
 
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +73,7 @@ pub fn window(now: i64, rotation_secs: i64) -> i64 {
 /// opens the form, whose marks the per-network cap (`MARKS_PER_ADDRESS`) still bounds. The
 /// shorter link makes a sparser code that scans from further back in the hall.
 pub fn qr_token(signer: &Signer, session: SessionId, window: i64) -> String {
-    let digit = super::short::base36(window.rem_euclid(36) as u128, 1);
+    let digit = super::base36::encode(window.rem_euclid(36) as u128, 1);
     format!("{digit}{}", qr_mac(signer, session, window))
 }
 
@@ -86,7 +86,7 @@ fn qr_mac(signer: &Signer, session: SessionId, window: i64) -> String {
     let mut first = [0u8; 8];
     first.copy_from_slice(&tag[..8]);
     // 64 bits reduced to 10 digits (36^10 < 2^64): the bias is under one part in 5,000.
-    super::short::base36(
+    super::base36::encode(
         u128::from(u64::from_be_bytes(first)) % 36u128.pow(QR_MAC_DIGITS as u32),
         QR_MAC_DIGITS,
     )
@@ -113,7 +113,7 @@ pub fn check_qr_token(
     if token.len() != QR_TOKEN_CHARS || !token.is_ascii() {
         return QrCheck::Invalid;
     }
-    let Some(digit) = super::short::digit_value(token.as_bytes()[0]) else { return QrCheck::Invalid };
+    let Some(digit) = super::base36::digit_value(token.as_bytes()[0]) else { return QrCheck::Invalid };
     let current = window(now, rotation_secs);
     // The window ending in `digit` nearest to the current one: 18 back to 17 ahead.
     let ahead = (i64::from(digit) - current).rem_euclid(36);
@@ -163,8 +163,6 @@ pub struct Receipt {
     pub private: bool,
 }
 
-/// The receipt as an opaque value for the result page's URL: encrypted and authenticated, so
-/// the address bar, browser history and any proxy log hold no name, number or attendance.
 /// What the server saw of a mark Firestore could not record: held by the phone and sent
 /// again until it lands (encrypted: it carries the typed name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +177,10 @@ pub struct PendingMark {
     /// rotating code: that is checked when it lands.
     #[serde(default)]
     pub checked: bool,
+    /// The network whose marking budget the first attempt spent: sent again from there, it
+    /// is not counted twice.
+    #[serde(default)]
+    pub network: String,
 }
 
 pub fn seal_pending(signer: &Signer, session: SessionId, pending: &PendingMark) -> String {
@@ -192,6 +194,8 @@ pub fn open_pending(signer: &Signer, session: SessionId, sealed: &str) -> Option
     serde_json::from_slice(&json).ok()
 }
 
+/// The receipt as an opaque value for the result page's URL: encrypted and authenticated, so
+/// the address bar, browser history and any proxy log hold no name, number or attendance.
 pub fn seal_receipt(signer: &Signer, session: SessionId, receipt: &Receipt) -> String {
     let json = serde_json::to_vec(receipt).unwrap_or_default();
     signer.encrypt("receipt", &session.to_string(), &json).unwrap_or_default()
@@ -200,35 +204,6 @@ pub fn seal_receipt(signer: &Signer, session: SessionId, receipt: &Receipt) -> S
 pub fn open_receipt(signer: &Signer, session: SessionId, sealed: &str) -> Option<Receipt> {
     let json = signer.decrypt("receipt", &session.to_string(), sealed)?;
     serde_json::from_slice(&json).ok()
-}
-
-/// The most sessions a device cookie remembers (a day of lectures, several times over).
-const DEVICE_ENTRIES: usize = 24;
-
-/// `(session, admission key)` pairs this device has marked, newest last.
-pub fn device_entries(signer: &Signer, cookie: Option<&str>) -> Vec<(String, String)> {
-    let Some(payload) = cookie.and_then(|c| signer.open("device", c)) else { return Vec::new() };
-    payload
-        .split('~')
-        .filter_map(|entry| entry.split_once('*'))
-        .map(|(session, key)| (session.to_owned(), key.to_owned()))
-        .collect()
-}
-
-/// The cookie value remembering `entries` plus this mark.
-pub fn device_cookie(
-    signer: &Signer,
-    mut entries: Vec<(String, String)>,
-    session: SessionId,
-    key: &str,
-) -> String {
-    let session = session.to_string();
-    entries.retain(|(s, _)| *s != session);
-    entries.push((session, key.to_owned()));
-    let skip = entries.len().saturating_sub(DEVICE_ENTRIES);
-    // Session ids are UUIDs and keys use only [A-Za-z0-9%-], so `*` and `~` never occur in them.
-    let payload: Vec<String> = entries.iter().skip(skip).map(|(s, k)| format!("{s}*{k}")).collect();
-    signer.seal("device", &payload.join("~"))
 }
 
 #[cfg(test)]
@@ -295,7 +270,7 @@ mod tests {
         // 36 windows on, the digit names the current window, whose MAC is another.
         assert_eq!(check_qr_token(&signer(), s, &token, now + 15 * 36, 15), QrCheck::Invalid);
         assert_eq!(check_qr_token(&signer(), SessionId::new_random(), &token, now, 15), QrCheck::Invalid);
-        let other_window = format!("{}{}", super::super::short::base36(7, 1), &token[1..]);
+        let other_window = format!("{}{}", super::super::base36::encode(7, 1), &token[1..]);
         assert_eq!(check_qr_token(&signer(), s, &other_window, now, 15), QrCheck::Invalid);
         let mut edited = token.clone().into_bytes();
         edited[5] = if edited[5] == b'A' { b'B' } else { b'A' };
@@ -322,20 +297,5 @@ mod tests {
         let sealed = seal_receipt(&signer(), s, &receipt);
         assert_eq!(open_receipt(&signer(), s, &sealed), Some(receipt));
         assert_eq!(open_receipt(&signer(), SessionId::new_random(), &sealed), None);
-    }
-
-    #[test]
-    fn device_cookies_remember_recent_sessions() {
-        let s = SessionId::new_random();
-        let cookie = device_cookie(&signer(), vec![], s, "ADM%2F1");
-        let entries = device_entries(&signer(), Some(&cookie));
-        assert_eq!(entries, vec![(s.to_string(), "ADM%2F1".to_owned())]);
-        assert!(device_entries(&signer(), Some("forged.cookie")).is_empty());
-        let mut many = Vec::new();
-        for _ in 0..30 {
-            let cookie = device_cookie(&signer(), many.clone(), SessionId::new_random(), "K");
-            many = device_entries(&signer(), Some(&cookie));
-        }
-        assert_eq!(many.len(), DEVICE_ENTRIES);
     }
 }

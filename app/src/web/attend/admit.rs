@@ -1,0 +1,426 @@
+//! The admission of a student's mark: one pipeline of named steps, shared by the form, the
+//! pending mark sent again, and the form sent while the session could not be read. Each step
+//! passes on what it found or refuses with a [`Refusal`], and [`Refusal::page`] is the one place
+//! that turns a refusal into what the student sees. A new rule (a proof of identity, say) is one
+//! more step here and one more arm there.
+//!
+//! The order matters: nothing that costs a Firestore read runs before the cheap checks that a
+//! forged request fails, and the per-network budget is spent last, just before the commit.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, StatusCode};
+use jiff::Timestamp;
+
+use super::cache::SessionInfo;
+use super::device::DeviceMarks;
+use super::pages::{self, AttendForm, closed, problem, render_form, scan_again, unavailable};
+use super::tokens::{self, FormCheck, QrCheck};
+use crate::domain::{AdmissionNumber, SessionId, StudentName};
+use crate::model::{Availability, Marking, NewMark, QrMode};
+use crate::store::StoreError;
+use crate::web::cookies;
+use crate::web::forms::FieldErrors;
+use crate::web::{AppError, AppState};
+use axum::response::{IntoResponse, Response};
+
+/// Why a mark is not made (or not yet): each maps to one page in [`Refusal::page`].
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// No such session (or a link that names none).
+    NoSession,
+    /// Firestore is down and nothing can be kept.
+    Unavailable,
+    /// Sent from another website.
+    CrossSite,
+    /// The form's body could not be read.
+    Unreadable,
+    /// Not taking marks at the time that counts.
+    NotOpen(Availability),
+    /// A rotating code's scan is missing or too old.
+    ScanAgain,
+    /// The form sat on the phone too long: shown again with what was typed.
+    FormExpired(AttendForm),
+    /// The form did not come from this page for this session.
+    FormForged,
+    /// A field is missing or malformed: shown again with the messages.
+    Fields(AttendForm, FieldErrors),
+    /// This phone already marked another student in this session.
+    OtherStudent {
+        marked: AdmissionNumber,
+        asked: AdmissionNumber,
+    },
+    /// This network sent more marks for this session than a full hall could.
+    BudgetSpent,
+    /// A pending mark that was changed, or is for another session.
+    PendingForged,
+    PendingTooOld,
+    PendingUnreadable,
+    /// Firestore refused the write for a reason a repeat will not fix.
+    Store(StoreError),
+}
+
+/// Where the refusal happened: opening the form shows "closed" with 200, a submission 409.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    Opening,
+    Submitting,
+}
+
+impl Refusal {
+    /// The page for this refusal, headed by the session when it is known. Long on purpose: one
+    /// arm per refusal, so every message a student can get is in this one place.
+    pub(super) fn page(self, state: &AppState, info: Option<&SessionInfo>, stage: Stage) -> Response {
+        let saved = |heading: &str, message: &str| {
+            problem(state, None, StatusCode::BAD_REQUEST, heading, message.to_owned())
+        };
+        match (self, info) {
+            (Self::NotOpen(availability), Some(info)) => {
+                let status = if stage == Stage::Opening { StatusCode::OK } else { StatusCode::CONFLICT };
+                closed(state, info, &availability, status)
+            }
+            (Self::ScanAgain, Some(info)) => scan_again(state, info),
+            (Self::FormExpired(form), Some(info)) => {
+                let notice = "This form had been open for a long time, so it was not sent. We kept what you typed: check it and submit again.";
+                let fresh = tokens::form_token(state.signer(), info.session.id, state.clock().now_secs(), false);
+                render_form(state, info, &form, &FieldErrors::default(), Some(notice), fresh, StatusCode::BAD_REQUEST)
+            }
+            (Self::Fields(form, errors), Some(info)) => {
+                // The same token again, not a fresh one: correcting a typo must not extend the
+                // time a (rotating) scan stays good for.
+                let token = form.form_token.clone();
+                render_form(state, info, &form, &errors, None, token, StatusCode::BAD_REQUEST)
+            }
+            (Self::NoSession, _) => problem(
+                state,
+                None,
+                StatusCode::NOT_FOUND,
+                "Session not found",
+                "This attendance link does not lead to a session. Check that you scanned the code your lecturer is showing now.".into(),
+            ),
+            (Self::CrossSite, _) => problem(
+                state,
+                None,
+                StatusCode::FORBIDDEN,
+                "Open the form on this site",
+                "This form was sent from another website, so nothing was recorded. Scan the code or open the link your lecturer shared, and submit the form there.".into(),
+            ),
+            (Self::Unreadable, info) => problem(
+                state,
+                info,
+                StatusCode::BAD_REQUEST,
+                "Please reload the page",
+                "Your form could not be read. Reload the page and submit it again.".into(),
+            ),
+            (Self::FormForged, info) => problem(
+                state,
+                info,
+                StatusCode::BAD_REQUEST,
+                "Please reload the page",
+                "This form did not come from this page or was changed, so nothing was recorded. Reload the page and submit again.".into(),
+            ),
+            (Self::OtherStudent { marked, asked }, info) => problem(
+                state,
+                info,
+                StatusCode::CONFLICT,
+                "This phone has already been used",
+                format!(
+                    "This phone already marked {marked} in this session. Each phone can mark one student per lecture; {asked} must use their own phone."
+                ),
+            ),
+            (Self::BudgetSpent, info) => problem(
+                state,
+                info,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many marks from this network",
+                "This network has already sent more marks for this lecture than a full hall could. Nothing was recorded. Ask your lecturer to add you.".into(),
+            ),
+            (Self::PendingForged, _) => saved(
+                "This saved attempt cannot be used",
+                "It was changed, or it belongs to another lecture, so nothing was recorded. Open the attendance link again and submit the form.",
+            ),
+            (Self::PendingTooOld, _) => saved(
+                "This saved attempt is too old",
+                "Attempts are kept for a limited time and this one has expired, so nothing was recorded. Speak to your lecturer.",
+            ),
+            (Self::PendingUnreadable, _) => saved(
+                "This saved attempt cannot be used",
+                "It could not be read, so nothing was recorded. Open the attendance link again.",
+            ),
+            (Self::Store(e), _) => AppError::from(e).into_response(),
+            // A refusal about the session's own state, with the session unknown: only the
+            // form sent while Firestore was down gets here, and nothing could be kept.
+            (Self::Unavailable | Self::NotOpen(_) | Self::ScanAgain | Self::FormExpired(_) | Self::Fields(..), info) => {
+                unavailable(state, info)
+            }
+        }
+    }
+}
+
+/// origin: a hostile page must not mark attendance (or plant the device cookie) from a
+/// visitor's phone. The browser says where a POST came from; a browser that says nothing passes.
+pub(super) fn origin(state: &AppState, headers: &HeaderMap, network: &str) -> Result<(), Refusal> {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let foreign = if site == Some("cross-site") {
+        Some("cross-site".to_owned())
+    } else {
+        let origin = headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
+        let base = state.settings().base_url.as_str();
+        let own = base
+            .find("://")
+            .and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j]))
+            .unwrap_or(base);
+        origin.filter(|o| *o != "null" && !o.eq_ignore_ascii_case(own)).map(str::to_owned)
+    };
+    match foreign {
+        Some(origin) => {
+            tracing::warn!(target: "security", event = "cross_site_mark_refused", origin = ?origin, network);
+            Err(Refusal::CrossSite)
+        }
+        None => Ok(()),
+    }
+}
+
+/// What the session step found.
+pub(super) enum Found {
+    /// Read now, or (Firestore down) as this instance last read it.
+    Read(Arc<SessionInfo>),
+    /// Firestore is down and this instance never read the session.
+    Unreadable(SessionId),
+}
+
+/// session: the session behind the link, read at most once per few seconds per instance.
+/// With Firestore down, the session as this instance last read it keeps the form working, and
+/// a mark made then becomes a pending mark whose window is checked again when it lands.
+pub(super) async fn session(
+    state: &AppState,
+    id: Option<SessionId>,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Found, Refusal> {
+    let id = id.ok_or(Refusal::NoSession)?;
+    let now = state.clock().now();
+    let read = state.attend_cache().get(state.store(), id, state.settings().expected_lessons, now);
+    let read = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, read)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("no answer before the deadline".into()))),
+        None => read.await,
+    };
+    match read {
+        Ok(Some(info)) => Ok(Found::Read(info)),
+        Ok(None) => Err(Refusal::NoSession),
+        Err(StoreError::Unavailable(cause)) => match state.attend_cache().last_known(id) {
+            Some(info) => {
+                tracing::warn!(%cause, session = %id, "attendance: Firestore unavailable; using the session as last read");
+                Ok(Found::Read(info))
+            }
+            None => {
+                tracing::warn!(%cause, session = %id, "attendance: Firestore unavailable and the session never read here");
+                Ok(Found::Unreadable(id))
+            }
+        },
+        Err(e) => Err(Refusal::Store(e)),
+    }
+}
+
+/// window: whether the session takes marks at `at` (now, or a pending mark's attempt).
+pub(super) fn window(state: &AppState, info: &SessionInfo, at: Timestamp) -> Result<(), Refusal> {
+    match info.session.availability(at, &state.settings().timezone) {
+        Availability::Open => Ok(()),
+        other => Err(Refusal::NotOpen(other)),
+    }
+}
+
+/// scan: a rotating code's token in the link must be fresh; returns whether one was checked.
+pub(super) fn scan(state: &AppState, info: &SessionInfo, token: Option<&str>) -> Result<bool, Refusal> {
+    match info.session.qr_mode {
+        QrMode::Static => Ok(false),
+        QrMode::Rotating if scanned_fresh(state, info.session.id, token) => Ok(true),
+        QrMode::Rotating => Err(Refusal::ScanAgain),
+    }
+}
+
+/// Whether `token` is a fresh rotating-code token for `session`.
+pub(super) fn scanned_fresh(state: &AppState, session: SessionId, token: Option<&str>) -> bool {
+    let rotation = state.settings().qr_rotation_secs;
+    token.is_some_and(|t| {
+        tokens::check_qr_token(state.signer(), session, t, state.clock().now_secs(), rotation)
+            == QrCheck::Fresh
+    })
+}
+
+/// token: the form came from this site for this session, recently enough, and (for a rotating
+/// code) from a fresh scan.
+pub(super) fn token(state: &AppState, info: &SessionInfo, form: &AttendForm) -> Result<(), Refusal> {
+    let rotating = info.session.qr_mode == QrMode::Rotating;
+    match tokens::check_form_token(
+        state.signer(),
+        info.session.id,
+        &form.form_token,
+        state.clock().now_secs(),
+    ) {
+        FormCheck::Valid { rotation_verified } if rotation_verified || !rotating => Ok(()),
+        FormCheck::Valid { .. } | FormCheck::Expired if rotating => Err(Refusal::ScanAgain),
+        FormCheck::Expired => Err(Refusal::FormExpired(form.clone())),
+        FormCheck::Valid { .. } | FormCheck::Invalid => Err(Refusal::FormForged),
+    }
+}
+
+/// The same for a form sent while its session could not be read: only the signature and age
+/// can be checked; returns whether it came from a fresh rotating scan (the code's mode is
+/// checked when the pending mark lands).
+pub(super) fn token_unread(state: &AppState, session: SessionId, form: &AttendForm) -> Result<bool, Refusal> {
+    match tokens::check_form_token(state.signer(), session, &form.form_token, state.clock().now_secs()) {
+        FormCheck::Valid { rotation_verified } => Ok(rotation_verified),
+        FormCheck::Expired | FormCheck::Invalid => Err(Refusal::Unavailable),
+    }
+}
+
+/// Who the student says they are, as typed.
+#[derive(Debug, Clone)]
+pub(super) struct Claim {
+    pub(super) admission_number: AdmissionNumber,
+    pub(super) student_name: StudentName,
+}
+
+/// fields: the typed name and admission number, well formed.
+pub(super) fn fields(form: &AttendForm) -> Result<Claim, Refusal> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("student_name", StudentName::parse(&form.student_name));
+    let admission = errors.check("admission_number", AdmissionNumber::parse(&form.admission_number));
+    match (name, admission) {
+        (Some(student_name), Some(admission_number)) => Ok(Claim { admission_number, student_name }),
+        _ => Err(Refusal::Fields(form.clone(), errors)),
+    }
+}
+
+/// The student a mark is for, and how they showed who they are.
+#[derive(Debug, Clone)]
+pub(super) struct Student {
+    pub(super) admission_number: AdmissionNumber,
+    pub(super) student_name: StudentName,
+}
+
+/// identity: who the mark is for. A typed claim is taken as it stands; a unit that asks for
+/// proof (a university sign-in, a passkey) refuses a bare claim here.
+pub(super) fn identity(_info: Option<&SessionInfo>, claim: Claim) -> Result<Student, Refusal> {
+    Ok(Student { admission_number: claim.admission_number, student_name: claim.student_name })
+}
+
+/// device: one phone marks one student per session. Returns the phone's marks with this one
+/// remembered, for the cookie the answer sets.
+pub(super) fn device(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: SessionId,
+    student: &Student,
+) -> Result<DeviceMarks, Refusal> {
+    let marks =
+        DeviceMarks::open(state.signer(), cookies::get(headers, cookies::DEVICE, state.secure_cookies()));
+    let key = student.admission_number.key();
+    if state.settings().one_device_per_student
+        && let Some(marked) = marks.other_student(session, &key)
+    {
+        return Err(Refusal::OtherStudent { marked, asked: student.admission_number.clone() });
+    }
+    Ok(marks.with(session, key))
+}
+
+/// budget: takes one mark from the network's budget for the session, unless this attempt was
+/// already counted there (a pending mark sent again from the network that first sent it).
+pub(super) fn budget(
+    state: &AppState,
+    session: SessionId,
+    network: &str,
+    counted: bool,
+) -> Result<(), Refusal> {
+    if counted || state.mark_budget().spend(session, network) {
+        return Ok(());
+    }
+    tracing::warn!(target: "security", event = "mark_cap_reached", session = %session, network, limit = state.mark_budget().limit());
+    Err(Refusal::BudgetSpent)
+}
+
+/// The mark a student's own attempt at `at` earns (present, or late after the threshold).
+pub(super) fn new_mark(
+    state: &AppState,
+    info: &SessionInfo,
+    student: Student,
+    attempted: Option<Timestamp>,
+) -> NewMark {
+    let at = attempted.unwrap_or_else(|| state.clock().now());
+    NewMark {
+        status: info.session.status_at(at, &state.settings().timezone),
+        admission_number: student.admission_number,
+        student_name: student.student_name,
+        source: crate::model::MarkSource::Qr,
+        expected_lessons: info.expected_lessons,
+        attempted_at: attempted,
+    }
+}
+
+/// commit: the mark in one Firestore commit, bounded by `deadline`. `None`: Firestore failed
+/// (down, stalled, contended), so the attempt is to be kept as a pending mark; a refusal a
+/// repeat would not fix is an error page.
+pub(super) async fn commit(
+    state: &AppState,
+    info: &SessionInfo,
+    mark: &NewMark,
+    deadline: tokio::time::Instant,
+) -> Result<Option<Marking>, Refusal> {
+    match tokio::time::timeout_at(deadline, state.store().mark_attendance(&info.session, mark)).await {
+        Ok(Ok(marking)) => Ok(Some(marking)),
+        Ok(Err(e)) if !e.is_transient() => Err(Refusal::Store(e)),
+        Ok(Err(cause)) => {
+            tracing::warn!(%cause, session = %info.session.id, "mark not recorded: Firestore failed; the phone keeps a pending mark");
+            Ok(None)
+        }
+        Err(_) => {
+            // Perhaps recorded: a resend then finds it and answers "already marked".
+            tracing::warn!(session = %info.session.id, "mark not confirmed in time; the phone keeps a pending mark");
+            Ok(None)
+        }
+    }
+}
+
+/// What a pending mark made now holds.
+pub(super) fn pending_mark(
+    state: &AppState,
+    mark: &NewMark,
+    checked: bool,
+    network: &str,
+) -> tokens::PendingMark {
+    tokens::PendingMark {
+        admission_number: mark.admission_number.to_string(),
+        student_name: mark.student_name.to_string(),
+        attempted_at: state.clock().now_secs(),
+        late: mark.status == crate::model::MarkStatus::Late,
+        checked,
+        network: network.to_owned(),
+    }
+}
+
+/// The pending mark kept from a form whose session could not be read (nothing about the
+/// session is known yet: its window and status are decided when it lands).
+pub(super) fn unread_pending(
+    state: &AppState,
+    student: &Student,
+    checked: bool,
+    network: &str,
+) -> tokens::PendingMark {
+    tokens::PendingMark {
+        admission_number: student.admission_number.to_string(),
+        student_name: student.student_name.to_string(),
+        attempted_at: state.clock().now_secs(),
+        late: false,
+        checked,
+        network: network.to_owned(),
+    }
+}
+
+/// The plain form shown while the session cannot be read, so an attempt can still be kept.
+pub(super) fn unread_form(state: &AppState, id: SessionId, token: Option<&str>) -> Response {
+    let verified = scanned_fresh(state, id, token);
+    let form_token = tokens::form_token(state.signer(), id, state.clock().now_secs(), verified);
+    pages::plain_form(state, id, form_token)
+}
