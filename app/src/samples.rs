@@ -7,7 +7,7 @@ use crate::domain::*;
 use crate::model::{MarkSource, MarkStatus, NewLecturer, NewMark, NewSession, NewUnit, PasswordHash, QrMode};
 
 /// The expected lessons every sample unit has.
-pub const EXPECTED_LESSONS: u32 = 12;
+pub const EXPECTED_LESSONS: ExpectedLessons = ExpectedLessons::DEFAULT;
 
 /// Semester 1 of 2025/2026.
 pub fn term() -> Term {
@@ -54,13 +54,13 @@ pub fn session(
         unit_code: UnitCode::parse(unit)?,
         lecturer: Username::parse(lecturer)?,
         term,
-        date,
+        date: LectureDate::try_from(date)?,
         times: TimeRange::new(start, end)?,
         venue: Venue::parse("LT 2")?,
         lecturer_name: FullName::parse("Dr. Jane Kamau")?,
         class_year: ClassYear::parse("2")?,
         qr_mode: QrMode::Static,
-        late_after_minutes: 15,
+        late_after: LateAfter::DEFAULT,
         window: None,
     })
 }

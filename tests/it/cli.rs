@@ -48,6 +48,16 @@ async fn lecturer_add_stores_an_argon2id_hash_never_the_password() {
 }
 
 #[tokio::test]
+async fn lecturer_add_refuses_a_reserved_username_as_the_web_does() {
+    let fs = TestFirestore::new().await;
+    let mut reserved = ADD.to_vec();
+    reserved[3] = "new";
+    let err = lecturer_cli(&fs, &reserved, "a long enough secret\n").await.expect_err("reserved");
+    assert!(format!("{err:#}").contains("The username new is reserved"), "{err:#}");
+    assert!(fs.rest().list_as_admin("lecturers").await.is_empty(), "nothing created");
+}
+
+#[tokio::test]
 async fn lecturer_add_refuses_duplicates_and_short_passwords() {
     let fs = TestFirestore::new().await;
     lecturer_cli(&fs, ADD, "a long enough secret\n").await.expect("first");

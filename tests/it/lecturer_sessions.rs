@@ -138,7 +138,6 @@ async fn toggling_closes_and_reopens_a_session() {
     assert!(browser.text(&format!("/session/{id}/")).await.contains("Open until closed"));
     let doc = app.firestore.rest().get_as_admin(&format!("sessions/{id}")).await.expect("stored");
     assert_eq!(doc["fields"]["keep_open"]["booleanValue"], true);
-    assert_eq!(browser.post_with_csrf(&path, &[]).await.status(), 400, "no intent, no change");
     // The page's form names its intent: a double click on "Close session" stays closed.
     for _ in 0..2 {
         assert_eq!(browser.post_with_csrf(&path, &[("active", "0")]).await.status(), 303);
@@ -146,6 +145,36 @@ async fn toggling_closes_and_reopens_a_session() {
     let doc = app.firestore.rest().get_as_admin(&format!("sessions/{id}")).await.expect("stored");
     assert_eq!(doc["fields"]["is_active"]["booleanValue"], false);
     assert_eq!(browser.post_with_csrf(&path, &[("active", "maybe")]).await.status(), 400);
+}
+
+#[tokio::test]
+async fn the_original_toggle_without_an_intent_flips_open_and_closed() {
+    let app = spawn_app().await;
+    let browser = with_unit(&app).await;
+    let id = create(browser, &[]).await;
+    app.at_start_of_id(&id).await;
+    let path = format!("/session/{id}/toggle/");
+    let stored = |field: &'static str| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let doc = app.firestore.rest().get_as_admin(&format!("sessions/{id}")).await.expect("stored");
+            doc["fields"][field]["booleanValue"].as_bool().expect("a flag")
+        }
+    };
+    // Open in its window: the bare form (the original system's, and old scripts') closes it...
+    assert_eq!(browser.post_with_csrf(&path, &[]).await.status(), 303);
+    assert!(!stored("is_active").await);
+    assert!(browser.text(&format!("/session/{id}/")).await.contains("Session closed"));
+    // ...and opens it again, whatever its window says.
+    assert_eq!(browser.post_with_csrf(&path, &[]).await.status(), 303);
+    assert!(stored("is_active").await && stored("keep_open").await);
+    assert!(browser.text(&format!("/session/{id}/")).await.contains("Open until closed"));
+    // After its window, closed by the clock: the bare form opens it.
+    browser.post_with_csrf(&path, &[("active", "window")]).await;
+    app.clock.advance(jiff::SignedDuration::from_hours(3));
+    assert_eq!(browser.post_with_csrf(&path, &[]).await.status(), 303);
+    assert!(browser.text(&format!("/session/{id}/")).await.contains("Open until closed"));
 }
 
 /// What the session's QR code carries: its short link, `HTTP://127.0.0.1:<port>/A/<id>`.

@@ -14,7 +14,7 @@ async fn sessions_are_numbered_from_one_per_unit_and_term() {
     let other_unit =
         fs.store.create_session(&new_session("MA201", "jkamau", monday(), 8)).await.expect("other");
     assert_eq!((first.number.get(), second.number.get(), other_unit.number.get()), (1, 2, 1));
-    assert!(first.is_active);
+    assert_eq!(first.opening, attendance::model::Opening::FollowWindow);
     assert!(first.created_at.is_some());
     let read = fs.store.session(first.id).await.expect("read").expect("exists");
     assert_eq!(read.times, first.times);
@@ -105,7 +105,7 @@ async fn recent_sessions_are_newest_first_and_totals_count_open_ones() {
     let recent = fs.store.recent_sessions(&lecturer, 3).await.expect("query");
     let order: Vec<_> = recent.iter().map(|s| (s.date.day(), s.times.start().hour())).collect();
     assert_eq!(order, [(4, 8), (2, 10), (2, 8)]);
-    fs.store.set_session_opening(created[0].id, false, false).await.expect("close");
+    fs.store.set_session_opening(created[0].id, attendance::model::Opening::Closed).await.expect("close");
     assert_eq!(fs.store.session_total(&lecturer).await.expect("total"), 4);
     let in_term = fs.store.sessions_of_unit(&created[0].unit_code, term()).await.expect("unit");
     let numbers: Vec<_> = in_term.iter().map(|s| s.number.get()).collect();
@@ -117,7 +117,7 @@ async fn closing_a_missing_session_is_not_found() {
     let fs = TestFirestore::new().await;
     let err = fs
         .store
-        .set_session_opening(attendance::domain::SessionId::new_random(), false, false)
+        .set_session_opening(attendance::domain::SessionId::new_random(), attendance::model::Opening::Closed)
         .await
         .expect_err("missing");
     assert!(matches!(err, StoreError::NotFound), "{err:?}");

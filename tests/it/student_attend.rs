@@ -1,6 +1,6 @@
 //! The student's path from the QR code: the page, the mark, every refusal, and a burst.
 
-use attendance::domain::SessionId;
+use attendance::domain::{LectureDate, SessionId};
 use attendance::model::{NewSession, QrMode, Session};
 use harness::{AppOptions, TestApp, spawn_app, spawn_app_with};
 use jiff::ToSpan;
@@ -173,7 +173,11 @@ async fn a_closed_session_refuses_marks_with_the_closed_page() {
     let session = open_session(&app).await;
     let id = session.id.to_string();
     let token = app.browser.attend_form_token(&id, "").await.expect("token");
-    app.firestore.store.set_session_opening(session.id, false, false).await.expect("close");
+    app.firestore
+        .store
+        .set_session_opening(session.id, attendance::model::Opening::Closed)
+        .await
+        .expect("close");
     // The student pages remember a session for a few seconds; the lecturer's own instance
     // forgets at once (tested through the toggle), another one within the interval.
     app.clock.advance(attendance::web::attend::cache::FRESH_FOR);
@@ -364,7 +368,7 @@ async fn one_phone_marks_one_student_per_session() {
 async fn marks_after_the_late_threshold_are_late_and_still_count() {
     let app = spawn_app().await;
     let yesterday = jiff::Zoned::now().date().checked_sub(1.day()).expect("date");
-    let past = session_with(&app, |s| s.date = yesterday).await;
+    let past = session_with(&app, |s| s.date = LectureDate::try_from(yesterday).expect("date")).await;
     // Sixteen minutes in: one past the late threshold, well inside the window.
     app.clock.advance(jiff::SignedDuration::from_mins(16));
     let attended = app.browser.attend(&past.id.to_string(), "Jane Doe", "ADM/2023/001").await;

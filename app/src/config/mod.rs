@@ -8,7 +8,7 @@ use std::time::Duration;
 
 pub use env::{ConfigError, Vars};
 
-use crate::domain::YearStart;
+use crate::domain::{ExpectedLessons, YearStart};
 
 fn minutes(value: Option<i64>) -> Option<jiff::SignedDuration> {
     value.map(jiff::SignedDuration::from_mins)
@@ -165,7 +165,7 @@ pub struct AppSettings {
     pub base_url: BaseUrl,
     pub secret_key: SecretKey,
     /// Lectures per unit and term a student is expected to attend (percentage denominator).
-    pub expected_lessons: u32,
+    pub expected_lessons: ExpectedLessons,
     pub year_start: YearStart,
     /// Where lectures happen: dates and times typed by lecturers are in this zone.
     pub timezone: jiff::tz::TimeZone,
@@ -223,9 +223,9 @@ impl AppSettings {
             )?,
             expected_lessons: vars
                 .optional("EXPECTED_LESSONS", "a whole number of lectures per term from 1 to 13", |v| {
-                    v.parse::<u32>().ok().filter(|n| (1..=13).contains(n))
+                    ExpectedLessons::parse(v).ok()
                 })?
-                .unwrap_or(12),
+                .unwrap_or(ExpectedLessons::DEFAULT),
             year_start: vars
                 .optional("ACADEMIC_YEAR_START_MONTH", "a month number from 1 to 12", |v| {
                     v.parse::<i8>().ok().and_then(|m| YearStart::new(m).ok())
@@ -337,7 +337,7 @@ mod tests {
         let config = Config::from_vars(&vars(&minimal())).expect("valid");
         assert_eq!(config.app.base_url.as_str(), "https://attendance.uni.ac.ke");
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8000");
-        assert_eq!(config.app.expected_lessons, 12);
+        assert_eq!(config.app.expected_lessons, ExpectedLessons::DEFAULT);
         assert_eq!(config.firestore.emulator_host, None);
         assert_eq!(config.app.year_start, YearStart::AUGUST);
     }

@@ -10,6 +10,10 @@ use super::text::is_forbidden;
 pub struct Username(String);
 
 impl Username {
+    /// Words of the app's own addresses: `/admin/lecturers/new/` is the form for a new
+    /// account, so an account called `new` could never be managed.
+    pub const RESERVED: [&'static str; 1] = ["new"];
+
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let name = input.trim().to_ascii_lowercase();
         if name.is_empty() {
@@ -24,6 +28,9 @@ impl Username {
         if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         {
             return Err(Invalid::new("Username may contain only letters, digits, '.', '_' and '-'."));
+        }
+        if Self::RESERVED.contains(&name.as_str()) {
+            return Err(Invalid(format!("The username {name} is reserved; choose another.")));
         }
         Ok(Self(name))
     }
@@ -184,6 +191,13 @@ mod tests {
         }
         assert!(Username::parse(&"a".repeat(10 * 1024)).is_err());
         assert!(!Username::parse("a..b").expect("ok").key().contains('.'));
+    }
+
+    #[test]
+    fn the_words_of_the_apps_own_addresses_are_reserved() {
+        let refused = Username::parse(" NEW ").expect_err("reserved");
+        assert_eq!(refused.0, "The username new is reserved; choose another.");
+        assert!(Username::parse("newton").is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod accounts;
 mod admission;
 mod doc_key;
+mod rules;
 mod session;
 mod term;
 mod text;
@@ -12,6 +13,7 @@ mod unit;
 pub use accounts::{Email, Password, Phone, StaffId, Username};
 pub use admission::{AdmissionKey, AdmissionNumber};
 pub use doc_key::{decode_doc_key, encode_doc_key};
+pub use rules::{ExpectedLessons, LateAfter, LectureDate, RiskThreshold};
 pub use session::{ClassYear, SessionId, SessionNumber, TimeRange};
 pub use term::{AcademicYear, Semester, Term, YearStart};
 pub use text::{Department, FullName, Reason, StudentName, UnitDescription, UnitName, Venue};

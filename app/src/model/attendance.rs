@@ -1,5 +1,6 @@
 use crate::domain::{
-    AdmissionNumber, Email, Instant, Phone, SessionId, SessionNumber, StudentName, Term, UnitCode,
+    AdmissionNumber, Email, ExpectedLessons, Instant, Phone, SessionId, SessionNumber, StudentName, Term,
+    UnitCode,
 };
 
 /// A student's standing in one lecture. A student's own scan records `Present` or `Late`; a
@@ -119,7 +120,7 @@ pub struct NewMark {
     pub source: MarkSource,
     /// The unit's expected lessons now: recorded on the mark so the Portal later receives the
     /// same percentage the student is shown.
-    pub expected_lessons: u32,
+    pub expected_lessons: ExpectedLessons,
     /// The attempt's time, for a mark sent again after Firestore failed.
     pub attempted_at: Option<Instant>,
 }

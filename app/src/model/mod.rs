@@ -16,5 +16,5 @@ pub use audit::{Actor, AuditAction, AuditEntry, NewAuditEntry};
 pub use class_list::{ClassList, ClassListId, Enrolled, ImportPlan, RejectedRow};
 pub use correction::{ChangeSource, Correction, CorrectionRefused, MarkChange, MarkState, correct};
 pub use lecturer::{Lecturer, LecturerDetails, NewLecturer, PasswordHash};
-pub use session::{Availability, NewSession, QrMode, Session, Window};
+pub use session::{Availability, NewSession, Opening, QrMode, Session, Window};
 pub use unit::{NewUnit, Unit};

@@ -6,7 +6,8 @@ use super::MarkStatus;
 use crate::domain::Invalid;
 
 use crate::domain::{
-    ClassYear, FullName, Instant, SessionId, SessionNumber, Term, TimeRange, UnitCode, Username, Venue,
+    ClassYear, FullName, Instant, LateAfter, LectureDate, SessionId, SessionNumber, Term, TimeRange,
+    UnitCode, Username, Venue,
 };
 
 /// How the session's QR code behaves: a printable code that never changes, or a projected code
@@ -47,22 +48,64 @@ pub struct Session {
     pub venue: Venue,
     pub lecturer_name: FullName,
     pub class_year: ClassYear,
-    /// False once the lecturer closed it ("close now"): no window reopens it.
-    pub is_active: bool,
-    /// The lecturer asked to keep it open ("keep open"), whatever the window says.
-    pub keep_open: bool,
+    /// Whether it follows its window, or the lecturer keeps it open or closed it.
+    pub opening: Opening,
     /// Kept on record but did not take place: out of "held" and of every percentage.
     pub cancelled: bool,
     pub window: Window,
     pub qr_mode: QrMode,
-    /// Minutes after the start from which a mark counts as late.
-    pub late_after_minutes: u32,
+    /// When after the start a mark counts as late.
+    pub late_after: LateAfter,
     /// The attended count, once settled after the session closed.
     pub attended_count: Option<u32>,
     /// Firestore's update time when read: a write based on this read names it.
     pub revision: Option<Instant>,
     pub created_at: Option<Instant>,
     pub updated_at: Option<Instant>,
+}
+
+/// How the lecturer set a session's opening. Stored as two flags (`is_active`, `keep_open`),
+/// of which this is the three combinations that mean something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Opening {
+    /// Open during its attendance window (the default).
+    #[default]
+    FollowWindow,
+    /// Open whatever the window says, until closed ("keep open").
+    KeepOpen,
+    /// Closed by hand ("close now"): no window reopens it.
+    Closed,
+}
+
+impl Opening {
+    /// From the stored flags: closed by hand wins over kept open.
+    pub fn from_flags(is_active: bool, keep_open: bool) -> Self {
+        match (is_active, keep_open) {
+            (false, _) => Self::Closed,
+            (true, true) => Self::KeepOpen,
+            (true, false) => Self::FollowWindow,
+        }
+    }
+
+    /// The stored `is_active` flag.
+    pub fn is_active(self) -> bool {
+        self != Self::Closed
+    }
+
+    /// The stored `keep_open` flag.
+    pub fn keep_open(self) -> bool {
+        self == Self::KeepOpen
+    }
+
+    /// The toggle form's `active` field: `0` close now, `1` keep open, `window` follow it.
+    pub fn from_form(value: &str) -> Option<Self> {
+        match value {
+            "0" => Some(Self::Closed),
+            "1" => Some(Self::KeepOpen),
+            "window" => Some(Self::FollowWindow),
+            _ => None,
+        }
+    }
 }
 
 /// When students may mark, in the app's local time: by default from 15 minutes before the
@@ -120,11 +163,10 @@ impl Session {
         if self.cancelled {
             return Availability::Cancelled;
         }
-        if !self.is_active {
-            return Availability::Closed { at: None };
-        }
-        if self.keep_open {
-            return Availability::Open;
+        match self.opening {
+            Opening::Closed => return Availability::Closed { at: None },
+            Opening::KeepOpen => return Availability::Open,
+            Opening::FollowWindow => {}
         }
         let (Ok(opens), Ok(closes)) =
             (self.window.opens.to_zoned(tz.clone()), self.window.closes.to_zoned(tz.clone()))
@@ -149,7 +191,7 @@ impl Session {
     pub fn status_at(&self, now: Timestamp, tz: &TimeZone) -> MarkStatus {
         let start = self.date.to_datetime(self.times.start()).to_zoned(tz.clone());
         let late_from =
-            start.map(|s| s.timestamp() + SignedDuration::from_mins(i64::from(self.late_after_minutes)));
+            start.map(|s| s.timestamp() + SignedDuration::from_mins(i64::from(self.late_after.minutes())));
         match late_from {
             Ok(late_from) if now > late_from => MarkStatus::Late,
             _ => MarkStatus::Present,
@@ -185,13 +227,13 @@ pub struct NewSession {
     pub unit_code: UnitCode,
     pub lecturer: Username,
     pub term: Term,
-    pub date: Date,
+    pub date: LectureDate,
     pub times: TimeRange,
     pub venue: Venue,
     pub lecturer_name: FullName,
     pub class_year: ClassYear,
     pub qr_mode: QrMode,
-    pub late_after_minutes: u32,
+    pub late_after: LateAfter,
     /// `None`: the default window for the date and times.
     pub window: Option<Window>,
 }
@@ -215,12 +257,11 @@ mod tests {
             venue: Venue::parse("LT 2").expect("venue"),
             lecturer_name: FullName::parse("Dr. Jane Kamau").expect("name"),
             class_year: ClassYear::parse("2").expect("year"),
-            is_active: true,
-            keep_open: false,
+            opening: Opening::FollowWindow,
             cancelled: false,
             window: Window::default_for(date(2025, 9, 1), times),
             qr_mode: QrMode::Static,
-            late_after_minutes: 15,
+            late_after: LateAfter::DEFAULT,
             attended_count: None,
             revision: None,
             created_at: None,
@@ -252,11 +293,11 @@ mod tests {
     #[test]
     fn the_lecturer_overrides_the_window_both_ways() {
         let tz = nairobi();
-        let kept = Session { keep_open: true, ..lecture() };
+        let kept = Session { opening: Opening::KeepOpen, ..lecture() };
         assert_eq!(kept.availability(at("13:00"), &tz), Availability::Open);
-        let closed = Session { is_active: false, ..lecture() };
+        let closed = Session { opening: Opening::Closed, ..lecture() };
         assert_eq!(closed.availability(at("10:10"), &tz), Availability::Closed { at: None });
-        let cancelled = Session { cancelled: true, keep_open: true, ..lecture() };
+        let cancelled = Session { cancelled: true, opening: Opening::KeepOpen, ..lecture() };
         assert_eq!(cancelled.availability(at("10:10"), &tz), Availability::Cancelled);
     }
 
@@ -274,6 +315,16 @@ mod tests {
         assert!(!lecture().is_held(at("09:59"), &tz));
         assert!(lecture().is_held(at("10:00"), &tz));
         assert!(!Session { cancelled: true, ..lecture() }.is_held(at("12:00"), &tz));
+    }
+
+    #[test]
+    fn the_stored_flags_read_as_one_opening() {
+        for opening in [Opening::FollowWindow, Opening::KeepOpen, Opening::Closed] {
+            assert_eq!(Opening::from_flags(opening.is_active(), opening.keep_open()), opening);
+        }
+        assert_eq!(Opening::from_flags(false, true), Opening::Closed, "closed by hand wins");
+        assert_eq!(Opening::from_form("window"), Some(Opening::FollowWindow));
+        assert_eq!(Opening::from_form("2"), None);
     }
 
     #[test]

@@ -281,7 +281,7 @@ pub(super) fn new_mark_doc(
         source: mark.source.as_str().to_owned(),
         request_id: request_id.to_owned(),
         version: 1,
-        expected_lessons: Some(mark.expected_lessons),
+        expected_lessons: Some(mark.expected_lessons.get()),
         known_name,
         attempted_at: mark.attempted_at.map(firestore::FirestoreTimestamp),
         deleted: false,

@@ -39,7 +39,7 @@ impl Store {
         session: &Session,
         correction: &Correction,
         by: &Username,
-        expected_lessons: u32,
+        expected_lessons: crate::domain::ExpectedLessons,
     ) -> Result<Corrected, StoreError> {
         let key = correction.admission_number.key();
         let id = ids::attendance(session.id, &key);

@@ -225,7 +225,7 @@ pub struct AttendanceChangeDoc {
 }
 
 fn default_risk_threshold() -> u8 {
-    crate::model::Unit::DEFAULT_RISK_THRESHOLD
+    crate::domain::RiskThreshold::DEFAULT.percent()
 }
 
 fn first_version() -> u32 {

@@ -10,10 +10,10 @@ use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGua
 use super::query::{SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values};
 use super::{Conflict, Store, StoreError, parse_listed, ts};
 use crate::domain::{
-    AcademicYear, ClassYear, FullName, Semester, SessionId, SessionNumber, Term, TimeRange, UnitCode,
-    Username, Venue,
+    AcademicYear, ClassYear, FullName, LateAfter, LectureDate, Semester, SessionId, SessionNumber, Term,
+    TimeRange, UnitCode, Username, Venue,
 };
-use crate::model::{NewSession, QrMode, Session, Window};
+use crate::model::{NewSession, Opening, QrMode, Session, Window};
 
 #[derive(serde::Serialize)]
 struct NoFields {}
@@ -21,7 +21,7 @@ struct NoFields {}
 /// What a lecturer may change on a session after creating it.
 #[derive(Debug, Clone)]
 pub struct SessionEdit {
-    pub date: Date,
+    pub date: LectureDate,
     pub times: TimeRange,
     pub window: Window,
     pub venue: Venue,
@@ -41,7 +41,7 @@ impl Store {
     pub async fn create_session(&self, new: &NewSession) -> Result<Session, StoreError> {
         let slot_ids: Vec<String> =
             SessionNumber::all().map(|n| ids::session_slot(&new.unit_code, new.term, n)).collect();
-        let time_id = ids::session_time(&new.unit_code, new.term, new.date, new.times.start());
+        let time_id = ids::session_time(&new.unit_code, new.term, new.date.get(), new.times.start());
         let (taken, clash) = tokio::try_join!(
             self.existing_ids(SESSION_SLOTS, &slot_ids),
             self.existing_ids(SESSION_TIMES, std::slice::from_ref(&time_id)),
@@ -110,14 +110,10 @@ impl Store {
         SESSIONS_OF_LECTURER.count(self, vec![lecturer.as_str().into(), false.into()]).await
     }
 
-    /// Closes the session by hand (`is_active` false), keeps it open whatever its window says
-    /// (`keep_open`), or lets it follow its window (both off and on respectively).
-    pub async fn set_session_opening(
-        &self,
-        id: SessionId,
-        is_active: bool,
-        keep_open: bool,
-    ) -> Result<(), StoreError> {
+    /// Closes the session by hand, keeps it open whatever its window says, or lets it follow
+    /// its window.
+    pub async fn set_session_opening(&self, id: SessionId, opening: Opening) -> Result<(), StoreError> {
+        let (is_active, keep_open) = (opening.is_active(), opening.keep_open());
         #[derive(serde::Serialize)]
         struct Change {
             is_active: bool,
@@ -153,7 +149,7 @@ impl Store {
             attended_count: Option<u32>,
         }
         let change = Change {
-            date: edit.date.to_string(),
+            date: edit.date.get().to_string(),
             start_time: edit.times.start().strftime("%H:%M").to_string(),
             end_time: edit.times.end().strftime("%H:%M").to_string(),
             opens_at: edit.window.opens().to_string(),
@@ -176,7 +172,8 @@ impl Store {
         ];
         let old_slot =
             ids::session_time(&session.unit_code, session.term, session.date, session.times.start());
-        let new_slot = ids::session_time(&session.unit_code, session.term, edit.date, edit.times.start());
+        let new_slot =
+            ids::session_time(&session.unit_code, session.term, edit.date.get(), edit.times.start());
         let mut writes = Writes::new(self.db().await?);
         writes.update(
             SESSIONS,
@@ -291,7 +288,7 @@ impl Store {
 }
 
 fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> SessionDoc {
-    let window = new.window.unwrap_or_else(|| Window::default_for(new.date, new.times));
+    let window = new.window.unwrap_or_else(|| Window::default_for(new.date.get(), new.times));
     SessionDoc {
         id: id.to_string(),
         unit_code: new.unit_code.as_str().to_owned(),
@@ -299,7 +296,7 @@ fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> Sessio
         academic_year: new.term.year.to_string(),
         semester: new.term.semester.number(),
         session_number: number.get(),
-        date: new.date.to_string(),
+        date: new.date.get().to_string(),
         start_time: new.times.start().strftime("%H:%M").to_string(),
         end_time: new.times.end().strftime("%H:%M").to_string(),
         venue: new.venue.as_str().to_owned(),
@@ -313,7 +310,7 @@ fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> Sessio
         attended_count: None,
         update_time: None,
         qr_mode: new.qr_mode.as_str().to_owned(),
-        late_after_minutes: new.late_after_minutes,
+        late_after_minutes: new.late_after.minutes(),
         deleted: false,
         created_at: None,
         updated_at: None,
@@ -325,6 +322,7 @@ pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("session", e);
     let id = SessionId::parse(&doc.id).ok_or_else(|| bad(&doc.id))?;
     let date: Date = doc.date.parse().map_err(|e| bad(&e))?;
+    let date = LectureDate::try_from(date).map_err(|e| bad(&e))?.get();
     let start: Time = doc.start_time.parse().map_err(|e| bad(&e))?;
     let end: Time = doc.end_time.parse().map_err(|e| bad(&e))?;
     let times = TimeRange::new(start, end).map_err(|e| bad(&e))?;
@@ -349,14 +347,13 @@ pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
         venue: Venue::parse(&doc.venue).map_err(|e| bad(&e))?,
         lecturer_name: FullName::parse(&doc.lecturer_name).map_err(|e| bad(&e))?,
         class_year: ClassYear::try_from(i64::from(doc.class_year)).map_err(|e| bad(&e))?,
-        is_active: doc.is_active,
-        keep_open: doc.keep_open,
+        opening: Opening::from_flags(doc.is_active, doc.keep_open),
         cancelled: doc.cancelled,
         window,
         attended_count: doc.attended_count,
         revision: doc.update_time.map(|t| t.0),
         qr_mode: QrMode::parse(&doc.qr_mode).ok_or_else(|| bad(&doc.qr_mode))?,
-        late_after_minutes: doc.late_after_minutes,
+        late_after: LateAfter::try_from(doc.late_after_minutes).map_err(|e| bad(&e))?,
         created_at: ts(doc.created_at),
         updated_at: ts(doc.updated_at),
     })

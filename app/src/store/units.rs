@@ -4,7 +4,7 @@ use super::commit::{Writes, server_time};
 use super::docs::{SESSIONS, SessionDoc, UNITS, UnitDoc};
 use super::query::UNITS_OF_LECTURER;
 use super::{Store, StoreError, Taken, parse_listed, ts};
-use crate::domain::{UnitCode, UnitDescription, UnitName, Username};
+use crate::domain::{ExpectedLessons, RiskThreshold, UnitCode, UnitDescription, UnitName, Username};
 use crate::model::{Actor, AuditAction, Lecturer, NewAuditEntry, NewUnit, Unit};
 
 impl Store {
@@ -15,9 +15,9 @@ impl Store {
             name: new.name.as_str().to_owned(),
             description: new.description.as_str().to_owned(),
             lecturer: new.lecturer.as_str().to_owned(),
-            expected_lessons: new.expected_lessons,
+            expected_lessons: new.expected_lessons.get(),
             archived: false,
-            risk_threshold: Unit::DEFAULT_RISK_THRESHOLD,
+            risk_threshold: RiskThreshold::DEFAULT.percent(),
             deleted: false,
             created_at: None,
             updated_at: None,
@@ -54,7 +54,7 @@ impl Store {
         code: &UnitCode,
         name: &UnitName,
         description: &UnitDescription,
-        risk_threshold: u8,
+        risk_threshold: RiskThreshold,
     ) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change<'a> {
@@ -62,7 +62,11 @@ impl Store {
             description: &'a str,
             risk_threshold: u8,
         }
-        let change = Change { name: name.as_str(), description: description.as_str(), risk_threshold };
+        let change = Change {
+            name: name.as_str(),
+            description: description.as_str(),
+            risk_threshold: risk_threshold.percent(),
+        };
         let mut writes = Writes::new(self.db().await?);
         writes.update(
             UNITS,
@@ -195,9 +199,9 @@ pub(super) fn unit_from_doc(doc: UnitDoc) -> Result<Unit, StoreError> {
         name: UnitName::parse(&doc.name).map_err(bad)?,
         description: UnitDescription::parse(&doc.description).map_err(bad)?,
         lecturer: Username::parse(&doc.lecturer).map_err(bad)?,
-        expected_lessons: doc.expected_lessons,
+        expected_lessons: ExpectedLessons::try_from(doc.expected_lessons).map_err(bad)?,
         archived: doc.archived,
-        risk_threshold: doc.risk_threshold,
+        risk_threshold: RiskThreshold::try_from(doc.risk_threshold).map_err(bad)?,
         created_at: ts(doc.created_at),
     })
 }

@@ -4,7 +4,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::domain::Instant;
-use crate::model::{Availability, Session};
+use crate::model::{Availability, Opening, Session};
 
 /// "Mon 1 Sep 2025".
 pub fn date(date: jiff::civil::Date) -> String {
@@ -84,7 +84,9 @@ impl SessionSummary {
         };
         let closes = session.window.closes().to_zoned(tz.clone()).ok();
         let (state, label) = match &availability {
-            Availability::Open if session.keep_open => ("open", "Open until closed".to_owned()),
+            Availability::Open if session.opening == Opening::KeepOpen => {
+                ("open", "Open until closed".to_owned())
+            }
             Availability::Open => {
                 ("open", format!("Open until {}", closes.as_ref().map(short).unwrap_or_default()))
             }
@@ -109,13 +111,13 @@ impl SessionSummary {
             is_active: availability == Availability::Open,
             availability: label,
             state,
-            closed_by_hand: !session.is_active,
-            kept_open: session.keep_open,
+            closed_by_hand: session.opening == Opening::Closed,
+            kept_open: session.opening == Opening::KeepOpen,
             cancelled: session.cancelled,
             window_opens: session.window.opens().to_zoned(tz.clone()).map(|z| short(&z)).unwrap_or_default(),
             window_closes: closes.as_ref().map(short).unwrap_or_default(),
             rotating: session.qr_mode == crate::model::QrMode::Rotating,
-            late_after_minutes: session.late_after_minutes,
+            late_after_minutes: session.late_after.minutes(),
             attendance_count,
         }
     }

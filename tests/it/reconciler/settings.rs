@@ -19,14 +19,18 @@ async fn session_and_unit_settings_are_mirrored_and_a_collection_read_from_the_s
     store.set_unit_archived(&ma201, true, None).await.expect("archive");
     let cs101 = UnitCode::parse("CS101").expect("code");
     let name = UnitName::parse("Introduction to Programming").expect("name");
-    store.edit_unit(&cs101, &name, &UnitDescription::parse("").expect("desc"), 60).await.expect("edit");
-    store.set_session_opening(sessions[0].id, true, true).await.expect("keep open");
+    let threshold = attendance::domain::RiskThreshold::try_from(60).expect("60 %");
+    store
+        .edit_unit(&cs101, &name, &UnitDescription::parse("").expect("desc"), threshold)
+        .await
+        .expect("edit");
+    store.set_session_opening(sessions[0].id, attendance::model::Opening::KeepOpen).await.expect("keep open");
     store.set_session_cancelled(&sessions[1], true).await.expect("cancel");
     let s = &sessions[2];
     let window =
         Window::new(date(2025, 9, 1).at(7, 30, 0, 0), date(2025, 9, 1).at(9, 30, 0, 0)).expect("window");
     let edit = SessionEdit {
-        date: s.date,
+        date: attendance::domain::LectureDate::try_from(s.date).expect("date"),
         times: s.times,
         window,
         venue: s.venue.clone(),

@@ -89,14 +89,7 @@ pub async fn create(
     Form(form): Form<AccountForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
-    let username = errors.check("username", Username::parse(&form.username)).filter(|u| {
-        // `/admin/lecturers/new/` is the form itself: an account called "new" could not be managed.
-        let reserved = u.as_str() == "new";
-        if reserved {
-            errors.add("username", "The username new is reserved; choose another.");
-        }
-        !reserved
-    });
+    let username = errors.check("username", Username::parse(&form.username));
     let staff_id = errors.check("staff_id", StaffId::parse(&form.staff_id));
     let details = details(&form, &mut errors);
     let password = errors.check("password", Password::parse(&form.password));

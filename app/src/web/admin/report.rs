@@ -69,7 +69,7 @@ async fn unit_line(state: &AppState, unit: Unit, term: Term) -> Result<Option<Un
         average: (possible > 0).then(|| format!("{average_value:.1}")),
         average_value,
         at_risk: m.students.iter().filter(|s| s.at_risk).count(),
-        risk_threshold: unit.risk_threshold,
+        risk_threshold: unit.risk_threshold.percent(),
     }))
 }
 

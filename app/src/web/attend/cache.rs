@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::SessionId;
+use crate::domain::{ExpectedLessons, SessionId};
 use crate::model::Session;
 use crate::store::{Store, StoreError};
 
@@ -15,7 +15,7 @@ use crate::store::{Store, StoreError};
 pub struct SessionInfo {
     pub session: Session,
     pub unit_name: String,
-    pub expected_lessons: u32,
+    pub expected_lessons: ExpectedLessons,
 }
 
 /// When an entry was read, and what was found (`None`: no such session).
@@ -35,7 +35,7 @@ impl SessionCache {
         &self,
         store: &Store,
         id: SessionId,
-        default_lessons: u32,
+        default_lessons: ExpectedLessons,
         now: Timestamp,
     ) -> Result<Option<Arc<SessionInfo>>, StoreError> {
         if let Some(hit) = self.lookup(id, now) {

@@ -5,20 +5,17 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
-use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AcademicYear, ClassYear, FullName, Semester, SessionNumber, Term, TimeRange, UnitCode, Venue,
+    AcademicYear, ClassYear, FullName, LateAfter, LectureDate, Semester, SessionNumber, Term, TimeRange,
+    UnitCode, Venue,
 };
 use crate::model::{NewSession, QrMode, Unit};
 use crate::store::{Conflict, StoreError};
 use crate::web::forms::FieldErrors;
 use crate::web::guard::Auth;
 use crate::web::{AppError, AppState, flash};
-
-/// Minutes after the start from which a mark is "late", unless the lecturer says otherwise.
-const DEFAULT_LATE_AFTER: u32 = 15;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct SessionForm {
@@ -113,18 +110,7 @@ fn parse(
         }
     };
     let semester = errors.check("semester", Semester::parse(&form.semester));
-    let date = if form.date.trim().is_empty() {
-        errors.add("date", "Date is required.");
-        None
-    } else {
-        match form.date.trim().parse::<Date>() {
-            Ok(date) if (2000..=2100).contains(&date.year()) => Some(date),
-            _ => {
-                errors.add("date", "Date must be a date such as 2025-09-01.");
-                None
-            }
-        }
-    };
+    let date = errors.check("date", LectureDate::parse(&form.date));
     let start = errors.check("start_time", TimeRange::parse_time(&form.start_time, "Start time"));
     let end = errors.check("end_time", TimeRange::parse_time(&form.end_time, "End time"));
     let times = match (start, end) {
@@ -145,21 +131,18 @@ fn parse(
             None
         }),
     };
-    let late_after_minutes = match form.late_after_minutes.trim() {
-        "" => Some(DEFAULT_LATE_AFTER),
-        text => text.parse::<u32>().ok().filter(|m| *m <= 240).or_else(|| {
-            errors.add("late_after_minutes", "Late after must be a number of minutes from 0 to 240.");
-            None
-        }),
-    };
+    let late_after = errors.check("late_after_minutes", LateAfter::parse(&form.late_after_minutes));
     // The academic year is derived from the date unless given; a given one must contain it.
     let academic_year = match (form.academic_year.trim(), date) {
-        ("", Some(date)) => errors.check("date", AcademicYear::containing(date, state.settings().year_start)),
+        ("", Some(date)) => {
+            errors.check("date", AcademicYear::containing(date.get(), state.settings().year_start))
+        }
         ("", None) => None,
         (text, date) => {
             errors.check("academic_year", AcademicYear::parse(text)).and_then(|year| match date {
                 Some(date)
-                    if AcademicYear::containing(date, state.settings().year_start).ok() != Some(year) =>
+                    if AcademicYear::containing(date.get(), state.settings().year_start).ok()
+                        != Some(year) =>
                 {
                     errors.add("academic_year", format!("{date} is not in the academic year {year}."));
                     None
@@ -168,18 +151,8 @@ fn parse(
             })
         }
     };
-    match (
-        unit,
-        semester,
-        date,
-        times,
-        venue,
-        lecturer_name,
-        class_year,
-        qr_mode,
-        late_after_minutes,
-        academic_year,
-    ) {
+    match (unit, semester, date, times, venue, lecturer_name, class_year, qr_mode, late_after, academic_year)
+    {
         (
             Some(unit_code),
             Some(semester),
@@ -189,7 +162,7 @@ fn parse(
             Some(lecturer_name),
             Some(class_year),
             Some(qr_mode),
-            Some(late_after_minutes),
+            Some(late_after),
             Some(year),
         ) if errors.is_empty() => Ok(NewSession {
             unit_code,
@@ -201,7 +174,7 @@ fn parse(
             lecturer_name,
             class_year,
             qr_mode,
-            late_after_minutes,
+            late_after,
             window: None,
         }),
         _ => Err(errors),
@@ -256,7 +229,7 @@ pub async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response,
         date: today.to_string(),
         lecturer_name: auth.full_name.clone(),
         semester: "1".into(),
-        late_after_minutes: DEFAULT_LATE_AFTER.to_string(),
+        late_after_minutes: LateAfter::DEFAULT.minutes().to_string(),
         unit: units.first().map(|u| u.code.to_string()).unwrap_or_default(),
         ..SessionForm::default()
     };

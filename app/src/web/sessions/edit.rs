@@ -6,10 +6,10 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
-use jiff::civil::{Date, DateTime};
+use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AcademicYear, ClassYear, FullName, Invalid, TimeRange, Venue};
+use crate::domain::{AcademicYear, ClassYear, FullName, Invalid, LectureDate, TimeRange, Venue};
 use crate::model::{Session, Window};
 use crate::store::{Conflict, SessionEdit, StoreError};
 use crate::web::forms::FieldErrors;
@@ -112,13 +112,10 @@ fn window_field(errors: &mut FieldErrors, field: &'static str, input: &str, what
 /// The edit a form asks for, or the errors to show beside its fields.
 fn read(state: &AppState, session: &Session, form: &EditForm) -> Result<SessionEdit, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let date = form.date.trim().parse::<Date>().ok().filter(|d| (2000..=2100).contains(&d.year()));
-    if date.is_none() {
-        errors.add("date", "Date must be a date such as 2025-09-01.");
-    }
+    let date = errors.check("date", LectureDate::parse(&form.date));
     if let Some(date) = date
-        && date != session.date
-        && AcademicYear::containing(date, state.settings().year_start).ok() != Some(session.term.year)
+        && date.get() != session.date
+        && AcademicYear::containing(date.get(), state.settings().year_start).ok() != Some(session.term.year)
     {
         errors.add("date", format!("The date must stay in the academic year {}.", session.term.year));
     }
@@ -135,7 +132,7 @@ fn read(state: &AppState, session: &Session, form: &EditForm) -> Result<SessionE
             // A window left as the old default follows the new date and times.
             let old_default = Window::default_for(session.date, session.times);
             if (opens, closes) == (old_default.opens(), old_default.closes()) {
-                Some(Window::default_for(date, times))
+                Some(Window::default_for(date.get(), times))
             } else {
                 errors.check("closes_at", Window::new(opens, closes))
             }

@@ -20,7 +20,7 @@ use super::guard::Auth;
 use super::templates::Layout;
 use super::view::{SessionSummary, lecture_label};
 use super::{AppError, AppState, flash, owned};
-use crate::model::Session;
+use crate::model::{Opening, Session};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -119,6 +119,8 @@ pub(super) async fn render_detail(
 struct ToggleForm {
     /// `0`: close now; `1`: keep open (whatever the window says); `window`: follow the window.
     /// The page always says which, so a double click repeats the intent instead of flipping it.
+    /// Without it (the original system's form and scripts), the session flips: open → closed,
+    /// anything else → open.
     active: Option<String>,
 }
 
@@ -129,20 +131,24 @@ async fn toggle(
     axum::Form(form): axum::Form<ToggleForm>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
-    let (is_active, keep_open, text) = match form.active.as_deref() {
-        Some("0") => (false, false, "Session closed: no more marks are accepted."),
-        Some("1") => (true, true, "Session kept open: students can mark until you close it."),
-        Some("window") => (true, false, "Session follows its attendance window again."),
-        _ => {
-            return Err(AppError::BadRequest(
-                "Choose close (0), keep open (1) or follow the window (window).".into(),
-            ));
+    let opening = match form.active.as_deref().map(str::trim) {
+        None | Some("") if session.is_open(state.clock().now(), &state.settings().timezone) => {
+            Opening::Closed
         }
+        None | Some("") => Opening::KeepOpen,
+        Some(value) => Opening::from_form(value).ok_or_else(|| {
+            AppError::BadRequest("Choose close (0), keep open (1) or follow the window (window).".into())
+        })?,
     };
     if session.cancelled {
         return Err(AppError::BadRequest("This lecture is cancelled; restore it before opening it.".into()));
     }
-    state.store().set_session_opening(session.id, is_active, keep_open).await?;
+    let text = match opening {
+        Opening::Closed => "Session closed: no more marks are accepted.",
+        Opening::KeepOpen => "Session kept open: students can mark until you close it.",
+        Opening::FollowWindow => "Session follows its attendance window again.",
+    };
+    state.store().set_session_opening(session.id, opening).await?;
     state.attend_cache().forget(session.id);
     Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, text))
 }

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{UnitDescription, UnitName};
+use crate::domain::{RiskThreshold, UnitDescription, UnitName};
 use crate::model::Unit;
 use crate::web::forms::FieldErrors;
 use crate::web::guard::Auth;
@@ -71,10 +71,7 @@ pub async fn submit(
     let mut errors = FieldErrors::default();
     let name = errors.check("name", UnitName::parse(&form.name));
     let description = errors.check("description", UnitDescription::parse(&form.description));
-    let threshold = form.risk_threshold.trim().parse::<u8>().ok().filter(|t| (1..=100).contains(t));
-    if threshold.is_none() {
-        errors.add("risk_threshold", "At-risk threshold must be a percentage from 1 to 100.");
-    }
+    let threshold = errors.check("risk_threshold", RiskThreshold::parse(&form.risk_threshold));
     let (Some(name), Some(description), Some(threshold)) = (name, description, threshold) else {
         return render(&state, &auth, &unit, &form, &errors, StatusCode::BAD_REQUEST);
     };

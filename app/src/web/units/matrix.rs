@@ -108,7 +108,7 @@ pub fn build(
                 key: key.as_str().to_owned(),
                 admission_number,
                 name,
-                percentage: percentage(attended as u64, u64::from(unit.expected_lessons)),
+                percentage: percentage(attended as u64, u64::from(unit.expected_lessons.get())),
                 percentage_of_held: percentage(attended as u64, held as u64),
                 at_risk: unit.at_risk(attended as u64, held as u64),
                 cells: statuses.iter().map(|s| s.map_or("none", MarkStatus::as_str)).collect(),
@@ -117,7 +117,7 @@ pub fn build(
             }
         })
         .collect();
-    Matrix { lectures, students, expected_lessons: unit.expected_lessons, held }
+    Matrix { lectures, students, expected_lessons: unit.expected_lessons.get(), held }
 }
 
 /// A bar chart of attendance per lecture, as an inline `<svg>` (no chart library in the

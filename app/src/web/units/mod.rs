@@ -67,7 +67,11 @@ struct UnitFormView<'a> {
     errors: UnitFormErrors<'a>,
 }
 
-fn parse_unit(form: &UnitForm, auth: &Auth, expected_lessons: u32) -> Result<NewUnit, FieldErrors> {
+fn parse_unit(
+    form: &UnitForm,
+    auth: &Auth,
+    expected_lessons: crate::domain::ExpectedLessons,
+) -> Result<NewUnit, FieldErrors> {
     let mut errors = FieldErrors::default();
     let code = errors.check("code", UnitCode::parse(&form.code));
     let name = errors.check("name", UnitName::parse(&form.name));

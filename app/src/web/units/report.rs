@@ -114,7 +114,7 @@ pub async fn page(
         name: unit.name.to_string(),
         description: unit.description.as_str().to_owned(),
         archived: unit.archived,
-        risk_threshold: unit.risk_threshold,
+        risk_threshold: unit.risk_threshold.percent(),
         term: term.to_string(),
         term_query: term_query(term),
         term_links,

@@ -127,7 +127,7 @@ pub async fn page(
         held,
         percentage_of_held: percentage(attended, held),
         at_risk: unit.at_risk(attended, held),
-        risk_threshold: unit.risk_threshold,
+        risk_threshold: unit.risk_threshold.percent(),
         lectures,
     };
     let title = format!("{} · {}", view.admission_number, unit.code);
