@@ -27,14 +27,16 @@ async fn raw_verifications(hash: &attendance::model::PasswordHash) -> anyhow::Re
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = 10;
     let started = Instant::now();
-    let jobs: Vec<_> = (0..threads)
-        .map(|_| {
-            let hash = hash.clone();
-            tokio::task::spawn_blocking(move || (0..per_thread).all(|_| verify_password(PASSWORD, &hash)))
-        })
-        .collect();
-    for job in jobs {
-        anyhow::ensure!(job.await?, "verification failed");
+    let jobs = (0..threads).map(|_| async {
+        for _ in 0..per_thread {
+            if !verify_password(PASSWORD, hash).await {
+                return false;
+            }
+        }
+        true
+    });
+    for verified in futures::future::join_all(jobs).await {
+        anyhow::ensure!(verified, "verification failed");
     }
     Ok((threads * per_thread) as f64 / started.elapsed().as_secs_f64())
 }
@@ -74,7 +76,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let fs = TestFirestore::on(emulator.host()).await;
 
     let password = Password::parse(PASSWORD)?;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let hash = hash_password(&password).await?;
     let raw = raw_verifications(&hash).await?;
     futures::stream::iter(0..args.c)
         .map(|i| {

@@ -94,10 +94,7 @@ impl TestApp {
             staff_id: StaffId::parse(&staff).expect("staff"),
             department: Department::parse("Computing").expect("dept"),
             phone: None,
-            password_hash: tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .expect("join")
-                .expect("hash"),
+            password_hash: hash_password(&password).await.expect("hash"),
             admin: false,
             must_change_password: false,
         };
@@ -106,6 +103,18 @@ impl TestApp {
             .create_lecturer(&new, &attendance::model::Actor::CommandLine)
             .await
             .expect("lecturer");
+    }
+
+    /// Gives an account (made in the store, say by a fixture) a known password, as the command
+    /// line does; returns how many of its login sessions that ended.
+    pub async fn set_password(&self, username: &str, password: &str) -> usize {
+        let hash = hash_password(&Password::parse(password).expect("password")).await.expect("hash");
+        let username = Username::parse(username).expect("username");
+        self.firestore
+            .store
+            .set_password(&username, &hash, false, &attendance::model::Actor::CommandLine)
+            .await
+            .expect("password set")
     }
 
     /// A lecturer who is logged in with the main browser.

@@ -43,7 +43,7 @@ async fn lecturer_add_stores_an_argon2id_hash_never_the_password() {
     let doc = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     let hash = string_field(&doc, "password_hash").expect("hash");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(verifies("a long enough secret", hash), "the hash is of the password given");
+    assert!(verifies("a long enough secret", hash).await, "the hash is of the password given");
     assert!(!doc.to_string().contains("a long enough secret"), "the password itself is stored nowhere");
 }
 
@@ -100,7 +100,7 @@ async fn set_password_and_disable_change_the_account() {
     .expect("changed");
     let after = fs.rest().get_as_admin("lecturers/jkamau").await.expect("stored");
     let hash = string_field(&after, "password_hash").expect("hash");
-    assert!(verifies("another long secret", hash) && !verifies("a long enough secret", hash));
+    assert!(verifies("another long secret", hash).await && !verifies("a long enough secret", hash).await);
     assert_eq!(after["fields"]["must_change_password"]["booleanValue"], true, "--temporary");
     // A live login session ends when the account is disabled.
     let user = attendance::domain::Username::parse("jkamau").expect("user");
@@ -148,11 +148,12 @@ async fn set_password_and_disable_change_the_account() {
 }
 
 /// Whether `password` matches the stored PHC string.
-fn verifies(password: &str, phc: &str) -> bool {
+async fn verifies(password: &str, phc: &str) -> bool {
     attendance::auth::password::verify_password(
         password,
         &attendance::model::PasswordHash::from_phc(phc.to_owned()),
     )
+    .await
 }
 
 #[test]

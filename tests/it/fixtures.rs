@@ -1,6 +1,5 @@
 //! Builders for valid records, so each test states only what it is about.
 
-use attendance::auth::password::hash_password;
 use attendance::domain::*;
 use attendance::model::*;
 use attendance::samples;
@@ -15,12 +14,13 @@ pub fn term() -> Term {
     samples::term()
 }
 
+/// The argon2id hash of `fixture-password`, made once with the app's parameters (19 MiB, two
+/// passes): these tests are about storage, not hashing, so none waits for a fresh one.
+const FIXTURE_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$WXb/YUIWiqQQtQLrTuuXHA$i5FHIORlxiGJ50CYQV2fjBZ9zuI7E85HdYLPyVod4J8";
+
 pub fn new_lecturer(user: &str, staff: &str) -> NewLecturer {
-    // A cheap fixed hash: these tests are about storage, not hashing.
-    static HASH: std::sync::OnceLock<PasswordHash> = std::sync::OnceLock::new();
-    let hash =
-        HASH.get_or_init(|| hash_password(&Password::parse("fixture-password").expect("pw")).expect("hash"));
-    samples::lecturer(user, staff, hash.clone()).expect("lecturer")
+    samples::lecturer(user, staff, PasswordHash::from_phc(FIXTURE_HASH.to_owned())).expect("lecturer")
 }
 
 pub fn new_unit(code: &str, lecturer: &str) -> NewUnit {

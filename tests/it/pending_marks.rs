@@ -85,18 +85,7 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
     assert_eq!(app.firestore.rest().list_as_admin("attendance").await.len(), 1);
 
     // The lecturer sees how it arrived.
-    let password = attendance::domain::Password::parse("correct horse battery").expect("pw");
-    let hash = attendance::auth::password::hash_password(&password).expect("hash");
-    app.firestore
-        .store
-        .set_password(
-            &crate::fixtures::username("jkamau"),
-            &hash,
-            false,
-            &attendance::model::Actor::CommandLine,
-        )
-        .await
-        .expect("password");
+    app.set_password("jkamau", "correct horse battery").await;
     app.browser.login("jkamau", "correct horse battery").await;
     let page = app.browser.text(&format!("/session/{id}/")).await;
     assert!(page.contains("Sent late because of an outage (tried 08:00"), "{page}");

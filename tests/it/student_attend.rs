@@ -197,16 +197,7 @@ async fn closing_through_the_lecturer_page_stops_marks_at_once() {
     let lecturer = app.new_browser();
     app.add_lecturer("potieno", "correct horse battery").await;
     // jkamau owns the session; log in as jkamau through a store-created password.
-    let user = crate::fixtures::username("jkamau");
-    let hash = attendance::auth::password::hash_password(
-        &attendance::domain::Password::parse("correct horse battery").expect("pw"),
-    )
-    .expect("hash");
-    app.firestore
-        .store
-        .set_password(&user, &hash, false, &attendance::model::Actor::CommandLine)
-        .await
-        .expect("password");
+    app.set_password("jkamau", "correct horse battery").await;
     assert_eq!(lecturer.login("jkamau", "correct horse battery").await.status(), 303);
     let token = app.browser.attend_form_token(&id, "").await.expect("token");
     assert_eq!(
@@ -226,16 +217,7 @@ async fn names_are_escaped_on_the_student_and_lecturer_pages() {
     assert_eq!(attended.status, 200);
     assert!(!attended.html.contains("<script>alert"), "student page");
     assert!(attended.html.contains("&lt;script&gt;alert("));
-    let user = crate::fixtures::username("jkamau");
-    let hash = attendance::auth::password::hash_password(
-        &attendance::domain::Password::parse("correct horse battery").expect("pw"),
-    )
-    .expect("hash");
-    app.firestore
-        .store
-        .set_password(&user, &hash, false, &attendance::model::Actor::CommandLine)
-        .await
-        .expect("password");
+    app.set_password("jkamau", "correct horse battery").await;
     let lecturer = app.new_browser();
     lecturer.login("jkamau", "correct horse battery").await;
     let page = lecturer.text(&format!("/session/{id}/")).await;
@@ -424,16 +406,7 @@ async fn projector_mode_serves_a_changing_code_to_the_owner_only() {
     let app = spawn_app().await;
     let rotating = session_with(&app, |s| s.qr_mode = QrMode::Rotating).await;
     let id = rotating.id.to_string();
-    let user = crate::fixtures::username("jkamau");
-    let hash = attendance::auth::password::hash_password(
-        &attendance::domain::Password::parse("correct horse battery").expect("pw"),
-    )
-    .expect("hash");
-    app.firestore
-        .store
-        .set_password(&user, &hash, false, &attendance::model::Actor::CommandLine)
-        .await
-        .expect("password");
+    app.set_password("jkamau", "correct horse battery").await;
     app.browser.login("jkamau", "correct horse battery").await;
     let page = app.browser.text(&format!("/session/{id}/present/")).await;
     assert!(page.contains("<svg") && page.contains("data-present="), "{page}");

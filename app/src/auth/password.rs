@@ -1,5 +1,8 @@
-//! argon2id password hashing. Hashing is CPU-heavy (tens of milliseconds by design), so callers
-//! in async code run it on the blocking pool.
+//! argon2id password hashing. Hashing and verifying are CPU-heavy (tens of milliseconds and
+//! 19 MiB by design), so none of it can run on the async executor: the web app hashes and
+//! verifies through the [`PasswordGate`] (bounded worker threads), and commands and tests
+//! through [`hash_password`] and [`verify_password`], which run on the blocking pool. The
+//! synchronous argon2 calls are private to this module.
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash as PhcHash, Version};
@@ -17,9 +20,24 @@ fn hasher() -> Argon2<'static> {
     Argon2::default()
 }
 
-pub fn hash_password(password: &Password) -> Result<PasswordHash, HashError> {
+fn hash_now(password: &Password) -> Result<PasswordHash, HashError> {
     let phc = hasher().hash_password(password.expose().as_bytes()).map_err(|e| HashError(e.to_string()))?;
     Ok(PasswordHash::from_phc(phc.to_string()))
+}
+
+/// Hashes `password` on the blocking pool (for commands and tests; the web app uses the gate).
+pub async fn hash_password(password: &Password) -> Result<PasswordHash, HashError> {
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(|e| HashError(format!("the hashing task failed: {e}")))?
+}
+
+/// Whether `candidate` matches `stored`, checked on the blocking pool (for commands, tests and
+/// benchmarks; the web app uses the gate). A malformed stored hash simply does not match.
+pub async fn verify_password(candidate: &str, stored: &PasswordHash) -> bool {
+    let (candidate, stored) = (candidate.to_owned(), stored.clone());
+    tokio::task::spawn_blocking(move || verify_now(&candidate, &stored)).await.unwrap_or(false)
 }
 
 /// The most memory a stored hash may ask a verification for (KiB): four times today's
@@ -27,12 +45,11 @@ pub fn hash_password(password: &Password) -> Result<PasswordHash, HashError> {
 /// rather than taking the server's memory.
 const MAX_MEMORY_KIB: u32 = 4 * 19 * 1024;
 
-/// Whether `candidate` matches `stored`. A malformed stored hash simply does not match.
-pub fn verify_password(candidate: &str, stored: &PasswordHash) -> bool {
+fn verify_now(candidate: &str, stored: &PasswordHash) -> bool {
     verify_with_memory(candidate, stored, &mut Vec::new())
 }
 
-/// [`verify_password`] with argon2's working memory supplied by the caller, so a worker that
+/// [`verify_now`] with argon2's working memory supplied by the caller, so a worker that
 /// verifies all day reuses one buffer instead of allocating (and, as measured with glibc,
 /// keeping) 19 MiB per login.
 fn verify_with_memory(candidate: &str, stored: &PasswordHash, memory: &mut Vec<Block>) -> bool {
@@ -64,17 +81,8 @@ fn verify_with_memory(candidate: &str, stored: &PasswordHash, memory: &mut Vec<B
 fn dummy_hash() -> Option<&'static PasswordHash> {
     static DUMMY: std::sync::OnceLock<Option<PasswordHash>> = std::sync::OnceLock::new();
     DUMMY
-        .get_or_init(|| {
-            Password::parse("dummy-password-for-timing").ok().and_then(|p| hash_password(&p).ok())
-        })
+        .get_or_init(|| Password::parse("dummy-password-for-timing").ok().and_then(|p| hash_now(&p).ok()))
         .as_ref()
-}
-
-/// Spends the same time as a real verification (see [`dummy_hash`]).
-pub fn verify_against_dummy(candidate: &str) {
-    if let Some(hash) = dummy_hash() {
-        let _ = verify_password(candidate, hash);
-    }
 }
 
 /// Caps how many argon2id verifications (19 MiB and tens of milliseconds each) run at once, so a
@@ -94,6 +102,15 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 #[derive(Debug, thiserror::Error)]
 #[error("too many password checks at once")]
 pub struct Busy;
+
+/// Why the gate did not hash a password.
+#[derive(Debug, thiserror::Error)]
+pub enum HashRefused {
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
+    Failed(#[from] HashError),
+}
 
 impl PasswordGate {
     pub fn new(concurrent: usize, wait: std::time::Duration) -> Self {
@@ -127,23 +144,37 @@ impl PasswordGate {
     /// Verifies `candidate` against `stored` (or, without an account, against a dummy hash so
     /// the time taken does not reveal which usernames exist).
     pub async fn verify(&self, candidate: &str, stored: Option<PasswordHash>) -> Result<bool, Busy> {
+        let candidate = candidate.to_owned();
+        self.run(move |memory| match &stored {
+            Some(hash) => verify_with_memory(&candidate, hash, memory),
+            None => {
+                if let Some(hash) = dummy_hash() {
+                    let _ = verify_with_memory(&candidate, hash, memory);
+                }
+                false
+            }
+        })
+        .await
+    }
+
+    /// Hashes a new password on the gate's workers, within the same bound as verifications.
+    pub async fn hash(&self, password: &Password) -> Result<PasswordHash, HashRefused> {
+        let password = password.clone();
+        Ok(self.run(move |_| hash_now(&password)).await??)
+    }
+
+    /// Runs `work` on a worker once a permit is free (waiting at most `wait`).
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, Busy> {
         let _permit = match tokio::time::timeout(self.wait, self.permits.acquire()).await {
             Ok(Ok(permit)) => permit,
             _ => return Err(Busy),
         };
-        let candidate = candidate.to_owned();
         let (answer, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            let verified = match &stored {
-                Some(hash) => verify_with_memory(&candidate, hash, memory),
-                None => {
-                    if let Some(hash) = dummy_hash() {
-                        let _ = verify_with_memory(&candidate, hash, memory);
-                    }
-                    false
-                }
-            };
-            let _ = answer.send(verified);
+            let _ = answer.send(work(memory));
         });
         self.jobs.send(job).map_err(|_| Busy)?;
         result.await.map_err(|_| Busy)
@@ -157,24 +188,24 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_and_verify() {
         let password = Password::parse("correct horse battery").expect("valid");
-        let hash = hash_password(&password).expect("hash");
+        let hash = hash_now(&password).expect("hash");
         assert!(hash.as_str().starts_with("$argon2id$"), "{}", hash.as_str());
         assert!(!hash.as_str().contains("correct horse"));
-        assert!(verify_password("correct horse battery", &hash));
-        assert!(!verify_password("wrong horse battery", &hash));
-        assert!(!verify_password("x", &PasswordHash::from_phc("not a hash".into())));
+        assert!(verify_now("correct horse battery", &hash));
+        assert!(!verify_now("wrong horse battery", &hash));
+        assert!(!verify_now("x", &PasswordHash::from_phc("not a hash".into())));
     }
 
     #[test]
     fn a_hash_asking_for_too_much_memory_never_matches() {
         // A tampered document: 1 GiB of memory per check.
         let greedy = "$argon2id$v=19$m=1048576,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-        assert!(!verify_password("anything", &PasswordHash::from_phc(greedy.into())));
+        assert!(!verify_now("anything", &PasswordHash::from_phc(greedy.into())));
     }
 
     #[test]
     fn a_reused_buffer_gives_the_same_answers() {
-        let hash = hash_password(&Password::parse("correct horse battery").expect("valid")).expect("hash");
+        let hash = hash_now(&Password::parse("correct horse battery").expect("valid")).expect("hash");
         let mut memory = Vec::new();
         for _ in 0..3 {
             assert!(verify_with_memory("correct horse battery", &hash, &mut memory));
@@ -185,8 +216,8 @@ mod tests {
     #[test]
     fn same_password_gets_a_fresh_salt() {
         let password = Password::parse("correct horse battery").expect("valid");
-        let a = hash_password(&password).expect("hash");
-        let b = hash_password(&password).expect("hash");
+        let a = hash_now(&password).expect("hash");
+        let b = hash_now(&password).expect("hash");
         assert_ne!(a, b);
     }
 }
@@ -197,7 +228,7 @@ mod gate_tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn excess_verifications_wait_then_are_turned_away() {
-        let hash = hash_password(&Password::parse("correct horse battery").expect("valid")).expect("hash");
+        let hash = hash_now(&Password::parse("correct horse battery").expect("valid")).expect("hash");
         let gate = std::sync::Arc::new(PasswordGate::new(1, std::time::Duration::from_millis(1)));
         let checks = (0..8).map(|_| {
             let (gate, hash) = (gate.clone(), hash.clone());
@@ -207,5 +238,21 @@ mod gate_tests {
             futures::future::join_all(checks).await.into_iter().map(|r| r.expect("join")).collect();
         assert!(results.iter().any(|r| matches!(r, Ok(true))), "one got through");
         assert!(results.iter().any(|r| r.is_err()), "the rest were turned away: {results:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_takes_a_place_at_the_gate_like_a_check() {
+        let password = Password::parse("correct horse battery").expect("valid");
+        let gate = std::sync::Arc::new(PasswordGate::new(1, std::time::Duration::from_millis(1)));
+        let hash = gate.hash(&password).await.expect("a free gate hashes");
+        assert!(verify_now("correct horse battery", &hash));
+        let work = (0..6).map(|_| {
+            let (gate, password) = (gate.clone(), password.clone());
+            tokio::spawn(async move { gate.hash(&password).await.map(|_| ()) })
+        });
+        let results: Vec<_> =
+            futures::future::join_all(work).await.into_iter().map(|r| r.expect("join")).collect();
+        assert!(results.iter().any(Result::is_ok));
+        assert!(results.iter().any(|r| matches!(r, Err(HashRefused::Busy(_)))), "bounded: {results:?}");
     }
 }

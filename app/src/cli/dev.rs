@@ -123,7 +123,7 @@ async fn seed(store: &Store, timezone: &jiff::tz::TimeZone) -> anyhow::Result<Se
         department: Department::parse("Computer Science")?,
         // The demo lecturer administers the department too, so /admin/ can be tried.
         admin: true,
-        ..samples::lecturer(DEMO_USER, "STF/0001", hash_password(&password)?)?
+        ..samples::lecturer(DEMO_USER, "STF/0001", hash_password(&password).await?)?
     };
     store.create_lecturer(&demo, &crate::model::Actor::CommandLine).await?;
     let unit = NewUnit {

@@ -75,7 +75,7 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
     let store = Store::connect(&firestore_from(vars)?).await?;
     match command {
         LecturerCommand::Add(args) => {
-            let new = parse_new_lecturer(&args, console)?;
+            let new = parse_new_lecturer(&args, console).await?;
             let created = store.create_lecturer(&new, &Actor::CommandLine).await.map_err(|e| match e {
                 StoreError::AlreadyExists(Taken::Username) => {
                     anyhow::anyhow!("username {} is already taken", new.username)
@@ -90,7 +90,7 @@ pub async fn run(command: LecturerCommand, vars: &Vars, console: &mut Console<'_
         LecturerCommand::SetPassword(args) => {
             let username = Username::parse(&args.username)?;
             let password = read_password(args.password_stdin, console)?;
-            let hash = hash_password(&password)?;
+            let hash = hash_password(&password).await?;
             // Whoever knew the old password is logged out everywhere, by the store itself.
             let ended = match store.set_password(&username, &hash, args.temporary, &Actor::CommandLine).await
             {
@@ -153,7 +153,7 @@ async fn set_admin(
     Ok(())
 }
 
-fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Result<NewLecturer> {
+async fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Result<NewLecturer> {
     let username = Username::parse(&args.username).context("--username")?;
     let full_name = FullName::parse(&args.full_name).context("--full-name")?;
     let email = Email::parse(&args.email).context("--email")?;
@@ -161,7 +161,7 @@ fn parse_new_lecturer(args: &AddArgs, console: &mut Console<'_>) -> anyhow::Resu
     let department = Department::parse(&args.department).context("--department")?;
     let phone = args.phone.as_deref().map(Phone::parse).transpose().context("--phone")?;
     let password = read_password(args.password_stdin, console)?;
-    let password_hash = hash_password(&password)?;
+    let password_hash = hash_password(&password).await?;
     Ok(NewLecturer {
         username,
         full_name,

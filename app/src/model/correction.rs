@@ -1,6 +1,6 @@
 //! A lecturer's corrections of the record, and the history each change leaves.
 
-use super::MarkStatus;
+use super::{AttendanceRecord, MarkStatus, attended_weight};
 use crate::domain::{AdmissionNumber, Instant, Reason, SessionId, StudentName, Term, UnitCode};
 
 /// Where one student stands in one session, as the history records it.
@@ -120,6 +120,92 @@ pub fn correct(from: MarkState, correction: &Correction) -> Result<Option<MarkSt
     }
 }
 
+/// What a correction does, decided from what was read: a pure function of the mark, the
+/// student on record and the correction, so the store only reads, plans the writes and commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// The mark already is in the state asked for: nothing is written.
+    Unchanged,
+    Refused(CorrectionRefused),
+    Change(Decision),
+}
+
+/// A correction to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub from: MarkState,
+    pub to: MarkState,
+    /// The mark: created by the lecturer with this status, or its existing document updated.
+    pub mark: MarkWrite,
+    /// The mark's version after the change (its history record's id ends with it).
+    pub version: u32,
+    /// The name a new mark, or a new student, is recorded under.
+    pub name: StudentName,
+    /// How the student's count of lectures attended moves: -1, 0 or +1.
+    pub attended_delta: i64,
+    pub student: StudentWrite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkWrite {
+    Create(MarkStatus),
+    Update,
+}
+
+/// What happens to the student's document with the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StudentWrite {
+    /// Nothing: attended-or-not did not change (or a removal of a student never recorded).
+    Unchanged,
+    /// The student's count moves by the decision's delta.
+    Count,
+    /// The student is not on record yet: created with this mark.
+    Create,
+}
+
+/// Decides `correction` of `mark` (none yet, or as read), for a student on record under
+/// `student_name` (if at all).
+pub fn decide(
+    mark: Option<&AttendanceRecord>,
+    student_name: Option<&StudentName>,
+    correction: &Correction,
+) -> Decided {
+    let from = mark.map_or(MarkState::Unmarked, MarkState::of);
+    let to = match correct(from, correction) {
+        Err(refused) => return Decided::Refused(refused),
+        Ok(None) => return Decided::Unchanged,
+        Ok(Some(to)) => to,
+    };
+    let name = correction.student_name.as_ref().or(student_name).or(mark.map(|m| &m.student_name)).cloned();
+    let Some(name) = name else {
+        return Decided::Refused(CorrectionRefused::NameRequired(correction.admission_number.clone()));
+    };
+    let mark_write = match (mark, to.status()) {
+        (Some(_), _) => MarkWrite::Update,
+        (None, Some(status)) => MarkWrite::Create(status),
+        // `correct` refuses to remove a mark that does not exist.
+        (None, None) => {
+            return Decided::Refused(CorrectionRefused::NothingToRemove(correction.admission_number.clone()));
+        }
+    };
+    let attended_delta = attended_weight(to.status()) - attended_weight(from.status());
+    // A student is created only for a mark, never for a removal.
+    let student = match student_name {
+        Some(_) if attended_delta != 0 => StudentWrite::Count,
+        None if to.status().is_some() => StudentWrite::Create,
+        _ => StudentWrite::Unchanged,
+    };
+    Decided::Change(Decision {
+        from,
+        to,
+        mark: mark_write,
+        version: mark.map_or(1, |m| m.version + 1),
+        name,
+        attended_delta,
+        student,
+    })
+}
+
 /// One change of a mark after it was made: an append-only record.
 #[derive(Debug, Clone)]
 pub struct MarkChange {
@@ -188,6 +274,81 @@ mod tests {
         assert!(MarkState::Marked(MarkStatus::Absent).lecturer_decided());
         assert!(!MarkState::Marked(MarkStatus::Excused).lecturer_decided());
         assert!(!MarkState::Unmarked.lecturer_decided());
+    }
+
+    fn record(status: MarkStatus, removed: bool, version: u32) -> AttendanceRecord {
+        AttendanceRecord {
+            session_id: SessionId::new_random(),
+            unit_code: UnitCode::parse("CS101").expect("code"),
+            term: crate::samples::term(),
+            admission_number: AdmissionNumber::parse("ADM/1").expect("adm"),
+            student_name: StudentName::parse("Jane Doe").expect("name"),
+            number: crate::domain::SessionNumber::try_from(1).expect("n"),
+            marked_at: jiff::Timestamp::UNIX_EPOCH,
+            status,
+            source: super::super::MarkSource::Qr,
+            version,
+            expected_lessons: None,
+            known_name: None,
+            removed,
+            attempted_at: None,
+        }
+    }
+
+    fn name(text: &str) -> StudentName {
+        StudentName::parse(text).expect("name")
+    }
+
+    #[test]
+    fn a_change_of_a_mark_moves_the_count_only_when_attended_changes() {
+        let present = record(MarkStatus::Present, false, 2);
+        let known = name("Jane Doe");
+        let Decided::Change(late) =
+            decide(Some(&present), Some(&known), &asking(MarkState::Marked(MarkStatus::Late), None))
+        else {
+            panic!("a change")
+        };
+        assert_eq!(
+            (late.mark, late.version, late.attended_delta, late.student),
+            (MarkWrite::Update, 3, 0, StudentWrite::Unchanged)
+        );
+        let Decided::Change(absent) =
+            decide(Some(&present), Some(&known), &asking(MarkState::Marked(MarkStatus::Absent), None))
+        else {
+            panic!("a change")
+        };
+        assert_eq!((absent.attended_delta, absent.student), (-1, StudentWrite::Count));
+        let removed = record(MarkStatus::Late, true, 4);
+        let Decided::Change(restored) =
+            decide(Some(&removed), Some(&known), &asking(MarkState::Marked(MarkStatus::Late), None))
+        else {
+            panic!("a change")
+        };
+        assert_eq!((restored.from, restored.attended_delta, restored.version), (MarkState::Removed, 1, 5));
+    }
+
+    #[test]
+    fn a_first_mark_by_hand_creates_the_mark_and_perhaps_the_student() {
+        let excused = asking(MarkState::Marked(MarkStatus::Excused), None);
+        assert_eq!(
+            decide(None, None, &excused),
+            Decided::Refused(CorrectionRefused::NameRequired(excused.admission_number.clone())),
+            "nobody knows the student's name yet"
+        );
+        let named = Correction { student_name: Some(name("Brian Otieno")), ..excused.clone() };
+        let Decided::Change(new) = decide(None, None, &named) else { panic!("a change") };
+        assert_eq!(new.mark, MarkWrite::Create(MarkStatus::Excused));
+        assert_eq!((new.version, new.attended_delta, new.student), (1, 1, StudentWrite::Create));
+        assert_eq!(new.name, name("Brian Otieno"));
+        let Decided::Change(known) = decide(None, Some(&name("Brian O.")), &excused) else {
+            panic!("a change")
+        };
+        assert_eq!(
+            (known.name, known.student),
+            (name("Brian O."), StudentWrite::Count),
+            "the name on record"
+        );
+        assert_eq!(decide(Some(&record(MarkStatus::Excused, false, 1)), None, &excused), Decided::Unchanged);
     }
 
     #[test]

@@ -14,7 +14,10 @@ pub use attendance::{
 };
 pub use audit::{Actor, AuditAction, AuditEntry, NewAuditEntry};
 pub use class_list::{ClassList, ClassListId, Enrolled, ImportPlan, RejectedRow};
-pub use correction::{ChangeSource, Correction, CorrectionRefused, MarkChange, MarkState, correct};
+pub use correction::{
+    ChangeSource, Correction, CorrectionRefused, Decided, Decision, MarkChange, MarkState, MarkWrite,
+    StudentWrite, correct, decide,
+};
 pub use lecturer::{Lecturer, LecturerDetails, NewLecturer, PasswordHash};
 pub use session::{Availability, NewSession, Opening, QrMode, Session, Window};
 pub use unit::{NewUnit, Unit};

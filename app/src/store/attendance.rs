@@ -5,7 +5,7 @@
 //! only add the unit and count to an existing one. One read of the student precedes it (is the
 //! student new, under which name?); the duplicate path reads the first mark once.
 
-use super::commit::{Writes, array_union, increment, server_time};
+use super::commit::{Attempts, Step, Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
     ATTENDANCE_OF_SESSION, ATTENDANCE_OF_UNIT_TERM, MARKS_OF_SESSION, MARKS_OF_SESSION_WITH_STATUS,
@@ -24,14 +24,15 @@ impl Store {
     ///
     /// One read (the student's document: is the student new, and under which name?) and one
     /// atomic commit: create the attendance document, and create the student or only add the
-    /// unit and count to it. A race with the student's first mark elsewhere, or a lost answer,
-    /// costs one more round.
+    /// unit and count to it. A commit that loses a race (the mark exists: another request's,
+    /// or ours whose answer was lost; or the student was created or went away meanwhile) costs
+    /// one more round: the mark and the student are read again.
     pub async fn mark_attendance(&self, session: &Session, mark: &NewMark) -> Result<Marking, StoreError> {
         let key = mark.admission_number.key();
         let id = ids::attendance(session.id, &key);
         let request_id = uuid::Uuid::new_v4().to_string();
         let known = self.get_doc::<StudentDoc>(STUDENTS, key.as_str()).await?;
-        let mut student_exists = known.is_some();
+        let known_at_first = known.is_some();
         let known_name = known.map(|s| s.name).filter(|name| !mark.student_name.is_same_name(name));
         let doc = new_mark_doc(session, mark, &request_id, known_name);
         let student = StudentCreate {
@@ -39,76 +40,43 @@ impl Store {
             name: mark.student_name.as_str(),
         };
         let counter = ids::attended_field(&session.unit_code, session.term);
-        let transforms = || {
-            vec![
-                array_union("units", vec![session.unit_code.as_str().into()]),
-                increment(&counter, 1),
-                server_time("updated_at"),
-            ]
-        };
-        for attempt in 1..=3 {
-            let mut writes = Writes::new(self.db().await?);
-            writes.create(ATTENDANCE, &id, &doc, &["marked_at", "updated_at"])?;
-            if student_exists {
-                writes.update(STUDENTS, key.as_str(), &NoFields {}, &[], transforms())?;
+        let (id, key, doc, student, counter, request_id) = (&id, &key, &doc, &student, &counter, &request_id);
+        self.commit_retrying(Attempts::CONTENDED, |attempt| async move {
+            let student_exists = if attempt == 1 {
+                known_at_first
             } else {
-                writes.create_with(STUDENTS, key.as_str(), &student, &StudentCreate::FIELDS, transforms())?;
-            }
-            match writes.commit().await {
-                Ok(committed) => {
-                    let marked_at = committed
-                        .server_time(0, 0)
-                        .ok_or_else(|| StoreError::Invalid("commit returned no server time".into()))?;
-                    let attended = committed.integer(1, 1).unwrap_or(1).max(0) as u64;
-                    let record = record_from_doc(AttendanceDoc { marked_at: Some(marked_at), ..doc })?;
-                    return Ok(Marking { outcome: MarkOutcome::Marked(record), attended_in_term: attended });
+                let (first, student) = tokio::try_join!(
+                    self.get_doc::<AttendanceDoc>(ATTENDANCE, id),
+                    self.get_doc::<StudentDoc>(STUDENTS, key.as_str()),
+                )?;
+                if let Some(first) = first {
+                    return first_mark(session, first, student.as_ref(), request_id).map(Step::Done);
                 }
-                Err(StoreError::AlreadyExists(_)) => {
-                    match self.existing_mark(session, &key, &id, &request_id).await? {
-                        Some(marking) => return Ok(marking),
-                        // Not the mark: the student's first mark elsewhere created them meanwhile.
-                        None => student_exists = true,
-                    }
-                }
-                // The student document went away since it was read.
-                Err(StoreError::NotFound) if student_exists => student_exists = false,
-                Err(e) if e.is_transient() && attempt < 2 => {
-                    tracing::warn!(error = %e, "retrying an attendance commit");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict(crate::store::Conflict::Contention))
-    }
-
-    /// The first mark, after a create met an existing document (one batch read of the mark and
-    /// the student); `None` when the mark does not exist (the student document did).
-    async fn existing_mark(
-        &self,
-        session: &Session,
-        key: &crate::domain::AdmissionKey,
-        id: &str,
-        request_id: &str,
-    ) -> Result<Option<Marking>, StoreError> {
-        let (first, student) = tokio::try_join!(
-            self.get_doc::<AttendanceDoc>(ATTENDANCE, id),
-            self.get_doc::<StudentDoc>(STUDENTS, key.as_str()),
-        )?;
-        let Some(first) = first else { return Ok(None) };
-        let attended = student
-            .and_then(|s| s.attended.get(&ids::unit_term(&session.unit_code, session.term)).copied())
-            .unwrap_or(0)
-            .max(0) as u64;
-        let ours = first.request_id == request_id;
-        let deleted = first.deleted;
-        let record = record_from_doc(first)?;
-        let outcome = match (ours, deleted) {
-            (_, true) => MarkOutcome::Removed(record),
-            (true, false) => MarkOutcome::Marked(record),
-            (false, false) => MarkOutcome::AlreadyMarked(record),
-        };
-        Ok(Some(Marking { outcome, attended_in_term: attended }))
+                student.is_some()
+            };
+            let transforms = vec![
+                array_union("units", vec![session.unit_code.as_str().into()]),
+                increment(counter, 1),
+                server_time("updated_at"),
+            ];
+            let mut writes = Writes::new(self.db().await?);
+            let marked = writes.create(ATTENDANCE, id, doc, &["marked_at", "updated_at"])?;
+            let counted = if student_exists {
+                writes.update(STUDENTS, key.as_str(), &NoFields {}, &[], transforms)?
+            } else {
+                writes.create_with(STUDENTS, key.as_str(), student, &StudentCreate::FIELDS, transforms)?
+            };
+            let (doc, counter) = (doc.clone(), counter.clone());
+            Ok(Step::commit(writes, move |committed| {
+                let marked_at = committed
+                    .server_time(marked, "marked_at")
+                    .ok_or_else(|| StoreError::unexpected("server time"))?;
+                let attended = committed.integer(counted, &counter).unwrap_or(1).max(0) as u64;
+                let record = record_from_doc(AttendanceDoc { marked_at: Some(marked_at), ..doc })?;
+                Ok(Marking { outcome: MarkOutcome::Marked(record), attended_in_term: attended })
+            }))
+        })
+        .await
     }
 
     /// One student's mark in one session, if any (removed marks included, flagged).
@@ -260,6 +228,29 @@ impl Store {
 
 #[derive(serde::Serialize)]
 struct NoFields {}
+
+/// The outcome of a mark whose document exists already: ours (a commit whose answer was lost),
+/// another request's (already marked), or removed by the lecturer.
+fn first_mark(
+    session: &Session,
+    first: AttendanceDoc,
+    student: Option<&StudentDoc>,
+    request_id: &str,
+) -> Result<Marking, StoreError> {
+    let attended = student
+        .and_then(|s| s.attended.get(&ids::unit_term(&session.unit_code, session.term)).copied())
+        .unwrap_or(0)
+        .max(0) as u64;
+    let ours = first.request_id == request_id;
+    let deleted = first.deleted;
+    let record = record_from_doc(first)?;
+    let outcome = match (ours, deleted) {
+        (_, true) => MarkOutcome::Removed(record),
+        (true, false) => MarkOutcome::Marked(record),
+        (false, false) => MarkOutcome::AlreadyMarked(record),
+    };
+    Ok(Marking { outcome, attended_in_term: attended })
+}
 
 /// A mark's document as first written (version 1; the server sets its times).
 pub(super) fn new_mark_doc(

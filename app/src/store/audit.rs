@@ -24,9 +24,9 @@ pub struct AuditDoc {
     pub updated_at: Option<FirestoreTimestamp>,
 }
 
-impl Writes<'_> {
+impl Writes {
     /// Adds the audit entry to this commit.
-    pub(crate) fn audit(&mut self, entry: &NewAuditEntry) -> Result<&mut Self, StoreError> {
+    pub(crate) fn audit(&mut self, entry: &NewAuditEntry) -> Result<super::commit::Written, StoreError> {
         let doc = AuditDoc {
             action: entry.action.as_str().to_owned(),
             actor: entry.actor.as_stored(),

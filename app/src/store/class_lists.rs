@@ -1,7 +1,7 @@
 //! Class lists: one document per unit and term, written whole. A write names the version it
 //! was based on, so two imports at once cannot silently drop each other's students.
 
-use super::commit::{Writes, server_time};
+use super::commit::{Attempts, Step, Writes, server_time};
 use super::docs::{CLASS_LISTS, ClassListDoc, ClassListEntryDoc, ids};
 use super::{Conflict, Store, StoreError};
 use crate::domain::{AdmissionNumber, Email, StudentName, Term, UnitCode};
@@ -34,6 +34,39 @@ impl Store {
         list: &ClassList,
         based_on: ListVersion,
     ) -> Result<(), StoreError> {
+        match self.class_list_writes(unit, term, list, based_on).await?.commit().await {
+            Ok(_) => Ok(()),
+            // Changed since it was read: the import is previewed again, never half-written.
+            Err(e) if e.is_lost_race() => Err(StoreError::Conflict(Conflict::Contention)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Adds one student to the class list (a student who marked without being on it).
+    /// Adding a student already listed changes nothing.
+    pub async fn enrol(&self, unit: &UnitCode, term: Term, student: Enrolled) -> Result<(), StoreError> {
+        let student = &student;
+        self.commit_retrying(Attempts::CONTENDED, |_| async move {
+            let (mut list, version) = self.class_list(unit, term).await?;
+            if list.contains(&student.admission_number) {
+                return Ok(Step::Done(()));
+            }
+            list.students.insert(student.admission_number.key(), student.clone());
+            let writes = self.class_list_writes(unit, term, &list, version).await?;
+            Ok(Step::commit(writes, |_| Ok(())))
+        })
+        .await
+    }
+
+    /// The write of `list` as the whole document, on the precondition that it is still at
+    /// `based_on` (or, for a first list, that there is none).
+    async fn class_list_writes(
+        &self,
+        unit: &UnitCode,
+        term: Term,
+        list: &ClassList,
+        based_on: ListVersion,
+    ) -> Result<Writes, StoreError> {
         let doc = ClassListDoc {
             unit_code: unit.as_str().to_owned(),
             academic_year: term.year.to_string(),
@@ -66,33 +99,7 @@ impl Store {
                 vec![server_time("updated_at")],
             )?,
         };
-        match writes.commit().await {
-            Ok(_) => Ok(()),
-            Err(
-                StoreError::AlreadyExists(_)
-                | StoreError::Invalid(_)
-                | StoreError::Conflict(_)
-                | StoreError::NotFound,
-            ) => Err(StoreError::Conflict(Conflict::Contention)),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Adds one student to the class list (a student who marked without being on it).
-    /// Adding a student already listed changes nothing.
-    pub async fn enrol(&self, unit: &UnitCode, term: Term, student: Enrolled) -> Result<(), StoreError> {
-        for _ in 0..5 {
-            let (mut list, version) = self.class_list(unit, term).await?;
-            if list.contains(&student.admission_number) {
-                return Ok(());
-            }
-            list.students.insert(student.admission_number.key(), student.clone());
-            match self.save_class_list(unit, term, &list, version).await {
-                Err(StoreError::Conflict(Conflict::Contention)) => continue,
-                other => return other,
-            }
-        }
-        Err(StoreError::Conflict(Conflict::Contention))
+        Ok(writes)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Lecturer accounts, with the staff-id guard document written in the same commit. Every change
 //! an administrator makes is audited in that same commit too.
 
-use super::commit::{Writes, server_time};
+use super::commit::{Attempts, Step, Writes, server_time};
 use super::docs::{LECTURERS, LecturerDoc, STAFF_IDS, StaffIdDoc};
 use super::{Store, StoreError, Taken, ts};
 use crate::domain::{Department, Email, FullName, Phone, StaffId, Username};
@@ -31,10 +31,9 @@ impl Store {
         let detail =
             format!("{} ({}){}", new.full_name, new.staff_id, if new.admin { ", administrator" } else { "" });
         let mut writes = Writes::new(self.db().await?);
-        writes
-            .create(LECTURERS, &new.username.key(), &doc, &["created_at", "updated_at"])?
-            .create(STAFF_IDS, &new.staff_id.key(), &guard, &[])?
-            .audit(&NewAuditEntry::new(by, AuditAction::LecturerCreated, new.username.as_str(), detail))?;
+        writes.create(LECTURERS, &new.username.key(), &doc, &["created_at", "updated_at"])?;
+        writes.create(STAFF_IDS, &new.staff_id.key(), &guard, &[])?;
+        writes.audit(&NewAuditEntry::new(by, AuditAction::LecturerCreated, new.username.as_str(), detail))?;
         match writes.commit().await {
             Ok(_) => {}
             Err(StoreError::AlreadyExists(_)) => {
@@ -107,20 +106,19 @@ impl Store {
             phone: details.phone.as_ref().map(Phone::as_str),
         };
         let mut writes = Writes::new(self.db().await?);
-        writes
-            .update(
-                LECTURERS,
-                &username.key(),
-                &change,
-                &["full_name", "email", "department", "phone"],
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(
-                by,
-                AuditAction::LecturerEdited,
-                username.as_str(),
-                changed.join(", "),
-            ))?;
+        writes.update(
+            LECTURERS,
+            &username.key(),
+            &change,
+            &["full_name", "email", "department", "phone"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.audit(&NewAuditEntry::new(
+            by,
+            AuditAction::LecturerEdited,
+            username.as_str(),
+            changed.join(", "),
+        ))?;
         writes.commit().await.map(|_| ())
     }
 
@@ -176,9 +174,8 @@ impl Store {
         on: bool,
         audit: &NewAuditEntry,
     ) -> Result<usize, StoreError> {
-        let change = std::collections::BTreeMap::from([(field, on)]);
-        let mut attempt = 1;
-        loop {
+        let change = &std::collections::BTreeMap::from([(field, on)]);
+        self.commit_retrying(Attempts::PRECONDITIONS, |_| async move {
             let mut writes = Writes::new(self.db().await?);
             let mut ended = 0;
             if !on {
@@ -187,24 +184,21 @@ impl Store {
                     ended = self.end_access(&mut writes, username, None, None).await?;
                 }
             }
-            writes
-                .update(LECTURERS, &username.key(), &change, &[field], vec![server_time("updated_at")])?
-                .audit(audit)?;
-            match writes.commit().await {
-                Err(StoreError::Invalid(_)) if !on && attempt < ATTEMPTS => attempt += 1,
-                other => return other.map(|_| ended),
-            }
-        }
+            writes.update(LECTURERS, &username.key(), change, &[field], vec![server_time("updated_at")])?;
+            writes.audit(audit)?;
+            Ok(Step::commit(writes, move |_| Ok(ended)))
+        })
+        .await
     }
 
     /// Before `username` stops being an active administrator: `Conflict(LastAdministrator)`
     /// if no other one is left; otherwise another one joins the commit as its witness, on the
     /// precondition that it is unchanged since read. Two administrators taking each other's role
     /// at the same instant then cannot both succeed: each commit changes the other's witness.
-    /// (The commit that loses fails with `Invalid` and is tried again, seeing the new state.)
+    /// (The commit that loses fails its precondition and is tried again, seeing the new state.)
     async fn witness_another_administrator(
         &self,
-        writes: &mut Writes<'_>,
+        writes: &mut Writes,
         username: &Username,
     ) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
@@ -221,7 +215,7 @@ impl Store {
         let Some(witness) = witness else {
             return Err(StoreError::Conflict(super::Conflict::LastAdministrator));
         };
-        let read_at = witness.update_time.ok_or_else(|| StoreError::Invalid("no update time".into()))?;
+        let read_at = witness.update_time.ok_or_else(|| StoreError::unexpected("update time"))?;
         let key = Username::parse(&witness.username).map_err(|e| StoreError::corrupt("lecturer", e))?.key();
         writes.update_if_unchanged(
             LECTURERS,
@@ -234,9 +228,6 @@ impl Store {
         Ok(())
     }
 }
-
-/// Tries of a change guarded by a witness administrator (see `witness_another_administrator`).
-const ATTEMPTS: usize = 3;
 
 pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
     let bad = |e| StoreError::corrupt("lecturer", e);

@@ -93,7 +93,7 @@ impl MirroredDoc for AttendanceChangeDoc {
     const COLLECTION: &'static str = ATTENDANCE_CHANGES;
     fn parse(self, id: &str) -> Result<MarkChange, StoreError> {
         let (attendance_id, admission_key) = (self.attendance_id.clone(), self.admission_key.clone());
-        let change = super::corrections::change_from_doc(self)?;
+        let change = super::lecturer_marks::change_from_doc(self)?;
         let key = change.admission_number.key();
         let mark = ids::attendance(change.session_id, &key);
         if attendance_id != mark || admission_key != key.as_str() {

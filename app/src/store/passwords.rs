@@ -51,15 +51,14 @@ impl Store {
         let action = if temporary { AuditAction::TemporaryPasswordSet } else { AuditAction::PasswordSet };
         let mut writes = Writes::new(self.db().await?);
         let ended = self.end_access(&mut writes, username, None, None).await?;
-        writes
-            .update(
-                LECTURERS,
-                &username.key(),
-                &NewPassword { password_hash: hash.as_str(), must_change_password: temporary },
-                &PASSWORD_FIELDS,
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
+        writes.update(
+            LECTURERS,
+            &username.key(),
+            &NewPassword { password_hash: hash.as_str(), must_change_password: temporary },
+            &PASSWORD_FIELDS,
+            vec![server_time("updated_at")],
+        )?;
+        writes.audit(&NewAuditEntry::new(by, action, username.as_str(), ""))?;
         writes.commit().await?;
         Ok(ended)
     }
@@ -69,7 +68,7 @@ impl Store {
     /// password, or a link, is out with the change. Returns the sessions ended.
     pub(super) async fn end_access(
         &self,
-        writes: &mut Writes<'_>,
+        writes: &mut Writes,
         username: &Username,
         keep: Option<&str>,
         spare: Option<&str>,
@@ -138,12 +137,8 @@ impl Store {
             writes.delete(PASSWORD_RESETS, id)?;
         }
         let until = format!("valid until {}", expires_at.round(jiff::Unit::Minute).unwrap_or(expires_at));
-        writes.create(PASSWORD_RESETS, token_hash, &doc, &["issued_at"])?.audit(&NewAuditEntry::new(
-            by,
-            AuditAction::ResetLinkIssued,
-            username.as_str(),
-            until,
-        ))?;
+        writes.create(PASSWORD_RESETS, token_hash, &doc, &["issued_at"])?;
+        writes.audit(&NewAuditEntry::new(by, AuditAction::ResetLinkIssued, username.as_str(), until))?;
         writes.commit().await.map(|_| ())
     }
 
@@ -177,15 +172,14 @@ impl Store {
         // This link first, with its precondition: a second use fails as a whole.
         writes.delete_existing(PASSWORD_RESETS, token_hash)?;
         let ended = self.end_access(&mut writes, &reset.lecturer, None, Some(token_hash)).await?;
-        writes
-            .update(
-                LECTURERS,
-                &reset.lecturer.key(),
-                &NewPassword { password_hash: hash.as_str(), must_change_password: false },
-                &PASSWORD_FIELDS,
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(&by, AuditAction::ResetLinkUsed, reset.lecturer.as_str(), ""))?;
+        writes.update(
+            LECTURERS,
+            &reset.lecturer.key(),
+            &NewPassword { password_hash: hash.as_str(), must_change_password: false },
+            &PASSWORD_FIELDS,
+            vec![server_time("updated_at")],
+        )?;
+        writes.audit(&NewAuditEntry::new(&by, AuditAction::ResetLinkUsed, reset.lecturer.as_str(), ""))?;
         writes.commit().await?;
         Ok(ended)
     }

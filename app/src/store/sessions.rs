@@ -57,14 +57,13 @@ impl Store {
             let doc = session_doc(new, id, number);
             let guard = SessionGuardDoc { session_id: id.to_string() };
             let mut writes = Writes::new(self.db().await?);
-            writes
-                .create(SESSIONS, &doc.id, &doc, &["created_at", "updated_at"])?
-                .create(SESSION_SLOTS, slot_id, &guard, &[])?
-                .create(SESSION_TIMES, &time_id, &guard, &[])?;
+            let session = writes.create(SESSIONS, &doc.id, &doc, &["created_at", "updated_at"])?;
+            writes.create(SESSION_SLOTS, slot_id, &guard, &[])?;
+            writes.create(SESSION_TIMES, &time_id, &guard, &[])?;
             match writes.commit().await {
                 Ok(committed) => {
-                    let created = committed.server_time(0, 0).map(|t| t.0);
-                    let updated = committed.server_time(0, 1).map(|t| t.0);
+                    let created = committed.server_time(session, "created_at").map(|t| t.0);
+                    let updated = committed.server_time(session, "updated_at").map(|t| t.0);
                     return Ok(Session {
                         created_at: created,
                         updated_at: updated,
@@ -184,7 +183,8 @@ impl Store {
         )?;
         if old_slot != new_slot {
             let guard = SessionGuardDoc { session_id: session.id.to_string() };
-            writes.delete(SESSION_TIMES, &old_slot)?.create(SESSION_TIMES, &new_slot, &guard, &[])?;
+            writes.delete(SESSION_TIMES, &old_slot)?;
+            writes.create(SESSION_TIMES, &new_slot, &guard, &[])?;
         }
         match writes.commit().await {
             Err(StoreError::AlreadyExists(_)) => Err(StoreError::Conflict(Conflict::TimeClash)),
@@ -226,7 +226,7 @@ impl Store {
         }
         match writes.commit().await {
             // Changed meanwhile (a mark or an edit): the lecturer sees the page again.
-            Err(StoreError::Invalid(_)) => Err(StoreError::Conflict(Conflict::Contention)),
+            Err(StoreError::PreconditionFailed(_)) => Err(StoreError::Conflict(Conflict::Contention)),
             other => other.map(|_| ()),
         }
     }
@@ -247,7 +247,7 @@ impl Store {
             update_time: Option<firestore::FirestoreTimestamp>,
         }
         let stamp = self.get_doc::<Stamp>(SESSIONS, &id.to_string()).await?.ok_or(StoreError::NotFound)?;
-        stamp.update_time.map(|t| t.0).ok_or_else(|| StoreError::Invalid("no update time".into()))
+        stamp.update_time.map(|t| t.0).ok_or_else(|| StoreError::unexpected("update time"))
     }
 
     /// Switches between a static and a rotating QR code.
@@ -270,19 +270,18 @@ impl Store {
     /// Hides the session and frees its lecture number and start time, in one commit.
     pub async fn soft_delete_session(&self, session: &Session) -> Result<(), StoreError> {
         let mut writes = Writes::new(self.db().await?);
-        writes
-            .update(
-                SESSIONS,
-                &session.id.to_string(),
-                &Deleted { deleted: true },
-                &["deleted"],
-                vec![server_time("deleted_at"), server_time("updated_at")],
-            )?
-            .delete(SESSION_SLOTS, &ids::session_slot(&session.unit_code, session.term, session.number))?
-            .delete(
-                SESSION_TIMES,
-                &ids::session_time(&session.unit_code, session.term, session.date, session.times.start()),
-            )?;
+        writes.update(
+            SESSIONS,
+            &session.id.to_string(),
+            &Deleted { deleted: true },
+            &["deleted"],
+            vec![server_time("deleted_at"), server_time("updated_at")],
+        )?;
+        writes.delete(SESSION_SLOTS, &ids::session_slot(&session.unit_code, session.term, session.number))?;
+        writes.delete(
+            SESSION_TIMES,
+            &ids::session_time(&session.unit_code, session.term, session.date, session.times.start()),
+        )?;
         writes.commit().await.map(|_| ())
     }
 }

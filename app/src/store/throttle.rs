@@ -3,7 +3,7 @@
 //! attempts never lose a count and no transaction is needed; a window is the sum of buckets.
 //! The store alone knows how a subject becomes a document id.
 
-use firestore::{FirestoreFieldTransform, FirestoreFieldTransformType, FirestoreTimestamp};
+use firestore::FirestoreTimestamp;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -87,21 +87,21 @@ impl Store {
             expires_at: FirestoreTimestamp,
         }
         let mut writes = Writes::new(self.db().await?);
+        let mut counters = Vec::with_capacity(buckets.len());
         for (subject, bucket) in buckets {
-            let increment = FirestoreFieldTransform::new(
-                "failures".to_owned(),
-                FirestoreFieldTransformType::Increment(by.into()),
-            );
-            writes.merge(
+            counters.push(writes.merge(
                 LOGIN_THROTTLE,
                 &subject.doc_id(*bucket),
                 &Expiry { expires_at: FirestoreTimestamp(expires_at) },
                 &["expires_at"],
-                vec![increment],
-            )?;
+                vec![super::commit::increment("failures", by)],
+            )?);
         }
         let committed = writes.commit().await?;
-        Ok((0..buckets.len()).map(|i| committed.integer(i, 0).unwrap_or(0).max(0) as u64).collect())
+        Ok(counters
+            .into_iter()
+            .map(|c| committed.integer(c, "failures").unwrap_or(0).max(0) as u64)
+            .collect())
     }
 
     /// Forgets these buckets (after a successful login).

@@ -24,12 +24,12 @@ impl Store {
             deleted_at: None,
         };
         let mut writes = Writes::new(self.db().await?);
-        writes.create(UNITS, new.code.as_str(), &doc, &["created_at", "updated_at"])?;
+        let unit = writes.create(UNITS, new.code.as_str(), &doc, &["created_at", "updated_at"])?;
         let committed = writes.commit().await.map_err(|e| match e {
             StoreError::AlreadyExists(_) => StoreError::AlreadyExists(Taken::UnitCode),
             e => e,
         })?;
-        let created = committed.server_time(0, 0).map(|t| t.0);
+        let created = committed.server_time(unit, "created_at").map(|t| t.0);
         Ok(Unit { created_at: created, ..unit_from_doc(doc)? })
     }
 
@@ -135,15 +135,14 @@ impl Store {
         }
         let detail = format!("from {from} to {}", to.username);
         let mut writes = Writes::new(self.db().await?);
-        writes
-            .update(
-                UNITS,
-                code.as_str(),
-                &UnitOwner { lecturer: to.username.as_str() },
-                &["lecturer"],
-                vec![server_time("updated_at")],
-            )?
-            .audit(&NewAuditEntry::new(by, AuditAction::UnitReassigned, code.as_str(), detail))?;
+        writes.update(
+            UNITS,
+            code.as_str(),
+            &UnitOwner { lecturer: to.username.as_str() },
+            &["lecturer"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.audit(&NewAuditEntry::new(by, AuditAction::UnitReassigned, code.as_str(), detail))?;
         writes.commit().await?;
         moved += self.move_sessions(code, to).await?;
         Ok(moved)

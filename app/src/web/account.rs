@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::forms::FieldErrors;
 use super::guard::Auth;
 use super::{AppError, AppState, flash};
-use crate::auth::password::hash_password;
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Password;
 
@@ -105,7 +104,7 @@ async fn submit(
     let (Some(new), true) = (new, errors.is_empty()) else {
         return render(&state, &auth, &errors, StatusCode::BAD_REQUEST).await;
     };
-    let hash = hash_password(&new).map_err(|e| AppError::Internal(e.into()))?;
+    let hash = state.password_gate().hash(&new).await?;
     let ended = state.store().change_password(&auth.username, &hash, Some(&sha256_hex(&auth.token))).await?;
     tracing::warn!(target: "security", event = "password_changed", username = %auth.username, other_sessions_ended = ended);
     let text = "Password changed. Your other sessions have ended; this one stays signed in.";

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::templates::Layout;
-use crate::store::StoreError;
+use crate::store::{Conflict, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -18,6 +18,13 @@ pub enum AppError {
     /// A request no form could produce (the message is safe to show).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request is well formed but the record's state refuses it: a cancelled lecture, a
+    /// session with marks, a unit code taken (the message is safe to show).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many changes of the same record at once; nothing was saved, a repeat will work.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     /// Firestore did not answer: nothing was saved.
@@ -27,12 +34,29 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Every store refusal has its page by construction: a conflict is a 409 with the store's own
+/// words, contention a 503 "try again", and only a malformed write or a corrupt document is a
+/// 500. Handlers that can say more (a field beside the message) match the error first.
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound,
             StoreError::Unavailable(cause) => Self::Unavailable(cause),
-            other => Self::Internal(anyhow::Error::new(other)),
+            StoreError::Conflict(Conflict::Contention) => Self::Busy(Conflict::Contention.to_string()),
+            // A lost race that reached the page: the same as contention.
+            StoreError::PreconditionFailed(cause) => Self::Busy(cause),
+            StoreError::Conflict(conflict) => Self::Conflict(conflict.to_string()),
+            StoreError::AlreadyExists(taken) => Self::Conflict(format!("That {taken} is already taken.")),
+            e @ (StoreError::Rejected(_) | StoreError::Corrupt(_)) => Self::Internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
+impl From<crate::auth::password::HashRefused> for AppError {
+    fn from(err: crate::auth::password::HashRefused) -> Self {
+        match err {
+            crate::auth::password::HashRefused::Busy(busy) => Self::Busy(busy.to_string()),
+            crate::auth::password::HashRefused::Failed(e) => Self::Internal(e.into()),
         }
     }
 }
@@ -53,6 +77,15 @@ impl IntoResponse for AppError {
                 "There is nothing at this address. If you followed a link or scanned a code, ask for a new one.".to_owned(),
             ),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "That did not work", message.clone()),
+            Self::Conflict(message) => (StatusCode::CONFLICT, "That cannot be done now", message.clone()),
+            Self::Busy(cause) => {
+                tracing::warn!(%cause, "a change lost its race too often");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "Someone else was changing the same record at the same moment, so nothing was saved. Try again: it will work now.".to_owned(),
+                )
+            }
             Self::Forbidden(message) => (StatusCode::FORBIDDEN, "Not allowed", (*message).to_owned()),
             Self::Unavailable(cause) => {
                 tracing::warn!(%cause, "Firestore unavailable");
@@ -144,5 +177,35 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
             tracing::error!(error = %e, "error page failed to render");
             (status, page.message).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Taken;
+
+    fn status(e: StoreError) -> StatusCode {
+        AppError::from(e).into_response().status()
+    }
+
+    #[test]
+    fn store_refusals_are_never_a_500_but_for_a_bug() {
+        assert_eq!(status(StoreError::Conflict(Conflict::Contention)), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(StoreError::PreconditionFailed("lost".into())), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(StoreError::Conflict(Conflict::TermFull)), StatusCode::CONFLICT);
+        assert_eq!(status(StoreError::Conflict(Conflict::LastAdministrator)), StatusCode::CONFLICT);
+        assert_eq!(status(StoreError::AlreadyExists(Taken::UnitCode)), StatusCode::CONFLICT);
+        assert_eq!(status(StoreError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(status(StoreError::Unavailable("down".into())), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(StoreError::Rejected("malformed".into())), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status(StoreError::Corrupt("bad".into())), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_conflict_page_says_what_the_store_said() {
+        let response = AppError::from(StoreError::AlreadyExists(Taken::UnitCode)).into_response();
+        let page = response.extensions().get::<ErrorPage>().expect("a page");
+        assert_eq!(page.message, "That unit code is already taken.");
     }
 }

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::forms::FieldErrors;
 use super::templates::Layout;
 use super::{AppError, AppState, flash};
-use crate::auth::password::hash_password;
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Password;
 use crate::store::{PasswordReset, StoreError};
@@ -94,7 +93,7 @@ async fn submit(
     let (Some(new), true) = (new, errors.is_empty()) else {
         return render(&state, Some(&reset), &errors);
     };
-    let hash = hash_password(&new).map_err(|e| AppError::Internal(e.into()))?;
+    let hash = state.password_gate().hash(&new).await?;
     let ended = match state.store().use_password_reset(&sha256_hex(&token), &reset, &hash).await {
         // Used a moment ago, by another tab or person.
         Err(StoreError::NotFound) => return render(&state, None, &FieldErrors::default()),

@@ -26,7 +26,7 @@ async fn only_administrators_see_the_lecturers_and_the_last_one_keeps_the_role()
     assert_eq!(lecturer.get("/admin/?q=x").await.status(), 404);
 
     let password = attendance::domain::Password::parse("correct horse battery").expect("pw");
-    let hash = attendance::auth::password::hash_password(&password).expect("hash");
+    let hash = attendance::auth::password::hash_password(&password).await.expect("hash");
     store
         .set_password(&username("office"), &hash, false, &attendance::model::Actor::CommandLine)
         .await

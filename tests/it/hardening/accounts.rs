@@ -27,7 +27,7 @@ async fn a_new_password_ends_the_sessions_of_the_old_one() {
     let other_device = app.new_browser();
     assert_eq!(other_device.login("jkamau", "correct horse battery").await.status(), 303);
     let password = attendance::domain::Password::parse("a brand new passphrase").expect("pw");
-    let hash = attendance::auth::password::hash_password(&password).expect("hash");
+    let hash = attendance::auth::password::hash_password(&password).await.expect("hash");
     let ended = app
         .firestore
         .store

@@ -179,3 +179,38 @@ async fn each_mark_has_a_page_with_its_form_and_history() {
     other.login("potieno", "correct horse battery").await;
     assert_eq!(other.get(&path).await.status(), 404);
 }
+
+#[tokio::test]
+async fn two_corrections_at_once_both_land_in_one_history() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    app.new_browser().attend(&session.id.to_string(), "Jane Doe", "ADM/1").await;
+    let by = crate::fixtures::username("jkamau");
+    let expected = attendance::domain::ExpectedLessons::DEFAULT;
+    let asking = |status| attendance::model::Correction {
+        admission_number: attendance::domain::AdmissionNumber::parse("ADM/1").expect("adm"),
+        student_name: None,
+        to: attendance::model::MarkState::Marked(status),
+        reason: None,
+    };
+    let (late, absent) =
+        (asking(attendance::model::MarkStatus::Late), asking(attendance::model::MarkStatus::Absent));
+    let store = &app.firestore.store;
+    let (a, b) = tokio::join!(
+        store.correct_mark(&session, &late, &by, expected),
+        store.correct_mark(&session, &absent, &by, expected),
+    );
+    let changed = |c: &Result<attendance::store::Corrected, _>| {
+        matches!(c, Ok(attendance::store::Corrected::Changed(_)))
+    };
+    assert!(changed(&a) && changed(&b), "one wins, the other reads again and applies: {a:?} {b:?}");
+    let history = store.changes_of_session(session.id).await.expect("history");
+    let versions: Vec<u32> = history.iter().map(|c| c.version).collect();
+    assert_eq!(versions, [2, 3], "{history:?}");
+    assert_eq!(history[1].from, history[0].to, "the second starts where the first ended");
+    // The student's count follows the state the mark ended in: absent does not count.
+    let ended_absent =
+        history[1].to == attendance::model::MarkState::Marked(attendance::model::MarkStatus::Absent);
+    let expected_count = if ended_absent { "0" } else { "1" };
+    assert_eq!(count_of(&app).await, expected_count);
+}

@@ -103,7 +103,7 @@ async fn a_cancelled_lecture_counts_nowhere_and_a_marked_one_cannot_be_deleted()
     assert!(attended.html.contains("8.33%"), "{}", attended.html);
 
     let delete = app.browser.post_with_csrf(&format!("/session/{id}/delete/"), &[]).await;
-    assert_eq!(delete.status(), 400);
+    assert_eq!(delete.status(), 409, "a refusal of the record's state, not a malformed request");
     assert!(delete.text().await.expect("html").contains("cancel it instead"));
 
     let cancel = app.browser.post_with_csrf(&format!("/session/{id}/cancel/"), &[("cancelled", "1")]).await;

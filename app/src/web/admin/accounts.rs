@@ -9,7 +9,6 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{Administrator, account, flag};
-use crate::auth::password::hash_password;
 use crate::domain::{Department, Email, FullName, Password, Phone, StaffId, Username};
 use crate::model::{Lecturer, LecturerDetails, NewLecturer};
 use crate::store::{Conflict, StoreError, Taken};
@@ -105,7 +104,7 @@ pub async fn create(
         staff_id,
         department: details.department,
         phone: details.phone,
-        password_hash: hash_password(&password).map_err(|e| AppError::Internal(e.into()))?,
+        password_hash: state.password_gate().hash(&password).await?,
         admin: form.admin.is_some(),
         must_change_password: true,
     };

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::render_account;
 use super::{Administrator, account};
-use crate::auth::password::hash_password;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::domain::Password;
 use crate::model::{Actor, Lecturer};
@@ -63,7 +62,7 @@ async fn temporary_password(
     let Some(password) = errors.check("password", Password::parse(password)) else {
         return render_account(state, auth, lecturer, None, &errors).await;
     };
-    let hash = hash_password(&password).map_err(|e| AppError::Internal(e.into()))?;
+    let hash = state.password_gate().hash(&password).await?;
     let ended = state.store().set_password(&lecturer.username, &hash, true, actor).await?;
     tracing::warn!(target: "security", event = "temporary_password_set", username = %lecturer.username, sessions_ended = ended, by = %auth.username);
     let text = format!(

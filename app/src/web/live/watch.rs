@@ -368,7 +368,8 @@ impl Watch {
     pub async fn join(
         self: &Arc<Self>,
         since: Option<u64>,
-    ) -> Result<(Viewer, Vec<Arc<LiveEvent>>, broadcast::Receiver<Arc<LiveEvent>>), StoreError> {
+    ) -> Result<(Viewer, Vec<Arc<LiveEvent>>, broadcast::Receiver<Arc<LiveEvent>>), crate::web::AppError>
+    {
         self.viewers.fetch_add(1, Ordering::Relaxed);
         let viewer = Viewer(self.clone());
         self.touch();
@@ -378,7 +379,7 @@ impl Watch {
     }
 
     /// The events after `since` if they are all still kept, else one snapshot.
-    pub async fn since(&self, since: Option<u64>) -> Result<Vec<Arc<LiveEvent>>, StoreError> {
+    pub async fn since(&self, since: Option<u64>) -> Result<Vec<Arc<LiveEvent>>, crate::web::AppError> {
         self.touch();
         {
             let heard = self.lock();
@@ -393,16 +394,16 @@ impl Watch {
     }
 
     /// Everything the page shows, as one event (no read: the listener keeps it current).
-    fn snapshot(&self) -> Result<LiveEvent, StoreError> {
+    fn snapshot(&self) -> Result<LiveEvent, crate::web::AppError> {
         let session = self.lock().session.clone();
         let roster = self.roster();
         let summary = summary(&self.state, &session);
         let page = serde_json::json!({ "roster": &roster, "session": { "id": self.id.to_string() } });
-        let rows_html = self
-            .state
-            .templates()
-            .render("session_rows", &crate::web::templates::Layout::default(), &page)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let rows_html = self.state.templates().render(
+            "session_rows",
+            &crate::web::templates::Layout::default(),
+            &page,
+        )?;
         let heard = self.lock();
         Ok(LiveEvent {
             id: heard.seq,

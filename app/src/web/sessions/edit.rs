@@ -215,7 +215,7 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
     if !state.store().delete_unmarked_session(&session).await? {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "This session has marks, so it cannot be deleted: cancel it instead, which keeps its record."
                 .into(),
         ));

@@ -141,7 +141,7 @@ async fn toggle(
         })?,
     };
     if session.cancelled {
-        return Err(AppError::BadRequest("This lecture is cancelled; restore it before opening it.".into()));
+        return Err(AppError::Conflict("This lecture is cancelled; restore it before opening it.".into()));
     }
     let text = match opening {
         Opening::Closed => "Session closed: no more marks are accepted.",
