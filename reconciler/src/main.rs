@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use attendance::clock::Clock;
 use attendance::config::Vars;
 use clap::{Parser, Subcommand};
 use reconciler::{Reconciler, ReconcilerConfig, RunOptions, RunResult, db, portal, runs, verify};
@@ -107,9 +108,9 @@ async fn execute(command: Command, config: ReconcilerConfig) -> anyhow::Result<E
             let shutdown = attendance::startup::shutdown_signal();
             reconciler::schedule::schedule(reconciler, &cron, &full_cron, shutdown).await?;
         }
-        Command::Status => print!("{}", runs::report(&pool).await?),
+        Command::Status => print!("{}", runs::report(&pool, &Clock::system()).await?),
         Command::RetryDead { only } => {
-            let queued = portal::retry_dead(&pool, only.as_deref()).await?;
+            let queued = portal::retry_dead(&pool, only.as_deref(), &Clock::system()).await?;
             println!("{queued} dead deliveries queued again; they go out on the next run");
         }
         Command::Verify => {

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
+use attendance::clock::Clock;
 use attendance::store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
@@ -47,6 +48,9 @@ pub struct Reconciler {
     /// still runs, forwarding reports the problem.
     portal: Option<Result<Portal, String>>,
     config: ReconcilerConfig,
+    /// The delivery queue's one time base: when a record is due, when it gives up (tests move
+    /// it instead of rewriting the queue).
+    clock: Clock,
 }
 
 impl Reconciler {
@@ -56,12 +60,17 @@ impl Reconciler {
     }
 
     pub async fn with_pool(config: ReconcilerConfig, pool: PgPool) -> anyhow::Result<Self> {
+        Self::with_clock(config, pool, Clock::system()).await
+    }
+
+    /// The same with a clock of the caller's (a test's).
+    pub async fn with_clock(config: ReconcilerConfig, pool: PgPool, clock: Clock) -> anyhow::Result<Self> {
         let store = Store::connect_lazy(&config.firestore);
         let portal = match &config.portal {
             Some(portal) => Some(Portal::new(portal.clone()).await.map_err(|e| format!("{e:#}"))),
             None => None,
         };
-        Ok(Self { store, pool, portal, config })
+        Ok(Self { store, pool, portal, config, clock })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -116,7 +125,8 @@ impl Reconciler {
             Some(Ok(portal)) => {
                 let phase = Instant::now();
                 summary.forward =
-                    portal::forward(&self.pool, portal, &self.config.timezone, &progress).await?;
+                    portal::forward(&self.pool, portal, &self.config.timezone, &self.clock, &progress)
+                        .await?;
                 summary.durations_ms.insert("forward", elapsed_ms(phase));
             }
             Some(Err(why)) => summary.forward.halted = Some(portal::Halt::Unauthorized(why.clone())),

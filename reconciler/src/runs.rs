@@ -53,7 +53,7 @@ pub async fn finish(
 }
 
 /// A human-readable report: recent runs, the delivery backlog, dead letters, watermarks.
-pub async fn report(pool: &PgPool) -> Result<String, sqlx::Error> {
+pub async fn report(pool: &PgPool, clock: &attendance::clock::Clock) -> Result<String, sqlx::Error> {
     let mut out = String::new();
     let _ = writeln!(out, "Recent runs:");
     let runs = sqlx::query(
@@ -91,11 +91,12 @@ pub async fn report(pool: &PgPool) -> Result<String, sqlx::Error> {
     }
     let backlog = sqlx::query(
         "SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-                count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()) AS due,
+                count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1) AS due,
                 count(*) FILTER (WHERE status = 'delivered') AS delivered,
                 count(*) FILTER (WHERE status = 'dead') AS dead
          FROM portal_deliveries",
     )
+    .bind(crate::portal::now(clock))
     .fetch_one(pool)
     .await?;
     let _ = writeln!(

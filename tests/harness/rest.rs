@@ -55,24 +55,6 @@ impl Rest {
         }
     }
 
-    /// Sets a timestamp field as the server (admin token), e.g. to age a login session.
-    pub async fn set_timestamp_as_admin(&self, path: &str, field: &str, rfc3339: &str) {
-        let response = self
-            .client
-            .patch(self.url(path))
-            .bearer_auth("owner")
-            .query(&[("updateMask.fieldPaths", field)])
-            .json(&serde_json::json!({ "fields": { field: { "timestampValue": rfc3339 } } }))
-            .send()
-            .await
-            .expect("emulator answers");
-        assert!(
-            response.status().is_success(),
-            "patch {path}: {}",
-            response.text().await.unwrap_or_default()
-        );
-    }
-
     /// Writes a whole document as the server, bypassing the app (a hand edit, another tool, a
     /// bug): `fields` in the REST API's typed form, e.g. `{"name": {"stringValue": "x"}}`.
     pub async fn put_as_admin(&self, path: &str, fields: Value) {

@@ -114,6 +114,7 @@ async fn set_password_and_disable_change_the_account() {
             must_change_password: false,
             admin: false,
             expires_at: expires,
+            seen_at: jiff::Timestamp::now(),
             network: "127.0.0.0/24",
         })
         .await

@@ -62,15 +62,22 @@ pub fn network_of(address: IpAddr) -> String {
     }
 }
 
+/// Who is logging in, from where, and when (the app's clock: throttling windows and expiry are
+/// judged by it, so tests move it instead of rewriting stored times).
+pub struct Attempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub client: IpAddr,
+    pub now: Timestamp,
+}
+
 pub async fn log_in(
     store: &Store,
     gate: &PasswordGate,
-    username: &str,
-    password: &str,
-    client: IpAddr,
+    attempt: Attempt<'_>,
     policy: SessionPolicy,
 ) -> Result<LoginOutcome, StoreError> {
-    let now = Timestamp::now();
+    let Attempt { username, password, client, now } = attempt;
     let user = username.trim().to_lowercase();
     let network = network_of(client);
     let current = bucket(now);
@@ -141,6 +148,7 @@ pub async fn log_in(
             must_change_password: lecturer.must_change_password,
             admin: lecturer.admin,
             expires_at: now + policy.absolute,
+            seen_at: now,
             network: &network,
         })
         .await?;
@@ -148,17 +156,18 @@ pub async fn log_in(
     Ok(LoginOutcome::LoggedIn { token, lecturer })
 }
 
-/// The live session a cookie token names, if any. Expired sessions are deleted on sight.
+/// The live session a cookie token names at `now` (the app's clock), if any. Expired sessions
+/// are deleted on sight.
 pub async fn authenticate(
     store: &Store,
     token: &str,
     policy: SessionPolicy,
+    now: Timestamp,
 ) -> Result<Option<LoginSession>, StoreError> {
     let hash = sha256_hex(token);
     let Some(session) = store.login_session(&hash).await? else {
         return Ok(None);
     };
-    let now = Timestamp::now();
     let idle_since = session.last_seen_at.unwrap_or(now);
     if session.expires_at <= now || now.duration_since(idle_since) > policy.idle {
         store.delete_login_session(&hash).await?;
@@ -168,7 +177,7 @@ pub async fn authenticate(
     if now.duration_since(idle_since) > SignedDuration::from_secs(60) {
         let store = store.clone();
         tokio::spawn(async move {
-            if let Err(e) = store.touch_login_session(&hash).await {
+            if let Err(e) = store.touch_login_session(&hash, now).await {
                 tracing::warn!(error = %e, "could not refresh a login session");
             }
         });

@@ -210,6 +210,11 @@ impl Session {
 
     /// Whether its marks can no longer change but by a lecturer's correction: closed (by hand,
     /// by its window, or cancelled) for longer than a student's submit can take in flight.
+    ///
+    /// The one place a server time meets the app's clock: a session closed by hand or
+    /// cancelled is judged by its `updated_at` (Firestore's time of that change). In production
+    /// both are true time; a test that moves the app's clock far ahead only makes a closed
+    /// session look settled sooner, never later.
     pub fn is_settled(&self, now: Timestamp, tz: &TimeZone) -> bool {
         const IN_FLIGHT: SignedDuration = SignedDuration::from_mins(2);
         let closed_at = match self.availability(now, tz) {

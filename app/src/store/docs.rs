@@ -20,6 +20,13 @@ pub const CLASS_LISTS: &str = "class_lists";
 pub const ADMIN_AUDIT: &str = "admin_audit";
 /// `password_resets/{sha256(token)}`: one-time links to choose a new password.
 pub const PASSWORD_RESETS: &str = "password_resets";
+/// `login_sessions/{sha256(token)}`: lecturers' logins; only the token's hash is stored.
+pub const LOGIN_SESSIONS: &str = "login_sessions";
+/// `login_events/{sha256(token)}`: when and from which network each login happened. Kept after
+/// its session ends, so a lecturer can see their recent logins.
+pub const LOGIN_EVENTS: &str = "login_events";
+/// `login_throttle/{subject}_{bucket}`: failed-login counters per account, network and pair.
+pub const LOGIN_THROTTLE: &str = "login_throttle";
 
 /// The collections the reconciler mirrors, each with an `updated_at` on every document.
 pub const MIRRORED: [&str; 7] =

@@ -5,14 +5,10 @@ use firestore::FirestoreTimestamp;
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::commit::{Writes, server_time};
+use super::commit::Writes;
+use super::docs::{LOGIN_EVENTS, LOGIN_SESSIONS};
 use super::{Store, StoreError};
 use crate::domain::{Instant, Username};
-
-pub const LOGIN_SESSIONS: &str = "login_sessions";
-/// `login_events/{sha256(token)}`: when and from which network each login happened. Kept after
-/// its session ends, so a lecturer can see their recent logins.
-pub const LOGIN_EVENTS: &str = "login_events";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct LoginEventDoc {
@@ -75,6 +71,8 @@ pub struct NewLoginSession<'a> {
     pub must_change_password: bool,
     pub admin: bool,
     pub expires_at: Instant,
+    /// Now, by the app's clock: the idle timeout counts from it.
+    pub seen_at: Instant,
     /// The client's network, for the lecturer's list of recent logins.
     pub network: &'a str,
 }
@@ -89,10 +87,10 @@ impl Store {
             admin: new.admin,
             expires_at: FirestoreTimestamp(new.expires_at),
             created_at: None,
-            last_seen_at: None,
+            last_seen_at: Some(FirestoreTimestamp(new.seen_at)),
         };
         let mut writes = Writes::new(self.db().await?);
-        writes.create(LOGIN_SESSIONS, new.token_hash, &doc, &["created_at", "last_seen_at"])?;
+        writes.create(LOGIN_SESSIONS, new.token_hash, &doc, &["created_at"])?;
         let event = LoginEventDoc {
             session: new.token_hash.to_owned(),
             lecturer: doc.lecturer.clone(),
@@ -132,12 +130,15 @@ impl Store {
         }))
     }
 
-    /// Records activity, for the idle timeout.
-    pub async fn touch_login_session(&self, token_hash: &str) -> Result<(), StoreError> {
+    /// Records activity at `now` (the app's clock, which the idle timeout is judged by).
+    pub async fn touch_login_session(&self, token_hash: &str, now: Instant) -> Result<(), StoreError> {
         #[derive(Serialize)]
-        struct Nothing {}
+        struct Seen {
+            last_seen_at: FirestoreTimestamp,
+        }
         let mut writes = Writes::new(self.db().await?);
-        writes.update(LOGIN_SESSIONS, token_hash, &Nothing {}, &[], vec![server_time("last_seen_at")])?;
+        let seen = Seen { last_seen_at: FirestoreTimestamp(now) };
+        writes.update(LOGIN_SESSIONS, token_hash, &seen, &["last_seen_at"], Vec::new())?;
         match writes.commit().await {
             Err(StoreError::NotFound) => Ok(()),
             other => other.map(|_| ()),

@@ -5,8 +5,8 @@ use firestore::FirestoreTimestamp;
 use serde::{Deserialize, Serialize};
 
 use super::commit::{Writes, server_time};
+use super::docs::LOGIN_SESSIONS;
 use super::docs::{LECTURERS, PASSWORD_RESETS};
-use super::login_sessions::LOGIN_SESSIONS;
 use super::{Store, StoreError};
 use crate::domain::{Instant, Username};
 use crate::model::{Actor, AuditAction, NewAuditEntry, PasswordHash};

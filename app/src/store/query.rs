@@ -94,7 +94,7 @@ pub const ALL_LECTURERS: QuerySpec =
 
 /// A lecturer's logins, newest first (their account page).
 pub const LOGINS_OF_LECTURER: QuerySpec = QuerySpec {
-    collection: super::login_sessions::LOGIN_EVENTS,
+    collection: super::docs::LOGIN_EVENTS,
     equals: &["lecturer"],
     order: &[("at", Direction::Desc)],
 };

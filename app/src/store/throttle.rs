@@ -8,10 +8,9 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::commit::Writes;
+use super::docs::LOGIN_THROTTLE;
 use super::{Store, StoreError};
 use crate::domain::{Instant, encode_doc_key};
-
-pub const LOGIN_THROTTLE: &str = "login_throttle";
 
 /// Whose attempts a counter counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,7 +70,11 @@ async fn login_page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if let Some(token) = cookies::get(&headers, cookies::SESSION, state.secure_cookies())
-        && authenticate(state.store(), token, state.settings().session_policy).await.ok().flatten().is_some()
+        && authenticate(state.store(), token, state.settings().session_policy, state.clock().now())
+            .await
+            .ok()
+            .flatten()
+            .is_some()
     {
         return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
     }
@@ -134,15 +138,14 @@ async fn login_submit(State(state): State<AppState>, request: Request) -> Result
             login::MAX_USERNAME_CHARS
         )));
     }
-    let outcome = login::log_in(
-        state.store(),
-        state.password_gate(),
-        &form.username,
-        &form.password,
-        ip,
-        state.settings().session_policy,
-    )
-    .await?;
+    let attempt = login::Attempt {
+        username: &form.username,
+        password: &form.password,
+        client: ip,
+        now: state.clock().now(),
+    };
+    let outcome =
+        login::log_in(state.store(), state.password_gate(), attempt, state.settings().session_policy).await?;
     let secure = state.settings().base_url.is_https();
     let again = |error: String, status| {
         render_login(&state, &headers, form.username.trim(), &next, Some(error), vec![], status)

@@ -92,7 +92,9 @@ async fn lecturer_only(state: AppState, request: Request, next: Next) -> Respons
     let json = wants_json(&request);
     let token = cookies::get(request.headers(), cookies::SESSION, state.secure_cookies()).map(str::to_owned);
     let session = match &token {
-        Some(token) => authenticate(state.store(), token, state.settings().session_policy).await,
+        Some(token) => {
+            authenticate(state.store(), token, state.settings().session_policy, state.clock().now()).await
+        }
         None => Ok(None),
     };
     let (session, token) = match (session, token) {

@@ -10,6 +10,8 @@ use indicatif::ProgressBar;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
+use attendance::clock::Clock;
+
 use super::client::{Attempt, Portal, PortalRecord, Verdict};
 use crate::time;
 
@@ -54,15 +56,18 @@ pub struct ForwardOutcome {
     pub halted: Option<Halt>,
 }
 
-/// Sends every due record once (at most one attempt per record per pass).
+/// Sends every due record once (at most one attempt per record per pass). Every time the queue
+/// is judged or stamped by comes from `clock`, never from PostgreSQL's `now()`: one time base
+/// for "due", back-off and give-up.
 #[tracing::instrument(skip_all)]
 pub async fn forward(
     pool: &PgPool,
     portal: &Portal,
     timezone: &jiff::tz::TimeZone,
+    clock: &Clock,
     progress: &ProgressBar,
 ) -> Result<ForwardOutcome, sqlx::Error> {
-    let run_started: DateTime<Utc> = sqlx::query("SELECT now()").fetch_one(pool).await?.get(0);
+    let run_started = now(clock);
     let deadline = tokio::time::Instant::now() + portal.config.budget;
     let outcome = Mutex::new(ForwardOutcome::default());
     let halted = || outcome.lock().map(|o| o.halted.is_some()).unwrap_or(true);
@@ -75,7 +80,7 @@ pub async fn forward(
                 SELECT d.idempotency_key, d.attendance_id, d.action, d.attempts, d.first_attempt_at, d.payload,
                        d.next_attempt_at
                 FROM portal_deliveries d
-                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                WHERE d.status = 'pending' AND d.next_attempt_at <= $1
                   AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
                 ORDER BY d.next_attempt_at, d.idempotency_key
                 LIMIT 500
@@ -115,7 +120,7 @@ pub async fn forward(
                         error: Some(missing.clone()),
                     },
                 };
-                let verdict = record_attempt(pool, portal, &due, &attempt).await?;
+                let verdict = record_attempt(pool, portal, &due, &attempt, now(clock)).await?;
                 progress.inc(1);
                 if let Ok(mut o) = outcome.lock() {
                     match verdict {
@@ -204,6 +209,11 @@ impl Due {
     }
 }
 
+/// The clock's now at PostgreSQL's precision.
+pub fn now(clock: &Clock) -> DateTime<Utc> {
+    time::instant(clock.now()).unwrap_or_else(|_| Utc::now())
+}
+
 fn text(payload: &serde_json::Value, field: &str) -> String {
     payload.get(field).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).unwrap_or_default()
 }
@@ -224,8 +234,8 @@ async fn record_attempt(
     portal: &Portal,
     due: &Due,
     attempt: &Attempt,
+    now: DateTime<Utc>,
 ) -> Result<Recorded, sqlx::Error> {
-    let now = Utc::now();
     let first = due.first_attempt_at.unwrap_or(now);
     let give_up = chrono::Duration::from_std(portal.config.give_up_after).unwrap_or(chrono::Duration::MAX);
     let (status, recorded, spend, delay) = match &attempt.verdict {
@@ -252,11 +262,11 @@ async fn record_attempt(
     sqlx::query(
         "UPDATE portal_deliveries SET status = $2,
                 attempts = attempts + CASE WHEN $3 THEN 1 ELSE 0 END,
-                first_attempt_at = CASE WHEN $3 THEN coalesce(first_attempt_at, now()) ELSE first_attempt_at END,
-                last_attempt_at = CASE WHEN $3 THEN now() ELSE last_attempt_at END,
-                next_attempt_at = CASE WHEN $3 THEN now() + $4 * interval '1 millisecond' ELSE next_attempt_at END,
+                first_attempt_at = CASE WHEN $3 THEN coalesce(first_attempt_at, $8) ELSE first_attempt_at END,
+                last_attempt_at = CASE WHEN $3 THEN $8 ELSE last_attempt_at END,
+                next_attempt_at = CASE WHEN $3 THEN $8 + $4 * interval '1 millisecond' ELSE next_attempt_at END,
                 last_status_code = $5, last_response = $6, last_error = $7,
-                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+                delivered_at = CASE WHEN $2 = 'delivered' THEN $8 ELSE delivered_at END
          WHERE idempotency_key = $1",
     )
     .bind(&due.key)
@@ -266,19 +276,21 @@ async fn record_attempt(
     .bind(attempt.status_code)
     .bind(&attempt.response)
     .bind(&attempt.error)
+    .bind(now)
     .execute(pool)
     .await?;
     Ok(recorded)
 }
 
-/// Queues dead deliveries again (all, or the one with this idempotency key or attendance id);
-/// returns how many. Their give-up age starts over.
-pub async fn retry_dead(pool: &PgPool, only: Option<&str>) -> Result<u64, sqlx::Error> {
+/// Queues dead deliveries again (all, or the one with this idempotency key or attendance id),
+/// due at once by `clock`; returns how many. Their give-up age starts over.
+pub async fn retry_dead(pool: &PgPool, only: Option<&str>, clock: &Clock) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
-        "UPDATE portal_deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = now()
+        "UPDATE portal_deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = $2
          WHERE status = 'dead' AND ($1::text IS NULL OR idempotency_key = $1 OR attendance_id = $1)",
     )
     .bind(only)
+    .bind(now(clock))
     .execute(pool)
     .await?
     .rows_affected())

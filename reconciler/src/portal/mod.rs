@@ -9,4 +9,4 @@ mod client;
 mod forward;
 
 pub use client::{Attempt, Portal, PortalRecord, Verdict, classify};
-pub use forward::{ForwardOutcome, Halt, forward, retry_dead};
+pub use forward::{ForwardOutcome, Halt, forward, now, retry_dead};

@@ -36,7 +36,7 @@ async fn run_with_only_the_required_variables_records_a_failed_delivery_and_exit
     );
     setup.assert_verified().await;
 
-    setup.backoff_elapses().await;
+    setup.binary_backoff_elapses().await;
     let (code, output) = setup.reconcile(&["run"]).await;
     assert_eq!(code, 0, "{output}");
     assert_eq!(setup.portal.accepted_keys(), expected_keys(&setup.fs).await);

@@ -133,7 +133,7 @@ async fn a_long_portal_outage_then_recovery_loses_nothing() {
         assert_eq!(code, 0, "pass {pass}: {output}");
         assert!(output.contains("dead 0"), "pass {pass}: {output}");
         many_marks(&setup.fs, 14 + pass, 5).await;
-        setup.failing_for_hours(hours + 1).await;
+        setup.binary_failing_for_hours(hours + 1).await;
     }
     setup.portal.answer_always(None);
     let (code, output) = setup.reconcile(&["run"]).await;
@@ -181,7 +181,7 @@ async fn a_hanging_portal_costs_one_timeout_and_the_next_pass_mirrors() {
     assert_eq!(code, 0, "{output}");
     assert_eq!(setup.count("SELECT count(*) FROM attendance").await, 8, "mirrored despite the Portal");
     setup.portal.hang(false);
-    setup.backoff_elapses().await;
+    setup.binary_backoff_elapses().await;
     assert_eq!(setup.reconcile(&["run"]).await.0, 0);
     ends_consistent(&setup.fs, &setup.db.url, &setup.portal).await;
 }

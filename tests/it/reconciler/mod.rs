@@ -12,6 +12,7 @@ mod rejects;
 mod runs;
 mod settings;
 
+use attendance::clock::Clock;
 use attendance::config::Vars;
 use attendance::domain::AdmissionNumber;
 use attendance::model::Session;
@@ -25,6 +26,8 @@ pub struct Setup {
     pub fs: TestFirestore,
     pub db: TestDatabase,
     pub portal: TestPortal,
+    /// The delivery queue's clock for in-process reconcilers: tests move it instead of waiting.
+    pub clock: Clock,
 }
 
 impl Setup {
@@ -33,6 +36,7 @@ impl Setup {
             fs: TestFirestore::new().await,
             db: TestDatabase::new().await,
             portal: TestPortal::start().await,
+            clock: Clock::system(),
         };
         db::MIGRATOR.run(&setup.db.pool).await.expect("migrations");
         setup
@@ -49,21 +53,37 @@ impl Setup {
         ReconcilerConfig::from_vars(&Vars::from_pairs(vars)).expect("config")
     }
 
+    /// A reconciler in this process, on the test's clock.
     pub async fn reconciler(&self, extra: &[(&str, &str)]) -> Reconciler {
-        Reconciler::with_pool(self.config(extra), self.db.pool.clone()).await.expect("reconciler")
+        Reconciler::with_clock(self.config(extra), self.db.pool.clone(), self.clock.clone())
+            .await
+            .expect("reconciler")
     }
 
-    /// Time passes: every pending record's backoff is over. (The shipped backoff stays in
-    /// force; tests move the clock of the queue instead of shortening the delays.)
-    pub async fn backoff_elapses(&self) {
+    /// Time passes for the in-process reconcilers: every pending record's backoff is over.
+    /// (The shipped backoff stays in force; tests move the queue's clock past its cap instead
+    /// of shortening the delays.)
+    pub fn backoff_elapses(&self) {
+        self.clock.advance(jiff::SignedDuration::from_hours(3) + jiff::SignedDuration::from_mins(1));
+    }
+
+    /// Time passes for the in-process reconcilers: `hours` of failures go by.
+    pub fn failing_for_hours(&self, hours: i64) {
+        self.clock.advance(jiff::SignedDuration::from_hours(hours));
+    }
+
+    /// The same for the `reconciler` binary, whose clock is the system's and cannot be moved:
+    /// the queue's stored times are moved back instead, which the queue sees the same way.
+    pub async fn binary_backoff_elapses(&self) {
         sqlx::query("UPDATE portal_deliveries SET next_attempt_at = now() WHERE status = 'pending'")
             .execute(&self.db.pool)
             .await
             .expect("age the queue");
     }
 
-    /// Time passes: the first failed attempt of every pending record was `hours` earlier.
-    pub async fn failing_for_hours(&self, hours: i32) {
+    /// The same for the binary: the first failed attempt of every pending record was `hours`
+    /// earlier.
+    pub async fn binary_failing_for_hours(&self, hours: i32) {
         sqlx::query(
             "UPDATE portal_deliveries SET first_attempt_at = now() - make_interval(hours => $1), next_attempt_at = now()
              WHERE status = 'pending' AND first_attempt_at IS NOT NULL",

@@ -19,12 +19,14 @@ async fn one_mark(setup: &Setup) -> attendance::model::Session {
     session
 }
 
+/// The one delivery, with how long until it is due by the queue's clock.
 async fn delivery(setup: &Setup) -> sqlx::postgres::PgRow {
     sqlx::query(
         "SELECT status, attempts, last_status_code, last_response, last_error,
-                extract(epoch FROM next_attempt_at - now())::float8 AS due_in
+                extract(epoch FROM next_attempt_at - $1)::float8 AS due_in
          FROM portal_deliveries",
     )
+    .bind(reconciler::portal::now(&setup.clock))
     .fetch_one(&setup.db.pool)
     .await
     .expect("delivery")
@@ -44,11 +46,11 @@ async fn the_portal_failing_three_times_delivers_once_on_the_fourth_attempt() {
         let base = 60.0 * 2f64.powi(attempt - 1);
         assert!(due_in > base / 2.0 - 2.0 && due_in <= base, "attempt {attempt}: due in {due_in} s");
         assert_eq!(run(&reconciler, RunOptions::default()).await.forward.retried, 0, "not due yet");
-        setup.backoff_elapses().await;
+        setup.backoff_elapses();
     }
     let summary = run(&reconciler, RunOptions::default()).await;
     assert_eq!(summary.forward.delivered, 1);
-    setup.backoff_elapses().await;
+    setup.backoff_elapses();
     assert_eq!(run(&reconciler, RunOptions::default()).await.forward.delivered, 0, "delivered once");
 
     let received = setup.portal.received();
@@ -85,23 +87,23 @@ async fn a_weekend_outage_leaves_nothing_dead_and_three_days_of_failure_does() {
     setup.portal.fail_always(true);
     assert_eq!(run(&reconciler, RunOptions::default()).await.forward.retried, 4);
     // Friday evening to Monday morning: 60 hours of failures, a pass whenever records are due.
-    setup.failing_for_hours(60).await;
+    setup.failing_for_hours(60);
     let summary = run(&reconciler, RunOptions::default()).await;
     assert_eq!((summary.forward.dead, summary.forward.retried), (0, 4), "{summary}");
     // Past the shipped give-up age of 72 hours, they go dead.
-    setup.failing_for_hours(72).await;
+    setup.failing_for_hours(72);
     assert_eq!(run(&reconciler, RunOptions::default()).await.forward.dead, 4);
     assert_eq!(
         run(&reconciler, RunOptions::default()).await.forward.retried,
         0,
         "dead letters are not retried"
     );
-    let report = reconciler::runs::report(&setup.db.pool).await.expect("report");
+    let report = reconciler::runs::report(&setup.db.pool, &setup.clock).await.expect("report");
     assert!(report.contains("4 dead"), "{report}");
     assert!(report.contains("portal down for maintenance"), "{report}");
 
     setup.portal.fail_always(false);
-    assert_eq!(reconciler::portal::retry_dead(&setup.db.pool, None).await.expect("retry"), 4);
+    assert_eq!(reconciler::portal::retry_dead(&setup.db.pool, None, &setup.clock).await.expect("retry"), 4);
     assert_eq!(run(&reconciler, RunOptions::default()).await.forward.delivered, 4);
     assert_eq!(setup.count("SELECT count(*) FROM portal_deliveries WHERE status = 'delivered'").await, 4);
 }
@@ -115,7 +117,10 @@ async fn retry_dead_can_target_one_record() {
     assert_eq!(run(&reconciler, RunOptions::default()).await.forward.dead, 4);
     setup.portal.answer_always(None);
     let one = key(&sessions[0], "ADM/1", 1);
-    assert_eq!(reconciler::portal::retry_dead(&setup.db.pool, Some(&one)).await.expect("retry"), 1);
+    assert_eq!(
+        reconciler::portal::retry_dead(&setup.db.pool, Some(&one), &setup.clock).await.expect("retry"),
+        1
+    );
     assert_eq!(run(&reconciler, RunOptions::default()).await.forward.delivered, 1);
     assert_eq!(setup.portal.accepted_keys().into_iter().collect::<Vec<_>>(), [one]);
 }
@@ -182,7 +187,7 @@ async fn a_redirect_is_never_followed_and_stops_forwarding_until_the_url_is_fixe
         4,
         "records stay pending and no attempt was spent"
     );
-    let report = reconciler::runs::report(&setup.db.pool).await.expect("report");
+    let report = reconciler::runs::report(&setup.db.pool, &setup.clock).await.expect("report");
     assert!(report.contains("fix PORTAL_API_URL"), "{report}");
 
     setup.portal.answer_always(None);

@@ -42,7 +42,7 @@ async fn poison_documents_are_rejected_and_the_pipeline_goes_on() {
     assert_eq!(rejects[0].0, "sessions");
     assert_eq!(rejects[1].1, "ADM%2F404");
     assert!(rejects[1].2.contains("admission_number"), "{rejects:?}");
-    let report = reconciler::runs::report(&setup.db.pool).await.expect("status");
+    let report = reconciler::runs::report(&setup.db.pool, &setup.clock).await.expect("status");
     assert!(
         report.contains("Rejected documents (skipped until a valid version replaces them): 2"),
         "{report}"
@@ -139,7 +139,7 @@ async fn a_mark_removed_before_delivery_is_never_sent() {
         .await
         .expect("remove");
     setup.portal.fail_always(false);
-    setup.backoff_elapses().await;
+    setup.backoff_elapses();
     let summary = run(&reconciler, RunOptions::default()).await;
     assert_eq!(summary.forward.delivered, 0, "{summary}");
     assert_eq!(setup.count("SELECT count(*) FROM portal_deliveries WHERE status = 'superseded'").await, 1);
