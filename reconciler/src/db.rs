@@ -19,6 +19,19 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
+/// Records the university's time zone for the views that judge "held" by it
+/// (`lecture_starts_at`). A zone without an IANA name (never from `TIMEZONE`) is kept as UTC.
+pub async fn record_timezone(pool: &PgPool, timezone: &jiff::tz::TimeZone) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO university (id, timezone) VALUES (true, $1)
+         ON CONFLICT (id) DO UPDATE SET timezone = excluded.timezone WHERE university.timezone IS DISTINCT FROM excluded.timezone",
+    )
+    .bind(timezone.iana_name().unwrap_or("UTC"))
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
 /// The run lock: a connection of its own, outside the pool, holding a session advisory lock.
 /// Dropping it closes the connection, which releases the lock, so a panic or a cancelled pass
 /// can never leave a pooled connection holding it.

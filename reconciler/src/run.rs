@@ -108,6 +108,7 @@ impl Reconciler {
     async fn phases(&self, options: RunOptions, summary: &mut Summary) -> Result<(), RunError> {
         let progress = progress_bar();
         let started = Instant::now();
+        db::record_timezone(&self.pool, &self.config.timezone).await?;
         let mirror_options = MirrorOptions {
             full: options.full,
             batch_size: self.config.batch_size,

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// The app's `TIMEZONE`.
     pub timezone: jiff::tz::TimeZone,
+    /// Who the main browser logged in as (see [`TestApp::log_in_again`]).
+    signed_in: std::sync::Mutex<Option<String>>,
 }
 
 /// How a spawned app is configured: the real config loader with `BASE_URL` and `SECRET_KEY`
@@ -120,7 +122,19 @@ impl TestApp {
     /// A lecturer who is logged in with the main browser.
     pub async fn logged_in(&self, username: &str) -> &Browser {
         self.add_lecturer(username, "correct horse battery").await;
-        let response = self.browser.login(username, "correct horse battery").await;
+        *self.signed_in.lock().expect("lock") = Some(username.to_owned());
+        self.log_in_again().await
+    }
+
+    /// The main browser's lecturer logs in again, as they would coming back after the clock
+    /// moved past the shipped idle limit (two hours without a request ends a login session).
+    /// A browser still signed in is left as it is.
+    pub async fn log_in_again(&self) -> &Browser {
+        let username = self.signed_in.lock().expect("lock").clone().expect("logged_in first");
+        if self.browser.get("/dashboard/").await.status() == 200 {
+            return &self.browser;
+        }
+        let response = self.browser.login(&username, "correct horse battery").await;
         assert_eq!(response.status(), 303, "login of {username}");
         &self.browser
     }
@@ -298,5 +312,12 @@ async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: A
     let app = Application::build_with_clock(listener, &config, clock.clone()).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));
     let browser = Browser { client: client(), address: address.clone() };
-    TestApp { address, browser, firestore, clock, timezone: config.app.timezone.clone() }
+    TestApp {
+        address,
+        browser,
+        firestore,
+        clock,
+        timezone: config.app.timezone.clone(),
+        signed_in: std::sync::Mutex::default(),
+    }
 }

@@ -17,8 +17,8 @@ use crate::fixtures::{new_session, new_unit};
 /// app's clock at its start.
 async fn session(app: &TestApp, hour: i8, change: impl FnOnce(&mut NewSession)) -> Session {
     let store = &app.firestore.store;
-    if store.lecturer(&crate::fixtures::username("jkamau")).await.expect("read").is_none() {
-        app.logged_in("jkamau").await;
+    let first = store.lecturer(&crate::fixtures::username("jkamau")).await.expect("read").is_none();
+    if first {
         store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
     }
     let tomorrow = jiff::Zoned::now().date().checked_add(1.day()).expect("date");
@@ -26,6 +26,12 @@ async fn session(app: &TestApp, hour: i8, change: impl FnOnce(&mut NewSession)) 
     change(&mut new);
     let session = store.create_session(&new).await.expect("session");
     app.at_start_of(&session);
+    // Logged in at the lecture's time: a login from before the clock moved has gone idle.
+    if first {
+        app.logged_in("jkamau").await;
+    } else {
+        app.log_in_again().await;
+    }
     session
 }
 

@@ -148,6 +148,11 @@ impl Term {
     pub fn id_fragment(self) -> String {
         format!("{}_{}", self.year.id_fragment(), self.semester.number())
     }
+
+    /// `2025-2026_S1`: the term's part of a downloaded file's name.
+    pub fn file_stem(self) -> String {
+        format!("{}_S{}", self.year.id_fragment(), self.semester)
+    }
 }
 
 impl std::fmt::Display for Term {

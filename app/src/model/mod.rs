@@ -7,6 +7,7 @@ mod class_list;
 mod correction;
 mod lecturer;
 mod session;
+mod tally;
 mod unit;
 
 pub use attendance::{
@@ -20,4 +21,5 @@ pub use correction::{
 };
 pub use lecturer::{Lecturer, LecturerDetails, NewLecturer, PasswordHash};
 pub use session::{Availability, NewSession, Opening, QrMode, Session, Window};
+pub use tally::{LectureHeld, LectureTally, StudentTally, TermTally};
 pub use unit::{NewUnit, Unit};

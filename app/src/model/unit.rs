@@ -14,14 +14,6 @@ pub struct Unit {
     pub created_at: Option<Instant>,
 }
 
-impl Unit {
-    /// Whether `attended` of `held` lectures is under this unit's threshold (never before a
-    /// lecture was held).
-    pub fn at_risk(&self, attended: u64, held: u64) -> bool {
-        self.risk_threshold.at_risk(attended, held)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct NewUnit {
     pub code: UnitCode,

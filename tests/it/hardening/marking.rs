@@ -43,7 +43,9 @@ async fn the_first_name_recorded_stays_and_a_different_one_is_flagged() {
     assert!(proxy.html.contains("marked"), "{}", proxy.html);
     let student = app.firestore.rest().get_as_admin("students/ADM%252F2023%252F001").await.expect("student");
     assert_eq!(student["fields"]["name"]["stringValue"], "Jane Wanjiru", "not renamed");
-    // The lecturer sees the mark flagged, on the page and in the live list.
+    // The lecturer, back at the second lecture, sees the mark flagged, on the page and in the
+    // live list.
+    app.log_in_again().await;
     let page = app.browser.text(&format!("/session/{}/", second.id)).await;
     assert!(page.contains("Mallory Proxy") && page.contains("On record as Jane Wanjiru"), "{page}");
     let live = app.browser.text(&format!("/session/{}/changes.json", second.id)).await;
@@ -51,6 +53,7 @@ async fn the_first_name_recorded_stays_and_a_different_one_is_flagged() {
     // The same name in another case or spacing is not a different person.
     let third = new_lecture(&app, "jkamau", 12).await;
     app.new_browser().attend(&third.id.to_string(), " jane  WANJIRU ", "ADM/2023/001").await;
+    app.log_in_again().await;
     let page = app.browser.text(&format!("/session/{}/", third.id)).await;
     assert!(!page.contains("On record as"), "{page}");
 }

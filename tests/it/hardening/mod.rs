@@ -24,8 +24,9 @@ use crate::fixtures::{new_session, new_unit};
 
 /// `lecturer` logged in with the app's main browser, owning CS101 and an open session tomorrow.
 pub async fn lecturer_with_session(app: &TestApp, lecturer: &str) -> Session {
+    let session = new_lecture(app, lecturer, 8).await;
     app.logged_in(lecturer).await;
-    new_lecture(app, lecturer, 8).await
+    session
 }
 
 /// Another open session of CS101 (created with the first call), tomorrow at `hour`.

@@ -11,6 +11,7 @@ mod portal;
 mod rejects;
 mod runs;
 mod settings;
+mod tally;
 
 use attendance::clock::Clock;
 use attendance::config::Vars;

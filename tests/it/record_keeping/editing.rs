@@ -28,6 +28,7 @@ async fn a_session_is_edited_and_a_clash_is_refused() {
     let app = spawn_app().await;
     let session = lecture(&app).await;
     let other = crate::hardening::new_lecture(&app, "jkamau", 14).await;
+    app.log_in_again().await;
     let date = session.date.to_string();
     let opens = format!("{date}T09:45");
     let closes = format!("{date}T11:00");
@@ -123,6 +124,7 @@ async fn a_cancelled_lecture_counts_nowhere_and_a_marked_one_cannot_be_deleted()
 
     // An unmarked session can be deleted, and its lecture number is free again.
     let spare = crate::hardening::new_lecture(&app, "jkamau", 16).await;
+    app.log_in_again().await;
     let delete = app.browser.post_with_csrf(&format!("/session/{}/delete/", spare.id), &[]).await;
     assert_eq!(delete.status(), 303);
     assert!(app.firestore.store.session(spare.id).await.expect("read").is_none());

@@ -10,10 +10,12 @@ mod windows;
 use attendance::model::Session;
 use harness::TestApp;
 
-/// `jkamau` logged in, owning CS101 with a lecture tomorrow 10:00–11:00; the clock at its start.
+/// `jkamau` logged in, owning CS101 with a lecture tomorrow 10:00–11:00; the clock at its start
+/// (the login comes after the clock moved: a login a day old would have gone idle).
 pub async fn lecture(app: &TestApp) -> Session {
+    let session = crate::hardening::new_lecture(app, "jkamau", 10).await;
     app.logged_in("jkamau").await;
-    crate::hardening::new_lecture(app, "jkamau", 10).await
+    session
 }
 
 /// The session page's HTML.

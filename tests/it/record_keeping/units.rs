@@ -24,6 +24,7 @@ async fn students_under_the_threshold_are_at_risk_and_each_has_a_page() {
     }
     // ADM/2 was ill for the second lecture: excused counts as attended.
     app.at_start_of(&third);
+    app.log_in_again().await;
     correct(
         &app,
         &second,
@@ -32,8 +33,10 @@ async fn students_under_the_threshold_are_at_risk_and_each_has_a_page() {
     .await;
     // A cancelled lecture is out of "held".
     let cancelled = crate::hardening::new_lecture(&app, "jkamau", 16).await;
+    app.log_in_again().await;
     app.browser.post_with_csrf(&format!("/session/{}/cancel/", cancelled.id), &[("cancelled", "1")]).await;
     app.clock.set(app.local(third.date.at(18, 0, 0, 0)));
+    app.log_in_again().await;
 
     let page = app.browser.text(&format!("/unit/CS101/{TERM}")).await;
     assert!(page.contains("Students at risk (1)"), "{page}");

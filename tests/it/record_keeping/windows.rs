@@ -53,6 +53,7 @@ async fn the_lecturer_closes_now_keeps_open_and_returns_to_the_window() {
     assert_eq!(toggle("1").await, 303);
     app.clock.advance(SignedDuration::from_hours(5));
     assert!(app.new_browser().attend(&id, "Jane Doe", "ADM/1").await.html.contains("Marked late"));
+    app.log_in_again().await;
     assert!(app.browser.text(&format!("/session/{id}/")).await.contains("Open until closed"));
 
     // Back to the window: closed again, since the window has passed.

@@ -12,10 +12,11 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::domain::{AcademicYear, Semester, Term};
-use crate::model::Unit;
+use crate::model::{TermTally, Unit};
 use crate::web::csv::Csv;
 use crate::web::guard::Auth;
-use crate::web::units::{TermQuery, matrix, term_query, this_years_first_term};
+use crate::web::units::matrix::UnitTerm;
+use crate::web::units::{TermQuery, term_query, this_years_first_term};
 use crate::web::view::TermLink;
 use crate::web::{AppError, AppState};
 
@@ -46,29 +47,30 @@ fn term_of(state: &AppState, query: &TermQuery) -> Result<Term, AppError> {
 }
 
 async fn unit_line(state: &AppState, unit: Unit, term: Term) -> Result<Option<UnitLine>, AppError> {
-    let store = state.store();
-    let (sessions, records, (list, _)) = tokio::try_join!(
-        store.sessions_of_unit(&unit.code, term),
-        store.attendance_of_unit_term(&unit.code, term),
-        store.class_list(&unit.code, term),
-    )?;
-    if sessions.is_empty() && list.is_empty() {
+    let read = UnitTerm::read(state.store(), unit, term).await?;
+    if read.sessions.is_empty() && read.list.is_empty() {
         return Ok(None);
     }
-    let m = matrix::build(&unit, &sessions, &records, &list, state.clock().now(), &state.settings().timezone);
-    let attended: usize = m.students.iter().map(|s| s.attended).sum();
-    let possible = m.held * m.students.len();
-    let average_value = if possible == 0 { 0.0 } else { 100.0 * attended as f64 / possible as f64 };
+    let tally = TermTally::of(
+        &read.sessions,
+        &read.records,
+        &read.list,
+        state.clock().now(),
+        &state.settings().timezone,
+    );
+    let unit = read.unit;
+    let average = tally.average();
+    let average_value = average.unwrap_or(0.0);
     Ok(Some(UnitLine {
         code: unit.code.to_string(),
         name: unit.name.to_string(),
         lecturer: unit.lecturer.to_string(),
         archived: unit.archived,
-        held: m.held,
-        students: m.students.len(),
-        average: (possible > 0).then(|| format!("{average_value:.1}")),
+        held: tally.held(),
+        students: tally.students.len(),
+        average: average.map(|a| format!("{a:.1}")),
         average_value,
-        at_risk: m.students.iter().filter(|s| s.at_risk).count(),
+        at_risk: tally.at_risk(unit.risk_threshold),
         risk_threshold: unit.risk_threshold.percent(),
     }))
 }
@@ -196,5 +198,5 @@ pub async fn csv(
             line.risk_threshold.to_string(),
         ]);
     }
-    Ok(csv.into_download(&format!("department_{}_S{}.csv", term.year.id_fragment(), term.semester)))
+    Ok(csv.into_download(&format!("department_{}.csv", term.file_stem())))
 }

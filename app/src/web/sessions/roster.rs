@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::domain::AdmissionKey;
-use crate::model::{AttendanceRecord, ClassList, MarkChange, MarkState, MarkStatus};
+use crate::model::{AttendanceRecord, ClassList, LectureTally, MarkChange, MarkState, MarkStatus};
 use crate::web::view::clock;
 
 #[derive(Debug, Serialize)]
@@ -150,17 +150,18 @@ pub fn build(
     let matches = |name: &str, number: &str| {
         needle.is_empty() || name.to_lowercase().contains(&needle) || number.to_lowercase().contains(&needle)
     };
+    let tally = LectureTally::count(marks, list);
     let mut marks: Vec<&AttendanceRecord> = marks.iter().collect();
     marks.sort_by_key(|m| std::cmp::Reverse(m.marked_at));
     let mut roster = Roster {
-        present: 0,
-        late: 0,
-        excused: 0,
-        absent: 0,
-        removed: 0,
+        present: tally.present,
+        late: tally.late,
+        excused: tally.excused,
+        absent: tally.absent(),
+        removed: tally.removed,
         listed: (!list.is_empty()).then(|| list.len()),
-        not_on_list: 0,
-        retried: 0,
+        not_on_list: tally.not_on_list,
+        retried: tally.retried,
         rows: Vec::new(),
         absentees: Vec::new(),
         absentees_count: 0,
@@ -169,27 +170,11 @@ pub fn build(
     };
     let mut marked = std::collections::BTreeSet::new();
     for record in marks {
-        let state = if record.removed { MarkState::Removed } else { MarkState::Marked(record.status) };
-        match state {
-            MarkState::Marked(MarkStatus::Present) => roster.present += 1,
-            MarkState::Marked(MarkStatus::Late) => {
-                roster.present += 1;
-                roster.late += 1;
-            }
-            MarkState::Marked(MarkStatus::Excused) => roster.excused += 1,
-            MarkState::Marked(MarkStatus::Absent) => roster.absent += 1,
-            MarkState::Removed | MarkState::Unmarked => roster.removed += 1,
-        }
-        if record.attempted_at.is_some() && !record.removed {
-            roster.retried += 1;
-        }
+        let state = MarkState::of(record);
         let key = record.admission_number.key();
         let on_list = list.contains(&record.admission_number);
         if !record.removed {
             marked.insert(key.clone());
-            if !list.is_empty() && !on_list {
-                roster.not_on_list += 1;
-            }
         }
         if !matches(record.student_name.as_str(), record.admission_number.as_str()) {
             roster.hidden += 1;
@@ -219,7 +204,6 @@ pub fn build(
         if marked.contains(&student.admission_number.key()) {
             continue;
         }
-        roster.absent += 1;
         if !matches(student.name.as_str(), student.admission_number.as_str()) {
             roster.hidden += 1;
             continue;

@@ -313,6 +313,6 @@ pub async fn export(
     for s in list.by_name() {
         csv.row([s.admission_number.as_str(), s.name.as_str(), s.email.as_ref().map_or("", |e| e.as_str())]);
     }
-    let filename = format!("{}_{}_S{}_class_list.csv", unit.code, term.year.id_fragment(), term.semester);
+    let filename = format!("{}_{}_class_list.csv", unit.code, term.file_stem());
     Ok(csv.into_download(&filename))
 }

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::domain::AdmissionKey;
-use crate::model::{AttendanceRecord, ClassList, MarkStatus, Session, Unit};
+use crate::domain::{AdmissionKey, Term};
+use crate::model::{AttendanceRecord, ClassList, MarkStatus, Session, TermTally, Unit};
+use crate::store::{Store, StoreError};
 use crate::web::view::{lecture_label, percentage};
 
 #[derive(Debug, Serialize)]
@@ -42,13 +43,13 @@ pub struct Matrix {
     pub lectures: Vec<Lecture>,
     pub students: Vec<StudentRow>,
     pub expected_lessons: u32,
-    /// Lectures that have started and were not cancelled.
+    /// Lectures held (see `model::tally`).
     pub held: usize,
 }
 
 /// The matrix of `unit` in one term: `sessions` in lecture order (cancelled ones left out),
 /// `records` of the same unit and term, every student of the class list and everyone who
-/// marked, on the one attended rule.
+/// marked; the figures are the tally's (`model::TermTally`).
 pub fn build(
     unit: &Unit,
     sessions: &[Session],
@@ -57,15 +58,17 @@ pub fn build(
     now: jiff::Timestamp,
     tz: &jiff::tz::TimeZone,
 ) -> Matrix {
+    let tally = TermTally::of(sessions, records, list, now, tz);
     let sessions: Vec<&Session> = sessions.iter().filter(|s| !s.cancelled).collect();
     let column: BTreeMap<_, _> = sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-    let mut lectures: Vec<Lecture> = sessions
+    let lectures: Vec<Lecture> = sessions
         .iter()
-        .map(|s| Lecture {
+        .zip(&tally.lectures)
+        .map(|(s, counted)| Lecture {
             number: s.number.get(),
             label: lecture_label(s),
             date: s.date.to_string(),
-            count: 0,
+            count: counted.attended,
         })
         .collect();
     // By admission key: (number, name, marked-at of that name, statuses).
@@ -80,9 +83,6 @@ pub fn build(
     }
     for record in records.iter().filter(|r| !r.removed) {
         let Some(&col) = column.get(&record.session_id) else { continue };
-        if record.status.counts_as_attended() {
-            lectures[col].count += 1;
-        }
         let entry = students.entry(record.admission_number.key()).or_insert_with(|| {
             (
                 record.admission_number.to_string(),
@@ -98,26 +98,50 @@ pub fn build(
         }
         entry.3[col] = Some(record.status);
     }
-    let held = sessions.iter().filter(|s| s.is_held(now, tz)).count();
     let students = students
         .into_iter()
         .map(|(key, (admission_number, name, _, statuses))| {
-            let attended = statuses.iter().filter(|s| s.is_some_and(MarkStatus::counts_as_attended)).count();
+            let standing = tally.student(&key);
             StudentRow {
                 on_list: list.students.contains_key(&key),
                 key: key.as_str().to_owned(),
                 admission_number,
                 name,
-                percentage: percentage(attended as u64, u64::from(unit.expected_lessons.get())),
-                percentage_of_held: percentage(attended as u64, held as u64),
-                at_risk: unit.at_risk(attended as u64, held as u64),
+                percentage: percentage(standing.attended, u64::from(unit.expected_lessons.get())),
+                percentage_of_held: percentage(standing.attended, standing.held),
+                at_risk: standing.at_risk(unit.risk_threshold),
                 cells: statuses.iter().map(|s| s.map_or("none", MarkStatus::as_str)).collect(),
                 statuses,
-                attended,
+                attended: standing.attended as usize,
             }
         })
         .collect();
-    Matrix { lectures, students, expected_lessons: unit.expected_lessons.get(), held }
+    Matrix { lectures, students, expected_lessons: unit.expected_lessons.get(), held: tally.held() }
+}
+
+/// One unit's term as the pages read it: its sessions, marks and class list.
+pub struct UnitTerm {
+    pub unit: Unit,
+    pub term: Term,
+    pub sessions: Vec<Session>,
+    pub records: Vec<AttendanceRecord>,
+    pub list: ClassList,
+}
+
+impl UnitTerm {
+    /// Three reads at once: the sessions, every mark and the class list of `unit` in `term`.
+    pub async fn read(store: &Store, unit: Unit, term: Term) -> Result<Self, StoreError> {
+        let (sessions, records, (list, _)) = tokio::try_join!(
+            store.sessions_of_unit(&unit.code, term),
+            store.attendance_of_unit_term(&unit.code, term),
+            store.class_list(&unit.code, term),
+        )?;
+        Ok(Self { unit, term, sessions, records, list })
+    }
+
+    pub fn matrix(&self, now: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> Matrix {
+        build(&self.unit, &self.sessions, &self.records, &self.list, now, tz)
+    }
 }
 
 /// A bar chart of attendance per lecture, as an inline `<svg>` (no chart library in the

@@ -5,10 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 
-use super::matrix::{self, Matrix, StudentRow};
+use super::matrix::{self, Matrix, StudentRow, UnitTerm};
 use super::{TermQuery, chosen_term, term_query};
 use crate::domain::{AcademicYear, Semester, Term};
-use crate::model::{MarkStatus, Session, Unit};
+use crate::model::MarkStatus;
 use crate::web::csv::Csv;
 use crate::web::guard::Auth;
 use crate::web::view::{SessionSummary, TermLink};
@@ -55,24 +55,18 @@ pub struct PageQuery {
     page: Option<String>,
 }
 
-/// Everything the page and the exports show (four reads, at once, after the unit's).
+/// Everything the page and the exports show: the owner's unit's term and its matrix.
 async fn unit_data(
     state: &AppState,
     auth: &Auth,
     code: &str,
     query: &TermQuery,
-) -> Result<(Unit, Term, Matrix, Vec<Session>, usize), AppError> {
+) -> Result<(UnitTerm, Matrix), AppError> {
     let unit = owned::unit(state, auth, code).await?;
     let term = chosen_term(state, auth, &unit.code, query).await?;
-    let store = state.store();
-    let (sessions, records, (list, _)) = tokio::try_join!(
-        store.sessions_of_unit(&unit.code, term),
-        store.attendance_of_unit_term(&unit.code, term),
-        store.class_list(&unit.code, term),
-    )?;
-    let matrix =
-        matrix::build(&unit, &sessions, &records, &list, state.clock().now(), &state.settings().timezone);
-    Ok((unit, term, matrix, sessions, list.len()))
+    let read = UnitTerm::read(state.store(), unit, term).await?;
+    let matrix = read.matrix(state.clock().now(), &state.settings().timezone);
+    Ok((read, matrix))
 }
 
 pub async fn page(
@@ -81,8 +75,9 @@ pub async fn page(
     Path(code): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>, AppError> {
-    let (unit, term, matrix, sessions, class_list_count) =
-        unit_data(&state, &auth, &code, &query.term).await?;
+    let (read, matrix) = unit_data(&state, &auth, &code, &query.term).await?;
+    let UnitTerm { unit, term, sessions, list, .. } = read;
+    let class_list_count = list.len();
     let mut term_links = Vec::new();
     for year in [
         AcademicYear::starting(term.year.first_year() - 1),
@@ -107,7 +102,7 @@ pub async fn page(
     let students_count = matrix.students.len();
     let page_count = students_count.div_ceil(PAGE_SIZE).max(1);
     let current = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1).clamp(1, page_count);
-    let Matrix { lectures, students, expected_lessons, held } = matrix;
+    let Matrix { lectures, students, expected_lessons, held, .. } = matrix;
     let at_risk: Vec<StudentRow> = students.iter().filter(|s| s.at_risk).cloned().collect();
     let view = UnitView {
         code: unit.code.to_string(),
@@ -161,7 +156,7 @@ pub async fn export_matrix(
     Path(code): Path<String>,
     Query(query): Query<TermQuery>,
 ) -> Result<Response, AppError> {
-    let (unit, term, matrix, _, _) = unit_data(&state, &auth, &code, &query).await?;
+    let (UnitTerm { unit, term, .. }, matrix) = unit_data(&state, &auth, &code, &query).await?;
     let mut csv = Csv::default();
     let mut header = vec!["Admission number".to_owned(), "Name".to_owned()];
     header.extend(matrix.lectures.iter().map(|l| format!("{} ({})", l.label, l.date)));
@@ -181,7 +176,7 @@ pub async fn export_matrix(
         ]);
         csv.row(row);
     }
-    let filename = format!("{}_{}_S{}_attendance.csv", unit.code, term.year.id_fragment(), term.semester);
+    let filename = format!("{}_{}_attendance.csv", unit.code, term.file_stem());
     Ok(csv.into_download(&filename))
 }
 
@@ -191,7 +186,7 @@ pub async fn export_at_risk(
     Path(code): Path<String>,
     Query(query): Query<TermQuery>,
 ) -> Result<Response, AppError> {
-    let (unit, term, matrix, _, _) = unit_data(&state, &auth, &code, &query).await?;
+    let (UnitTerm { unit, term, .. }, matrix) = unit_data(&state, &auth, &code, &query).await?;
     let mut csv = Csv::default();
     csv.row(["Admission number", "Name", "Attended", "Held", "% of held", "Threshold %"]);
     for student in matrix.students.iter().filter(|s| s.at_risk) {
@@ -204,6 +199,6 @@ pub async fn export_at_risk(
             unit.risk_threshold.to_string(),
         ]);
     }
-    let filename = format!("{}_{}_S{}_at_risk.csv", unit.code, term.year.id_fragment(), term.semester);
+    let filename = format!("{}_{}_at_risk.csv", unit.code, term.file_stem());
     Ok(csv.into_download(&filename))
 }

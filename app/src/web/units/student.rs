@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{TermQuery, chosen_term, term_query};
 use crate::domain::AdmissionNumber;
-use crate::model::{MarkState, MarkStatus, attended_weight};
+use crate::model::{ClassList, MarkState, MarkStatus, TermTally};
 use crate::web::guard::Auth;
 use crate::web::view::{date, lecture_label, percentage};
 use crate::web::{AppError, AppState, owned};
@@ -67,21 +67,12 @@ pub async fn page(
         store.student(&admission),
     )?;
     let (now, tz) = (state.clock().now(), &state.settings().timezone);
-    let mut attended = 0;
-    let mut held = 0;
+    let standing = TermTally::of(&sessions, &marks, &ClassList::default(), now, tz).student(&admission.key());
     let lectures = sessions
         .iter()
         .map(|session| {
-            let mark = marks.iter().find(|m| m.session_id == session.id);
-            let current = match mark {
-                None => MarkState::Unmarked,
-                Some(m) if m.removed => MarkState::Removed,
-                Some(m) => MarkState::Marked(m.status),
-            };
-            if session.is_held(now, tz) {
-                held += 1;
-                attended += attended_weight(current.status()) as u64;
-            }
+            let current =
+                marks.iter().find(|m| m.session_id == session.id).map_or(MarkState::Unmarked, MarkState::of);
             let (state, text) = if session.cancelled {
                 ("cancelled", "Cancelled")
             } else if current == MarkState::Unmarked && session.is_held(now, tz) {
@@ -123,10 +114,10 @@ pub async fn page(
         on_list: list.contains(&admission),
         admission_number: admission.to_string(),
         name,
-        attended,
-        held,
-        percentage_of_held: percentage(attended, held),
-        at_risk: unit.at_risk(attended, held),
+        attended: standing.attended,
+        held: standing.held,
+        percentage_of_held: percentage(standing.attended, standing.held),
+        at_risk: standing.at_risk(unit.risk_threshold),
         risk_threshold: unit.risk_threshold.percent(),
         lectures,
     };
