@@ -22,10 +22,14 @@ pub struct TestApp {
     pub timezone: jiff::tz::TimeZone,
     /// Who the main browser logged in as (see [`TestApp::log_in_again`]).
     signed_in: std::sync::Mutex<Option<String>>,
+    /// How it was started, for another instance of the same deployment.
+    options: AppOptions,
+    settings: FirestoreSettings,
 }
 
 /// How a spawned app is configured: the real config loader with `BASE_URL` and `SECRET_KEY`
 /// only, so every other setting is its shipped default unless a test is about it.
+#[derive(Clone)]
 pub struct AppOptions {
     /// Settings the test is about, as environment variables.
     pub env: Vec<(&'static str, String)>,
@@ -78,6 +82,18 @@ impl TestApp {
     /// A local date and time in the app's time zone, as an instant.
     pub fn local(&self, at: jiff::civil::DateTime) -> jiff::Timestamp {
         at.to_zoned(self.timezone.clone()).expect("a valid local time").timestamp()
+    }
+
+    /// A second instance of the same deployment (the same Firestore project, `SECRET_KEY`,
+    /// settings and clock), as a load balancer would send some requests to.
+    pub async fn another_instance(&self) -> TestApp {
+        let firestore = self.firestore.same_project().await;
+        start(firestore, self.settings.clone(), self.options.clone(), self.clock.clone()).await
+    }
+
+    /// This browser's cookies, asking another instance (cookies are per host, not per port).
+    pub fn browser_on(&self, other: &TestApp) -> Browser {
+        Browser { client: self.browser.client.clone(), address: other.address.clone() }
     }
 
     /// Another person's browser: its own cookies.
@@ -281,12 +297,12 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let firestore = TestFirestore::new().await;
     let settings = firestore.settings();
-    start(firestore, settings, options).await
+    start(firestore, settings, options, Clock::system()).await
 }
 
 /// Starts the app with explicit Firestore settings (e.g. an unreachable host).
 pub async fn spawn_app_on(firestore: TestFirestore, settings: FirestoreSettings) -> TestApp {
-    start(firestore, settings, AppOptions::default()).await
+    start(firestore, settings, AppOptions::default(), Clock::system()).await
 }
 
 /// The same, with settings a benchmark or test is about.
@@ -295,20 +311,25 @@ pub async fn spawn_app_on_with(
     settings: FirestoreSettings,
     options: AppOptions,
 ) -> TestApp {
-    start(firestore, settings, options).await
+    start(firestore, settings, options, Clock::system()).await
 }
 
-async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: AppOptions) -> TestApp {
+async fn start(
+    firestore: TestFirestore,
+    settings: FirestoreSettings,
+    options: AppOptions,
+    clock: Clock,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut vars = vec![("BASE_URL".to_owned(), address.clone()), ("SECRET_KEY".to_owned(), options.secret)];
-    vars.extend(options.env.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let mut vars =
+        vec![("BASE_URL".to_owned(), address.clone()), ("SECRET_KEY".to_owned(), options.secret.clone())];
+    vars.extend(options.env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let config = Config {
-        firestore: settings,
+        firestore: settings.clone(),
         bind_addr: listener.local_addr().expect("addr"),
         app: AppSettings::from_vars(&Vars::from_pairs(vars)).expect("test settings are valid"),
     };
-    let clock = Clock::system();
     let app = Application::build_with_clock(listener, &config, clock.clone()).await.expect("app builds");
     tokio::spawn(app.run_until(std::future::pending()));
     let browser = Browser { client: client(), address: address.clone() };
@@ -319,5 +340,7 @@ async fn start(firestore: TestFirestore, settings: FirestoreSettings, options: A
         clock,
         timezone: config.app.timezone.clone(),
         signed_in: std::sync::Mutex::default(),
+        options,
+        settings,
     }
 }

@@ -59,6 +59,12 @@ impl TestFirestore {
         Self { project_id, host, store }
     }
 
+    /// Another handle on the same project (for a second app instance).
+    pub async fn same_project(&self) -> Self {
+        let store = Store::connect(&self.settings()).await.expect("store connects");
+        Self { project_id: self.project_id.clone(), host: self.host.clone(), store }
+    }
+
     pub fn settings(&self) -> FirestoreSettings {
         FirestoreSettings::emulator(&self.project_id, &self.host)
     }

@@ -94,7 +94,7 @@ async fn a_reconnect_resumes_after_its_last_event_and_a_poll_asks_for_changes_on
         .expect("json");
     assert_eq!(changes["events"].as_array().expect("events").len(), 1, "{changes}");
     assert_eq!(changes["events"][0]["kind"], "mark");
-    let next = changes["next"].as_u64().expect("next");
+    let next = changes["next"].as_str().expect("next");
     let nothing: serde_json::Value = app
         .browser
         .get(&format!("/session/{}/changes.json?since={next}", session.id))
@@ -192,4 +192,87 @@ async fn a_class_list_imported_while_watched_reaches_the_page() {
     assert!(joined.data["rows_html"].as_str().expect("rows").contains("John Roe"));
     let after = metrics(&app).await["firestore_documents_read"].as_u64().expect("reads");
     assert_eq!(after - before, 1, "one read: the viewer's login session");
+}
+
+/// Marks `number` present in `session` through the store (a student's scan elsewhere).
+async fn scan(app: &TestApp, session: &attendance::model::Session, number: &str) {
+    let mark = crate::fixtures::mark(number, &format!("Student {number}"));
+    app.firestore.store.mark_attendance(session, &mark).await.expect("mark");
+}
+
+/// The first event of a reconnect with `last_event_id`, to `browser`'s instance.
+async fn reconnect(
+    browser: &harness::Browser,
+    session: &attendance::model::Session,
+    last_event_id: &str,
+) -> harness::sse::SseEvent {
+    let response = browser
+        .get_with(&format!("/session/{}/events/", session.id), &[("last-event-id", last_event_id)])
+        .await;
+    assert_eq!(response.status(), 200);
+    EventStream::new(response).next(Duration::from_secs(5)).await.expect("a first event")
+}
+
+#[tokio::test]
+async fn a_reconnect_to_another_instance_gets_what_it_missed_never_a_silent_gap() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let other = app.another_instance().await;
+    // On this instance: the list, then ADM/1's mark.
+    let mut here = subscribe(&app, &session).await;
+    here.next(Duration::from_secs(5)).await.expect("snapshot");
+    scan(&app, &session, "ADM/1").await;
+    let seen = here.next_named("mark", Duration::from_secs(5)).await.expect("mark").id.expect("an id");
+    drop(here);
+    // While the page is away, ADM/2 marks; the other instance starts watching after that (the
+    // projector) and hears ADM/3, so its own events are as many as this one's were.
+    scan(&app, &session, "ADM/2").await;
+    let projector = app.browser_on(&other);
+    let response = projector.get(&format!("/session/{}/events/", session.id)).await;
+    let mut there = EventStream::new(response);
+    there.next(Duration::from_secs(5)).await.expect("snapshot");
+    scan(&app, &session, "ADM/3").await;
+    there.next_named("mark", Duration::from_secs(5)).await.expect("mark");
+
+    // The page's browser reconnects through the balancer, to the other instance, with the id
+    // this instance gave it: everything again, ADM/2 included.
+    let first = reconnect(&app.browser_on(&other), &session, &seen).await;
+    assert_eq!(first.event, "snapshot", "{first:?}");
+    let rows = first.data["rows_html"].as_str().expect("rows");
+    assert!(["ADM/1", "ADM/2", "ADM/3"].iter().all(|n| rows.contains(n)), "{rows}");
+}
+
+#[tokio::test]
+async fn a_reconnect_after_the_listener_stopped_gets_a_fresh_snapshot() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let mut stream = subscribe(&app, &session).await;
+    stream.next(Duration::from_secs(5)).await.expect("snapshot");
+    scan(&app, &session, "ADM/1").await;
+    let seen = stream.next_named("mark", Duration::from_secs(5)).await.expect("mark").id.expect("an id");
+    drop(stream);
+    // Past the linger the listener stops; ADM/2 marks meanwhile.
+    app.clock.advance(jiff::SignedDuration::from_secs(11));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while metrics(&app).await["watched_sessions"] != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the listener did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    scan(&app, &session, "ADM/2").await;
+    // A new listener starts for another viewer and hears ADM/3.
+    let mut projector = subscribe(&app, &session).await;
+    projector.next(Duration::from_secs(5)).await.expect("snapshot");
+    scan(&app, &session, "ADM/3").await;
+    projector.next_named("mark", Duration::from_secs(5)).await.expect("mark");
+
+    let first = reconnect(&app.browser, &session, &seen).await;
+    assert_eq!(first.event, "snapshot", "another listener's ids: {first:?}");
+    assert!(first.data["rows_html"].as_str().expect("rows").contains("ADM/2"));
+    // A cursor this listener gave resumes after it instead.
+    let current = first.id.expect("an id");
+    scan(&app, &session, "ADM/4").await;
+    projector.next_named("mark", Duration::from_secs(5)).await.expect("mark");
+    let resumed = reconnect(&app.browser, &session, &current).await;
+    assert_eq!(resumed.event, "mark", "only what was missed: {resumed:?}");
+    assert_eq!(resumed.data["key"], "ADM%2F4");
 }

@@ -3,6 +3,9 @@
 //! out to every viewer as Server-Sent Events (or, without them, to a poll for the changes since
 //! a cursor). No shared state between instances: each runs its own listeners.
 
+mod diff;
+mod liveness;
+mod log;
 mod stream;
 mod watch;
 
@@ -11,8 +14,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+pub use self::log::{EventId, LiveEvent};
 pub use self::stream::{changes, events};
-pub use self::watch::{LiveEvent, Watch};
+pub use self::watch::Watch;
 use super::guard::Auth;
 use super::{AppError, AppState, owned};
 use crate::domain::SessionId;

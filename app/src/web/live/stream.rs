@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::LiveEvent;
+use super::{EventId, LiveEvent};
 use crate::web::guard::Auth;
 use crate::web::{AppError, AppState};
 
@@ -29,7 +29,7 @@ pub async fn events(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let since = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let since = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(EventId::parse);
     let watch = state.live().watch(&state, &auth, &id).await?;
     let (viewer, first, receiver) = watch.join(since).await?;
     let first = futures::stream::iter(first.into_iter().map(|e| Ok(event(&e))));
@@ -39,7 +39,7 @@ pub async fn events(
             match message {
                 Ok(e) => vec![Ok(event(&e))],
                 // Too slow a reader missed events: everything again, in one snapshot.
-                Err(BroadcastStreamRecvError::Lagged(_)) => match watch.since(None).await {
+                Err(BroadcastStreamRecvError::Lagged(_)) => match watch.since(None) {
                     Ok(events) => events.iter().map(|e| Ok(event(e))).collect(),
                     Err(_) => Vec::new(),
                 },
@@ -58,14 +58,14 @@ pub async fn events(
 
 #[derive(Deserialize)]
 pub struct Since {
-    since: Option<u64>,
+    since: Option<String>,
 }
 
 #[derive(Serialize)]
 struct Changes {
     events: Vec<LiveEvent>,
     /// Ask again with this.
-    next: u64,
+    next: Option<EventId>,
 }
 
 pub async fn changes(
@@ -75,8 +75,8 @@ pub async fn changes(
     Query(query): Query<Since>,
 ) -> Result<Response, AppError> {
     let watch = state.live().watch(&state, &auth, &id).await?;
-    let events: Vec<LiveEvent> =
-        watch.since(query.since).await?.iter().map(|e| LiveEvent::clone(e)).collect();
-    let next = events.iter().map(|e| e.id).max().or(query.since).unwrap_or(0);
+    let since = query.since.as_deref().and_then(EventId::parse);
+    let events: Vec<LiveEvent> = watch.since(since)?.iter().map(|e| LiveEvent::clone(e)).collect();
+    let next = events.last().map(|e| e.id).or(since);
     Ok(([(CACHE_CONTROL, "no-store")], Json(Changes { events, next })).into_response())
 }

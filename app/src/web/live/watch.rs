@@ -1,18 +1,21 @@
 //! One watched session: its listener, what it has heard (the marks, their history, the class
 //! list, the session), the events it sent, and its viewers.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
 use super::AppState;
+use super::diff::{self, AbsentMove, SessionShown};
+use super::liveness::Liveness;
+use super::log::{EventId, EventLog, LiveEvent};
 use crate::domain::{AdmissionKey, SessionId};
 use crate::model::{AttendanceRecord, ClassList, MarkChange, Session};
 use crate::store::{Heard, StoreError};
+use crate::web::AppError;
 use crate::web::sessions::roster::{self, Roster};
 use crate::web::view::SessionSummary;
 
@@ -22,33 +25,20 @@ pub const LINGER: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_secs(5);
 /// Events kept for a reconnecting viewer or a poll to resume from.
 const KEPT: usize = 500;
-/// How long a listener may be silent before a ping checks that Firestore still answers.
-const QUIET: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 /// How long the first snapshot may take before the watch gives up starting.
 const FIRST_SNAPSHOT: Duration = Duration::from_secs(10);
 
-/// One Server-Sent Event: its id (a cursor), its name, and its JSON data.
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveEvent {
-    pub id: u64,
-    pub kind: &'static str,
-    pub data: serde_json::Value,
-}
-
+/// What the watch knows: the listener's copy of the session, its marks and class list, the
+/// history read for the page, whether the listener is live, and the events sent.
 struct Known {
     session: Session,
     marks: BTreeMap<AdmissionKey, AttendanceRecord>,
     changes: Vec<MarkChange>,
     list: ClassList,
-    live: bool,
-    /// When the listener last said anything (app clock).
-    last_heard: jiff::Timestamp,
-    /// While Firestore is down: the next check, and the growing gap between checks.
-    next_check: jiff::Timestamp,
-    check_gap: jiff::SignedDuration,
-    seq: u64,
-    log: VecDeque<Arc<LiveEvent>>,
-    availability: String,
+    liveness: Liveness,
+    log: EventLog,
+    /// What the page shows of the session, to tell a change the page shows from one it does not.
+    shown: SessionShown,
 }
 
 pub struct Watch {
@@ -110,7 +100,9 @@ impl Watch {
             listener.stop().await;
             return Err(StoreError::Unavailable("the session listener sent no snapshot".into()));
         }
-        let availability = summary(&state, &session).availability;
+        let now = state.clock().now();
+        let tick = jiff::SignedDuration::try_from(TICK).unwrap_or_default();
+        let shown = SessionShown::of(&session, now, &state.settings().timezone);
         let (events, _) = broadcast::channel(256);
         let watch = Arc::new(Self {
             id,
@@ -119,17 +111,13 @@ impl Watch {
                 marks,
                 changes,
                 list,
-                live: true,
-                last_heard: state.clock().now(),
-                next_check: state.clock().now(),
-                check_gap: jiff::SignedDuration::ZERO,
-                seq: 0,
-                log: VecDeque::new(),
-                availability,
+                liveness: Liveness::new(now, tick),
+                log: EventLog::new(KEPT),
+                shown,
             }),
             events,
             viewers: AtomicUsize::new(0),
-            last_seen: Mutex::new(state.clock().now()),
+            last_seen: Mutex::new(now),
             state,
         });
         tokio::spawn(Self::run(watch.clone(), heard_rx, listener));
@@ -184,80 +172,49 @@ impl Watch {
                 >= jiff::SignedDuration::try_from(LINGER).unwrap_or_default()
     }
 
-    /// Whether Firestore answers (the listener itself says nothing while its stream is down),
-    /// and whether the window opened or closed by the clock.
+    /// Whether Firestore answers (the listener itself says nothing while its stream is down;
+    /// see `liveness`), and whether the window opened or closed by the clock.
     async fn check(&self) {
-        // Heard from lately, the listener is evidently working; a quiet one is checked with a
-        // ping (a read) after QUIET. Once Firestore is found down, the checks back off (one
-        // tick, two, four, ... up to a minute) until it answers; meanwhile the library keeps
-        // trying to listen again, and viewers see "reconnecting".
         let now = self.state.clock().now();
-        let (quiet_for, live, due) = {
-            let heard = self.lock();
-            (now.duration_since(heard.last_heard), heard.live, heard.next_check <= now)
-        };
-        if (live && quiet_for < QUIET) || (!live && !due) {
-            return self.check_window().await;
-        }
-        let answers = self.state.store().ping(Duration::from_secs(3)).await.is_ok();
-        {
-            let mut heard = self.lock();
-            if answers {
-                heard.last_heard = now;
-                heard.check_gap = jiff::SignedDuration::ZERO;
-            } else {
-                let tick = jiff::SignedDuration::try_from(TICK).unwrap_or_default();
-                heard.check_gap = (heard.check_gap * 2).max(tick).min(jiff::SignedDuration::from_mins(1));
-                heard.next_check = now + heard.check_gap;
+        if self.lock().liveness.ping_due(now) {
+            let answered = self.state.store().ping(Duration::from_secs(3)).await.is_ok();
+            let changed = self.lock().liveness.pinged(answered, now);
+            if let Some(live) = changed {
+                self.send("status", serde_json::json!({ "live": live }));
             }
         }
-        let changed_live = {
-            let mut heard = self.lock();
-            let changed = heard.live != answers;
-            heard.live = answers;
-            changed
-        };
-        if changed_live {
-            self.send("status", serde_json::json!({ "live": answers }));
-        }
-        self.check_window().await;
+        self.show_session();
     }
 
-    /// Whether the window opened or closed by the clock.
-    async fn check_window(&self) {
-        let (session, before) = {
-            let heard = self.lock();
-            (heard.session.clone(), heard.availability.clone())
+    /// Sends the session's state if what the page shows of it changed (an edit, or the clock
+    /// opening or closing its window).
+    fn show_session(&self) {
+        let (now, tz) = (self.state.clock().now(), &self.state.settings().timezone);
+        let summary = {
+            let mut known = self.lock();
+            let shown = SessionShown::of(&known.session, now, tz);
+            if shown == known.shown {
+                return;
+            }
+            known.shown = shown;
+            summary(&self.state, &known.session)
         };
-        let now = summary(&self.state, &session);
-        if now.availability != before {
-            self.lock().availability = now.availability.clone();
-            self.send("session", session_data(&now));
-        }
+        self.send("session", session_data(&summary));
     }
 
     async fn apply(&self, message: Heard) {
-        self.lock().last_heard = self.state.clock().now();
+        let now = self.state.clock().now();
+        self.lock().liveness.heard(now);
         match message {
             Heard::Current { .. } => {
-                if !std::mem::replace(&mut self.lock().live, true) {
+                if self.lock().liveness.caught_up(now) {
                     self.send("status", serde_json::json!({ "live": true }));
                 }
             }
             Heard::Session(None) => self.send("session", serde_json::json!({ "gone": true })),
             Heard::Session(Some(session)) => {
-                let now = summary(&self.state, &session);
-                let before = {
-                    let mut heard = self.lock();
-                    let before = summary(&self.state, &heard.session);
-                    heard.session = *session;
-                    heard.availability = now.availability.clone();
-                    before
-                };
-                // An edit the page does not show (say, the QR mode) is no event.
-                if session_data(&before) != session_data(&now) {
-                    self.send("session", session_data(&now));
-                }
+                self.lock().session = *session;
+                self.show_session();
             }
             Heard::Mark(record) => self.apply_mark(*record).await,
             Heard::ClassList(list) => {
@@ -273,57 +230,38 @@ impl Watch {
 
     async fn apply_mark(&self, record: AttendanceRecord) {
         let key = record.admission_number.key();
-        let (before, same) = {
-            let heard = self.lock();
-            let known = heard.marks.get(&key);
-            let same = known.is_some_and(|r| {
-                r.version == record.version && r.removed == record.removed && r.status == record.status
-            });
-            (known.map_or(0, |r| r.version), same)
-        };
-        // Heard again, unchanged (the listener re-delivered it): no event.
-        if same {
-            return;
-        }
+        let Some(change) = diff::mark(self.lock().marks.get(&key), &record) else { return };
         // A correction's history record was written in the same commit: read what is new.
-        let first_change = if before == 0 { 1 } else { before + 1 };
-        for version in first_change..=record.version {
-            if version == 1 && record.source == crate::model::MarkSource::Qr {
-                continue;
-            }
+        for version in change.history.clone() {
             match self.state.store().mark_change(self.id, &record.admission_number, version).await {
-                Ok(Some(change)) => self.lock().changes.push(change),
+                Ok(Some(heard)) => self.lock().changes.push(heard),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "a mark's history could not be read for the live list"),
             }
         }
-        let was_removed = self.lock().marks.insert(key.clone(), record.clone()).is_some_and(|r| r.removed);
-        let roster = self.roster();
-        let data = {
-            let heard = self.lock();
-            let row = roster.rows.iter().find(|r| r.key == key.as_str());
-            let listed = heard.list.contains(&record.admission_number);
-            // A listed student moves between the absent list and the marks.
-            let absent = match (listed, record.removed) {
-                (true, true) => {
-                    roster.absentees.iter().find(|a| a.key == key.as_str()).map(|a| ("add", Some(a)))
-                }
-                (true, false) if was_removed || before == 0 => Some(("remove", None)),
-                _ => None,
-            };
-            serde_json::json!({
-                "key": key.as_str(),
-                "new": before == 0,
-                "row_html": row.map(|r| self.fragment(serde_json::json!({ "row": r }))).unwrap_or_default(),
-                "counts_html": self.fragment(serde_json::json!({ "counts": &roster })),
-                "present": roster.present,
-                "absent_count": roster.absentees_count,
-                "absent": absent.map(|(op, row)| serde_json::json!({
-                    "op": op,
-                    "html": row.map(|a| self.fragment(serde_json::json!({ "absent": a }))),
-                })),
-            })
+        let listed = {
+            let mut known = self.lock();
+            known.marks.insert(key.clone(), record.clone());
+            known.list.contains(&record.admission_number)
         };
+        let roster = self.roster();
+        let row = roster.rows.iter().find(|r| r.key == key.as_str());
+        let absent = diff::absent_move(listed, &change).map(|op| match op {
+            AbsentMove::Add => {
+                let row = roster.absentees.iter().find(|a| a.key == key.as_str());
+                serde_json::json!({ "op": "add", "html": row.map(|a| self.fragment(serde_json::json!({ "absent": a }))) })
+            }
+            AbsentMove::Remove => serde_json::json!({ "op": "remove", "html": null }),
+        });
+        let data = serde_json::json!({
+            "key": key.as_str(),
+            "new": change.new,
+            "row_html": row.map(|r| self.fragment(serde_json::json!({ "row": r }))).unwrap_or_default(),
+            "counts_html": self.fragment(serde_json::json!({ "counts": &roster })),
+            "present": roster.present,
+            "absent_count": roster.absentees_count,
+            "absent": absent,
+        });
         self.send("mark", data);
     }
 
@@ -349,16 +287,7 @@ impl Watch {
     }
 
     fn send(&self, kind: &'static str, data: serde_json::Value) {
-        let event = {
-            let mut heard = self.lock();
-            heard.seq += 1;
-            let event = Arc::new(LiveEvent { id: heard.seq, kind, data });
-            heard.log.push_back(event.clone());
-            if heard.log.len() > KEPT {
-                heard.log.pop_front();
-            }
-            event
-        };
+        let event = self.lock().log.push(kind, data);
         // No receiver is fine: a poll will find it in the log.
         let _ = self.events.send(event);
     }
@@ -367,34 +296,28 @@ impl Watch {
     /// else a snapshot of everything), and the events to come.
     pub async fn join(
         self: &Arc<Self>,
-        since: Option<u64>,
-    ) -> Result<(Viewer, Vec<Arc<LiveEvent>>, broadcast::Receiver<Arc<LiveEvent>>), crate::web::AppError>
-    {
+        since: Option<EventId>,
+    ) -> Result<(Viewer, Vec<Arc<LiveEvent>>, broadcast::Receiver<Arc<LiveEvent>>), AppError> {
         self.viewers.fetch_add(1, Ordering::Relaxed);
         let viewer = Viewer(self.clone());
         self.touch();
         let receiver = self.events.subscribe();
-        let first = self.since(since).await?;
+        let first = self.since(since)?;
         Ok((viewer, first, receiver))
     }
 
-    /// The events after `since` if they are all still kept, else one snapshot.
-    pub async fn since(&self, since: Option<u64>) -> Result<Vec<Arc<LiveEvent>>, crate::web::AppError> {
+    /// The events after `since` if they are all this watch's and still kept, else one snapshot.
+    pub fn since(&self, since: Option<EventId>) -> Result<Vec<Arc<LiveEvent>>, AppError> {
         self.touch();
-        {
-            let heard = self.lock();
-            if let Some(since) = since {
-                let oldest = heard.log.front().map_or(heard.seq + 1, |e| e.id);
-                if since == heard.seq || since + 1 >= oldest && since <= heard.seq {
-                    return Ok(heard.log.iter().filter(|e| e.id > since).cloned().collect());
-                }
-            }
+        if let Some(missed) = self.lock().log.since(since) {
+            return Ok(missed);
         }
         Ok(vec![Arc::new(self.snapshot()?)])
     }
 
-    /// Everything the page shows, as one event (no read: the listener keeps it current).
-    fn snapshot(&self) -> Result<LiveEvent, crate::web::AppError> {
+    /// Everything the page shows, as one event carrying the latest id (no read: the listener
+    /// keeps it current).
+    fn snapshot(&self) -> Result<LiveEvent, AppError> {
         let session = self.lock().session.clone();
         let roster = self.roster();
         let summary = summary(&self.state, &session);
@@ -404,14 +327,14 @@ impl Watch {
             &crate::web::templates::Layout::default(),
             &page,
         )?;
-        let heard = self.lock();
+        let known = self.lock();
         Ok(LiveEvent {
-            id: heard.seq,
+            id: known.log.latest(),
             kind: "snapshot",
             data: serde_json::json!({
                 "rows_html": rows_html,
                 "present": roster.present,
-                "live": heard.live,
+                "live": known.liveness.is_live(),
                 "session": session_data(&summary),
             }),
         })
