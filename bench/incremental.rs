@@ -112,7 +112,7 @@ pub async fn measure(host: &str, small: i64, large: i64, rounds: usize) -> anyho
     for round in 0..rounds {
         for (_, db, times) in &mut databases {
             let fs = new_marks(host, round).await?;
-            let (durations, _, _) = super::reconcile::reconcile(&fs, db, Some(&portal), false).await?;
+            let (durations, _, _) = crate::reconciler_run::reconcile(&fs, db, Some(&portal), false).await?;
             times.push(Duration::from_millis(durations["total"].as_u64().unwrap_or_default()));
         }
     }

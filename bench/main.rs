@@ -18,6 +18,7 @@ mod logins;
 mod marks;
 mod pages;
 mod reconcile;
+mod reconciler_run;
 
 use clap::{Parser, Subcommand};
 

@@ -77,34 +77,6 @@ async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
     results.into_iter().collect()
 }
 
-/// Runs the reconciler binary once and returns its run record (durations, peak memory).
-pub async fn reconcile(
-    fs: &TestFirestore,
-    db: &TestDatabase,
-    portal: Option<&TestPortal>,
-    full: bool,
-) -> anyhow::Result<(serde_json::Value, i64, std::process::Output)> {
-    let args: &[&str] = if full { &["run", "--full"] } else { &["run"] };
-    let mut command =
-        harness::binaries::reconciler_command(fs, &db.url, portal.map(|p| p.url.as_str()), args);
-    if let Ok(level) = std::env::var("BENCH_RECONCILER_LOG") {
-        command.env("RUST_LOG", level);
-    }
-    if let Ok(size) = std::env::var("MIRROR_BATCH_SIZE") {
-        command.env("MIRROR_BATCH_SIZE", size);
-    }
-    let output = command.output().await?;
-    anyhow::ensure!(
-        output.status.success(),
-        "reconciler failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let row = sqlx::query("SELECT durations, peak_rss_kb FROM reconcile_runs ORDER BY id DESC LIMIT 1")
-        .fetch_one(&db.pool)
-        .await?;
-    Ok((row.get(0), row.get::<Option<i64>, _>(1).unwrap_or_default(), output))
-}
-
 fn ms(durations: &serde_json::Value, phase: &str) -> f64 {
     durations[phase].as_f64().unwrap_or_default()
 }
@@ -181,7 +153,8 @@ async fn full_and_forward(args: &Args, host: &str, misses: &mut Vec<String>) -> 
     let ordered_read = started.elapsed();
 
     let database = TestDatabase::new().await;
-    let (durations, mirror_rss, output) = reconcile(&fs, &database, None, true).await?;
+    let (durations, mirror_rss, output) =
+        crate::reconciler_run::reconcile(&fs, &database, None, true).await?;
     eprint!("{}", String::from_utf8_lossy(&output.stderr));
     let mirror_ms = ms(&durations, "mirror");
     let rows: i64 = sqlx::query("SELECT count(*) FROM attendance").fetch_one(&database.pool).await?.get(0);
@@ -197,7 +170,8 @@ async fn full_and_forward(args: &Args, host: &str, misses: &mut Vec<String>) -> 
     .await?;
     let portal = TestPortal::start().await;
     portal.delay(Duration::from_millis(args.portal_delay_ms));
-    let (durations, forward_rss, _) = reconcile(&fs, &database, Some(&portal), false).await?;
+    let (durations, forward_rss, _) =
+        crate::reconciler_run::reconcile(&fs, &database, Some(&portal), false).await?;
     let forward_ms = ms(&durations, "forward");
     anyhow::ensure!(portal.received().len() == args.forward, "forwarded {}", portal.received().len());
 

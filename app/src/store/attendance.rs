@@ -5,6 +5,7 @@
 //! only add the unit and count to an existing one. One read of the student precedes it (is the
 //! student new, under which name?); the duplicate path reads the first mark once.
 
+use super::codec::{new_mark_doc, record_from_doc};
 use super::commit::{Attempts, Step, Writes, array_union, increment, server_time};
 use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
@@ -12,12 +13,8 @@ use super::query::{
     MARKS_OF_STUDENT_IN_UNIT_TERM, unit_term_values,
 };
 use super::{Store, StoreError, parse_listed};
-use crate::domain::{
-    AcademicYear, AdmissionNumber, Semester, SessionId, SessionNumber, StudentName, Term, UnitCode,
-};
-use crate::model::{
-    AttendanceRecord, MarkOutcome, MarkSource, MarkStatus, Marking, NewMark, Session, Student,
-};
+use crate::domain::{AdmissionNumber, SessionId, Term, UnitCode};
+use crate::model::{AttendanceRecord, MarkOutcome, MarkStatus, Marking, NewMark, Session, Student};
 
 impl Store {
     /// Records the mark unless the student is already marked in this session.
@@ -221,7 +218,7 @@ impl Store {
     pub async fn student(&self, admission: &AdmissionNumber) -> Result<Option<Student>, StoreError> {
         self.get_doc::<StudentDoc>(STUDENTS, admission.key().as_str())
             .await?
-            .map(super::mirror::student_from_doc)
+            .map(super::codec::student_from_doc)
             .transpose()
     }
 }
@@ -250,58 +247,4 @@ fn first_mark(
         (false, false) => MarkOutcome::AlreadyMarked(record),
     };
     Ok(Marking { outcome, attended_in_term: attended })
-}
-
-/// A mark's document as first written (version 1; the server sets its times).
-pub(super) fn new_mark_doc(
-    session: &Session,
-    mark: &NewMark,
-    request_id: &str,
-    known_name: Option<String>,
-) -> AttendanceDoc {
-    AttendanceDoc {
-        session_id: session.id.to_string(),
-        unit_code: session.unit_code.as_str().to_owned(),
-        academic_year: session.term.year.to_string(),
-        semester: session.term.semester.number(),
-        session_number: session.number.get(),
-        admission_number: mark.admission_number.as_str().to_owned(),
-        admission_key: mark.admission_number.key().as_str().to_owned(),
-        student_name: mark.student_name.as_str().to_owned(),
-        status: mark.status.as_str().to_owned(),
-        source: mark.source.as_str().to_owned(),
-        request_id: request_id.to_owned(),
-        version: 1,
-        expected_lessons: Some(mark.expected_lessons.get()),
-        known_name,
-        attempted_at: mark.attempted_at.map(firestore::FirestoreTimestamp),
-        deleted: false,
-        marked_at: None,
-        updated_at: None,
-        deleted_at: None,
-        update_time: None,
-    }
-}
-
-pub(super) fn record_from_doc(doc: AttendanceDoc) -> Result<AttendanceRecord, StoreError> {
-    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance", e);
-    Ok(AttendanceRecord {
-        session_id: SessionId::parse(&doc.session_id).ok_or_else(|| bad(&doc.session_id))?,
-        unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
-        term: Term {
-            year: AcademicYear::parse(&doc.academic_year).map_err(|e| bad(&e))?,
-            semester: Semester::try_from(i64::from(doc.semester)).map_err(|e| bad(&e))?,
-        },
-        admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(|e| bad(&e))?,
-        student_name: StudentName::parse(&doc.student_name).map_err(|e| bad(&e))?,
-        number: SessionNumber::try_from(i64::from(doc.session_number)).map_err(|e| bad(&e))?,
-        marked_at: doc.marked_at.map(|t| t.0).ok_or_else(|| bad(&"no marked_at"))?,
-        version: doc.version,
-        expected_lessons: doc.expected_lessons,
-        known_name: doc.known_name,
-        removed: doc.deleted,
-        attempted_at: doc.attempted_at.map(|t| t.0),
-        status: MarkStatus::parse(&doc.status).ok_or_else(|| bad(&doc.status))?,
-        source: MarkSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
-    })
 }

@@ -1,28 +1,11 @@
 //! `admin_audit/{random id}`: one document per administrator action, created in the same commit
 //! as the change it records (so neither exists without the other) and never modified.
 
-use firestore::FirestoreTimestamp;
-use serde::{Deserialize, Serialize};
-
+use super::codec::audit_from_doc;
 use super::commit::Writes;
-use super::docs::ADMIN_AUDIT;
+use super::docs::{ADMIN_AUDIT, AuditDoc};
 use super::{Store, StoreError};
-use crate::model::{AuditAction, AuditEntry, NewAuditEntry};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuditDoc {
-    /// `lecturer_created`, `unit_reassigned`, … ([`AuditAction`]).
-    pub action: String,
-    /// The administrator's username, or `(command line)`.
-    pub actor: String,
-    pub target: String,
-    pub detail: String,
-    #[serde(default)]
-    pub at: Option<FirestoreTimestamp>,
-    /// Equal to `at`: the reconciler mirrors by `updated_at`, like every collection.
-    #[serde(default)]
-    pub updated_at: Option<FirestoreTimestamp>,
-}
+use crate::model::{AuditEntry, NewAuditEntry};
 
 impl Writes {
     /// Adds the audit entry to this commit.
@@ -59,11 +42,4 @@ impl Store {
         self.reads().add(docs.len().max(1) as u64);
         Ok(super::parse_listed(docs, audit_from_doc))
     }
-}
-
-pub(super) fn audit_from_doc(doc: AuditDoc) -> Result<AuditEntry, StoreError> {
-    let action = AuditAction::parse(&doc.action)
-        .ok_or_else(|| StoreError::corrupt("audit entry", format!("unknown action {:?}", doc.action)))?;
-    let at = doc.at.ok_or_else(|| StoreError::corrupt("audit entry", "no time"))?.0;
-    Ok(AuditEntry { at, actor: doc.actor, action, target: doc.target, detail: doc.detail })
 }

@@ -1,10 +1,11 @@
 //! Class lists: one document per unit and term, written whole. A write names the version it
 //! was based on, so two imports at once cannot silently drop each other's students.
 
+use super::codec::list_from_doc;
 use super::commit::{Attempts, Step, Writes, server_time};
 use super::docs::{CLASS_LISTS, ClassListDoc, ClassListEntryDoc, ids};
 use super::{Conflict, Store, StoreError};
-use crate::domain::{AdmissionNumber, Email, StudentName, Term, UnitCode};
+use crate::domain::{Term, UnitCode};
 use crate::model::{ClassList, Enrolled};
 
 /// The version a class list was read at: `None` when there was none yet.
@@ -101,18 +102,4 @@ impl Store {
         };
         Ok(writes)
     }
-}
-
-pub(super) fn list_from_doc(doc: ClassListDoc) -> Result<ClassList, StoreError> {
-    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("class list", e);
-    let mut list = ClassList::default();
-    for entry in doc.students.into_values() {
-        let student = Enrolled {
-            admission_number: AdmissionNumber::parse(&entry.admission_number).map_err(|e| bad(&e))?,
-            name: StudentName::parse(&entry.name).map_err(|e| bad(&e))?,
-            email: entry.email.as_deref().map(Email::parse).transpose().map_err(|e| bad(&e))?,
-        };
-        list.students.insert(student.admission_number.key(), student);
-    }
-    Ok(list)
 }

@@ -297,6 +297,23 @@ pub struct ClassListEntryDoc {
     pub email: Option<String>,
 }
 
+/// `admin_audit/{random id}`: one administrator action, created in the same commit as the
+/// change it records and never modified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditDoc {
+    /// `lecturer_created`, `unit_reassigned`, … (`model::AuditAction`).
+    pub action: String,
+    /// The administrator's username, or `(command line)`.
+    pub actor: String,
+    pub target: String,
+    pub detail: String,
+    #[serde(default)]
+    pub at: Option<FirestoreTimestamp>,
+    /// Equal to `at`: the reconciler mirrors by `updated_at`, like every collection.
+    #[serde(default)]
+    pub updated_at: Option<FirestoreTimestamp>,
+}
+
 /// Document ids: the only place that knows how they are spelled.
 pub mod ids {
     use crate::domain::{AdmissionKey, SessionId, SessionNumber, Term, UnitCode};

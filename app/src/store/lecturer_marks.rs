@@ -8,18 +8,16 @@
 //! and the session's settled count cleared. A concurrent change makes the commit fail and the
 //! correction is read and decided again, so no change is lost or recorded twice.
 
-use super::attendance::{new_mark_doc, record_from_doc};
+use super::codec::change_from_doc;
+use super::codec::{new_mark_doc, record_from_doc};
 use super::commit::{Attempts, Step, Writes, Written, array_union, increment, server_time};
 use super::docs::{
     ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, SESSIONS, STUDENTS, StudentCreate,
     StudentDoc, ids,
 };
 use super::query::CHANGES_OF_SESSION;
-use super::{Store, StoreError, parse_listed, ts};
-use crate::domain::{
-    AcademicYear, AdmissionNumber, ExpectedLessons, Semester, SessionId, StudentName, Term, UnitCode,
-    Username,
-};
+use super::{Store, StoreError, parse_listed};
+use crate::domain::{AdmissionNumber, ExpectedLessons, SessionId, StudentName, Username};
 use crate::model::{
     ChangeSource, Correction, CorrectionRefused, Decided, Decision, MarkChange, MarkSource, MarkState,
     MarkWrite, NewMark, Session, StudentWrite, decide,
@@ -244,24 +242,4 @@ pub(super) struct Unsettled {
 
 impl Unsettled {
     pub(super) const FIELDS: [&'static str; 1] = ["attended_count"];
-}
-
-pub(super) fn change_from_doc(doc: AttendanceChangeDoc) -> Result<MarkChange, StoreError> {
-    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("attendance change", e);
-    Ok(MarkChange {
-        session_id: SessionId::parse(&doc.session_id).ok_or_else(|| bad(&doc.session_id))?,
-        unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
-        term: Term {
-            year: AcademicYear::parse(&doc.academic_year).map_err(|e| bad(&e))?,
-            semester: Semester::try_from(i64::from(doc.semester)).map_err(|e| bad(&e))?,
-        },
-        admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(|e| bad(&e))?,
-        version: doc.version,
-        from: MarkState::parse(&doc.from_status).ok_or_else(|| bad(&doc.from_status))?,
-        to: MarkState::parse(&doc.to_status).ok_or_else(|| bad(&doc.to_status))?,
-        reason: doc.reason,
-        by: doc.by,
-        source: ChangeSource::parse(&doc.source).ok_or_else(|| bad(&doc.source))?,
-        at: ts(doc.at).ok_or_else(|| bad(&"no time"))?,
-    })
 }

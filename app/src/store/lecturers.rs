@@ -1,10 +1,11 @@
 //! Lecturer accounts, with the staff-id guard document written in the same commit. Every change
 //! an administrator makes is audited in that same commit too.
 
+use super::codec::lecturer_from_doc;
 use super::commit::{Attempts, Step, Writes, server_time};
 use super::docs::{LECTURERS, LecturerDoc, STAFF_IDS, StaffIdDoc};
-use super::{Store, StoreError, Taken, ts};
-use crate::domain::{Department, Email, FullName, Phone, StaffId, Username};
+use super::{Store, StoreError, Taken};
+use crate::domain::{Phone, Username};
 use crate::model::{Actor, AuditAction, Lecturer, LecturerDetails, NewAuditEntry, NewLecturer, PasswordHash};
 
 impl Store {
@@ -227,20 +228,4 @@ impl Store {
         )?;
         Ok(())
     }
-}
-
-pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError> {
-    let bad = |e| StoreError::corrupt("lecturer", e);
-    Ok(Lecturer {
-        username: Username::parse(&doc.username).map_err(bad)?,
-        full_name: FullName::parse(&doc.full_name).map_err(bad)?,
-        email: Email::parse(&doc.email).map_err(bad)?,
-        staff_id: StaffId::parse(&doc.staff_id).map_err(bad)?,
-        department: Department::parse(&doc.department).map_err(bad)?,
-        phone: doc.phone.as_deref().map(Phone::parse).transpose().map_err(bad)?,
-        active: doc.active,
-        admin: doc.admin,
-        must_change_password: doc.must_change_password,
-        created_at: ts(doc.created_at),
-    })
 }

@@ -127,7 +127,7 @@ fn interpret(
             if change.target_ids.contains(&(LIST as i32)) {
                 let parsed = FirestoreDb::deserialize_doc_to::<ClassListDoc>(&doc)
                     .map_err(|e| StoreError::corrupt("class list", e))
-                    .and_then(super::class_lists::list_from_doc);
+                    .and_then(super::codec::list_from_doc);
                 return match parsed {
                     Ok(list) => Some(Heard::ClassList(Box::new(list))),
                     Err(e) => {
@@ -137,11 +137,12 @@ fn interpret(
                 };
             }
             if change.target_ids.contains(&(SESSION as i32)) {
-                let parsed = FirestoreDb::deserialize_doc_to::<SessionDoc>(&doc)
-                    .map_err(|e| StoreError::corrupt("session", e))
-                    .and_then(|d| {
-                        if d.deleted { Ok(None) } else { super::sessions::session_from_doc(d).map(Some) }
-                    });
+                let parsed =
+                    FirestoreDb::deserialize_doc_to::<SessionDoc>(&doc)
+                        .map_err(|e| StoreError::corrupt("session", e))
+                        .and_then(|d| {
+                            if d.deleted { Ok(None) } else { super::codec::session_from_doc(d).map(Some) }
+                        });
                 return match parsed {
                     Ok(session) => Some(Heard::Session(session.map(Box::new))),
                     Err(e) => {
@@ -152,7 +153,7 @@ fn interpret(
             }
             let parsed = FirestoreDb::deserialize_doc_to::<AttendanceDoc>(&doc)
                 .map_err(|e| StoreError::corrupt("attendance", e))
-                .and_then(super::attendance::record_from_doc);
+                .and_then(super::codec::record_from_doc);
             match parsed {
                 Ok(record) => Some(Heard::Mark(Box::new(record))),
                 Err(e) => {

@@ -10,12 +10,13 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::codec::student_from_doc;
 use super::docs::{
     ATTENDANCE, ATTENDANCE_CHANGES, AttendanceChangeDoc, AttendanceDoc, LECTURERS, LecturerDoc, SESSIONS,
     STUDENTS, SessionDoc, StudentDoc, UNITS, UPDATED_AT, UnitDoc, ids,
 };
 use super::{Store, StoreError};
-use crate::domain::{AdmissionNumber, Email, Instant, Phone, StudentName, UnitCode};
+use crate::domain::Instant;
 use crate::model::{AttendanceRecord, AuditEntry, Lecturer, MarkChange, Session, Student, Unit};
 
 /// One mirrored document: its id, its change times, and its content as the domain model.
@@ -42,7 +43,7 @@ impl MirroredDoc for LecturerDoc {
     type Model = Lecturer;
     const COLLECTION: &'static str = LECTURERS;
     fn parse(self, id: &str) -> Result<Lecturer, StoreError> {
-        let lecturer = super::lecturers::lecturer_from_doc(self)?;
+        let lecturer = super::codec::lecturer_from_doc(self)?;
         same_id(id, &lecturer.username.key(), "lecturer")?;
         Ok(lecturer)
     }
@@ -52,7 +53,7 @@ impl MirroredDoc for UnitDoc {
     type Model = Unit;
     const COLLECTION: &'static str = UNITS;
     fn parse(self, id: &str) -> Result<Unit, StoreError> {
-        let unit = super::units::unit_from_doc(self)?;
+        let unit = super::codec::unit_from_doc(self)?;
         same_id(id, unit.code.as_str(), "unit")?;
         Ok(unit)
     }
@@ -62,7 +63,7 @@ impl MirroredDoc for SessionDoc {
     type Model = Session;
     const COLLECTION: &'static str = SESSIONS;
     fn parse(self, id: &str) -> Result<Session, StoreError> {
-        let session = super::sessions::session_from_doc(self)?;
+        let session = super::codec::session_from_doc(self)?;
         same_id(id, &session.id.to_string(), "session")?;
         Ok(session)
     }
@@ -82,7 +83,7 @@ impl MirroredDoc for AttendanceDoc {
     type Model = AttendanceRecord;
     const COLLECTION: &'static str = ATTENDANCE;
     fn parse(self, id: &str) -> Result<AttendanceRecord, StoreError> {
-        let record = super::attendance::record_from_doc(self)?;
+        let record = super::codec::record_from_doc(self)?;
         same_id(id, &ids::attendance(record.session_id, &record.admission_number.key()), "attendance")?;
         Ok(record)
     }
@@ -93,7 +94,7 @@ impl MirroredDoc for AttendanceChangeDoc {
     const COLLECTION: &'static str = ATTENDANCE_CHANGES;
     fn parse(self, id: &str) -> Result<MarkChange, StoreError> {
         let (attendance_id, admission_key) = (self.attendance_id.clone(), self.admission_key.clone());
-        let change = super::lecturer_marks::change_from_doc(self)?;
+        let change = super::codec::change_from_doc(self)?;
         let key = change.admission_number.key();
         let mark = ids::attendance(change.session_id, &key);
         if attendance_id != mark || admission_key != key.as_str() {
@@ -109,12 +110,12 @@ impl MirroredDoc for AttendanceChangeDoc {
     }
 }
 
-impl MirroredDoc for super::audit::AuditDoc {
+impl MirroredDoc for super::docs::AuditDoc {
     type Model = AuditEntry;
     const COLLECTION: &'static str = super::docs::ADMIN_AUDIT;
     /// Its id is random: nothing in the content to check it against.
     fn parse(self, _id: &str) -> Result<AuditEntry, StoreError> {
-        super::audit::audit_from_doc(self)
+        super::codec::audit_from_doc(self)
     }
 }
 
@@ -124,19 +125,6 @@ fn same_id(id: &str, expected: &str, what: &str) -> Result<(), StoreError> {
     } else {
         Err(StoreError::corrupt(what, format!("document id {id} does not match its content ({expected})")))
     }
-}
-
-pub(super) fn student_from_doc(doc: StudentDoc) -> Result<Student, StoreError> {
-    let bad = |e| StoreError::corrupt("student", e);
-    Ok(Student {
-        admission_number: AdmissionNumber::parse(&doc.admission_number).map_err(bad)?,
-        name: StudentName::parse(&doc.name).map_err(bad)?,
-        email: doc.email.as_deref().map(Email::parse).transpose().map_err(bad)?,
-        phone: doc.phone.as_deref().map(Phone::parse).transpose().map_err(bad)?,
-        units: doc.units.iter().map(|u| UnitCode::parse(u)).collect::<Result<_, _>>().map_err(bad)?,
-        created_at: doc.created_at.map(|t| t.0),
-        updated_at: doc.updated_at.map(|t| t.0),
-    })
 }
 
 /// The change-tracking fields every mirrored document carries, read apart from the content so

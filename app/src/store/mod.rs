@@ -4,6 +4,7 @@
 mod attendance;
 mod audit;
 mod class_lists;
+mod codec;
 mod commit;
 mod connect;
 pub mod docs;
@@ -27,9 +28,9 @@ use firestore::FirestoreDb;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
-pub use audit::AuditDoc;
 pub use class_lists::ListVersion;
 pub use connect::FirestoreSettings;
+pub use docs::AuditDoc;
 pub use error::{Conflict, StoreError, Taken};
 pub use lecturer_marks::Corrected;
 pub use listen::{Heard, SessionListener};

@@ -3,15 +3,13 @@
 //! the lowest free slot and moving on when another request won it is race-free and, unlike a
 //! read-then-write transaction, does not stall under contention.
 
-use jiff::civil::{Date, Time};
-
+use super::codec::{session_doc, session_from_doc};
 use super::commit::{Writes, increment, server_time};
 use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGuardDoc, ids};
 use super::query::{SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values};
-use super::{Conflict, Store, StoreError, parse_listed, ts};
+use super::{Conflict, Store, StoreError, parse_listed};
 use crate::domain::{
-    AcademicYear, ClassYear, FullName, LateAfter, LectureDate, Semester, SessionId, SessionNumber, Term,
-    TimeRange, UnitCode, Username, Venue,
+    ClassYear, FullName, LectureDate, SessionId, SessionNumber, Term, TimeRange, UnitCode, Username, Venue,
 };
 use crate::model::{NewSession, Opening, QrMode, Session, Window};
 
@@ -284,76 +282,4 @@ impl Store {
         )?;
         writes.commit().await.map(|_| ())
     }
-}
-
-fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber) -> SessionDoc {
-    let window = new.window.unwrap_or_else(|| Window::default_for(new.date.get(), new.times));
-    SessionDoc {
-        id: id.to_string(),
-        unit_code: new.unit_code.as_str().to_owned(),
-        lecturer: new.lecturer.as_str().to_owned(),
-        academic_year: new.term.year.to_string(),
-        semester: new.term.semester.number(),
-        session_number: number.get(),
-        date: new.date.get().to_string(),
-        start_time: new.times.start().strftime("%H:%M").to_string(),
-        end_time: new.times.end().strftime("%H:%M").to_string(),
-        venue: new.venue.as_str().to_owned(),
-        lecturer_name: new.lecturer_name.as_str().to_owned(),
-        class_year: new.class_year.get(),
-        is_active: true,
-        keep_open: false,
-        cancelled: false,
-        opens_at: Some(window.opens().to_string()),
-        closes_at: Some(window.closes().to_string()),
-        attended_count: None,
-        update_time: None,
-        qr_mode: new.qr_mode.as_str().to_owned(),
-        late_after_minutes: new.late_after.minutes(),
-        deleted: false,
-        created_at: None,
-        updated_at: None,
-        deleted_at: None,
-    }
-}
-
-pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
-    let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("session", e);
-    let id = SessionId::parse(&doc.id).ok_or_else(|| bad(&doc.id))?;
-    let date: Date = doc.date.parse().map_err(|e| bad(&e))?;
-    let date = LectureDate::try_from(date).map_err(|e| bad(&e))?.get();
-    let start: Time = doc.start_time.parse().map_err(|e| bad(&e))?;
-    let end: Time = doc.end_time.parse().map_err(|e| bad(&e))?;
-    let times = TimeRange::new(start, end).map_err(|e| bad(&e))?;
-    let window = match (&doc.opens_at, &doc.closes_at) {
-        (Some(opens), Some(closes)) => {
-            Window::new(opens.parse().map_err(|e| bad(&e))?, closes.parse().map_err(|e| bad(&e))?)
-                .map_err(|e| bad(&e))?
-        }
-        _ => Window::default_for(date, times),
-    };
-    Ok(Session {
-        id,
-        unit_code: UnitCode::parse(&doc.unit_code).map_err(|e| bad(&e))?,
-        lecturer: Username::parse(&doc.lecturer).map_err(|e| bad(&e))?,
-        term: Term {
-            year: AcademicYear::parse(&doc.academic_year).map_err(|e| bad(&e))?,
-            semester: Semester::try_from(i64::from(doc.semester)).map_err(|e| bad(&e))?,
-        },
-        number: SessionNumber::try_from(i64::from(doc.session_number)).map_err(|e| bad(&e))?,
-        date,
-        times,
-        venue: Venue::parse(&doc.venue).map_err(|e| bad(&e))?,
-        lecturer_name: FullName::parse(&doc.lecturer_name).map_err(|e| bad(&e))?,
-        class_year: ClassYear::try_from(i64::from(doc.class_year)).map_err(|e| bad(&e))?,
-        opening: Opening::from_flags(doc.is_active, doc.keep_open),
-        cancelled: doc.cancelled,
-        window,
-        attended_count: doc.attended_count,
-        revision: doc.update_time.map(|t| t.0),
-        qr_mode: QrMode::parse(&doc.qr_mode).ok_or_else(|| bad(&doc.qr_mode))?,
-        late_after: LateAfter::try_from(doc.late_after_minutes).map_err(|e| bad(&e))?,
-        created_at: ts(doc.created_at),
-        updated_at: ts(doc.updated_at),
-    })
 }

@@ -1,10 +1,11 @@
 //! Course units: one document per code, so a code belongs to exactly one lecturer.
 
+use super::codec::unit_from_doc;
 use super::commit::{Writes, server_time};
 use super::docs::{SESSIONS, SessionDoc, UNITS, UnitDoc};
 use super::query::UNITS_OF_LECTURER;
-use super::{Store, StoreError, Taken, parse_listed, ts};
-use crate::domain::{ExpectedLessons, RiskThreshold, UnitCode, UnitDescription, UnitName, Username};
+use super::{Store, StoreError, Taken, parse_listed};
+use crate::domain::{RiskThreshold, UnitCode, UnitDescription, UnitName, Username};
 use crate::model::{Actor, AuditAction, Lecturer, NewAuditEntry, NewUnit, Unit};
 
 impl Store {
@@ -189,18 +190,4 @@ impl Store {
         }
         Ok(to_move.len())
     }
-}
-
-pub(super) fn unit_from_doc(doc: UnitDoc) -> Result<Unit, StoreError> {
-    let bad = |e| StoreError::corrupt("unit", e);
-    Ok(Unit {
-        code: UnitCode::parse(&doc.code).map_err(bad)?,
-        name: UnitName::parse(&doc.name).map_err(bad)?,
-        description: UnitDescription::parse(&doc.description).map_err(bad)?,
-        lecturer: Username::parse(&doc.lecturer).map_err(bad)?,
-        expected_lessons: ExpectedLessons::try_from(doc.expected_lessons).map_err(bad)?,
-        archived: doc.archived,
-        risk_threshold: RiskThreshold::try_from(doc.risk_threshold).map_err(bad)?,
-        created_at: ts(doc.created_at),
-    })
 }

@@ -192,7 +192,7 @@ pub(super) async fn render_account(
             .into_iter()
             .map(|u| UnitLink { code: u.code.to_string(), name: u.name.to_string(), archived: u.archived })
             .collect(),
-        reset_hours: super::passwords::RESET_LINK_HOURS,
+        reset_hours: super::RESET_LINK_HOURS,
         min_password: Password::MIN_CHARS,
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };

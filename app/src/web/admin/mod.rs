@@ -22,6 +22,9 @@ use super::{AppError, AppState};
 use crate::domain::Username;
 use crate::model::{Actor, Lecturer};
 
+/// How long a one-time password link works (the account page says so when it issues one).
+pub const RESET_LINK_HOURS: i64 = 24;
+
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/", get(lecturers::list))

@@ -15,9 +15,6 @@ use crate::web::forms::FieldErrors;
 use crate::web::guard::Auth;
 use crate::web::{AppError, AppState, flash};
 
-/// How long a one-time password link works.
-pub const RESET_LINK_HOURS: i64 = 24;
-
 #[derive(Deserialize)]
 pub struct ResetForm {
     /// `temporary` (with `password`) or `link`.
@@ -81,7 +78,7 @@ async fn reset_link(
     lecturer: &Lecturer,
 ) -> Result<Response, AppError> {
     let token = random_token();
-    let expires = state.clock().now() + jiff::SignedDuration::from_hours(RESET_LINK_HOURS);
+    let expires = state.clock().now() + jiff::SignedDuration::from_hours(super::RESET_LINK_HOURS);
     state.store().issue_password_reset(&lecturer.username, &sha256_hex(&token), expires, actor).await?;
     tracing::warn!(target: "security", event = "reset_link_issued", username = %lecturer.username, by = %auth.username);
     let base = state.settings().base_url.as_str().trim_end_matches('/');
