@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::portal::queue::spelled;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
 
@@ -89,13 +90,13 @@ pub async fn report(pool: &PgPool, clock: &attendance::clock::Clock) -> Result<S
             note.map(|n| format!(" forwarding stopped: {n}")).unwrap_or_default(),
         );
     }
-    let backlog = sqlx::query(
-        "SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-                count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1) AS due,
-                count(*) FILTER (WHERE status = 'delivered') AS delivered,
-                count(*) FILTER (WHERE status = 'dead') AS dead
+    let backlog = sqlx::query(sqlx::AssertSqlSafe(spelled(
+        "SELECT count(*) FILTER (WHERE status = {pending}) AS pending,
+                count(*) FILTER (WHERE status = {pending} AND next_attempt_at <= $1) AS due,
+                count(*) FILTER (WHERE status = {delivered}) AS delivered,
+                count(*) FILTER (WHERE status = {dead}) AS dead
          FROM portal_deliveries",
-    )
+    )))
     .bind(crate::portal::now(clock))
     .fetch_one(pool)
     .await?;
@@ -108,10 +109,10 @@ pub async fn report(pool: &PgPool, clock: &attendance::clock::Clock) -> Result<S
         backlog.get::<i64, _>("dead"),
         if backlog.get::<i64, _>("dead") > 0 { " (`reconciler retry-dead` queues them again)" } else { "" },
     );
-    let dead = sqlx::query(
+    let dead = sqlx::query(sqlx::AssertSqlSafe(spelled(
         "SELECT idempotency_key, attempts, last_status_code, last_error FROM portal_deliveries
-         WHERE status = 'dead' ORDER BY last_attempt_at DESC LIMIT 5",
-    )
+         WHERE status = {dead} ORDER BY last_attempt_at DESC LIMIT 5",
+    )))
     .fetch_all(pool)
     .await?;
     for row in dead {

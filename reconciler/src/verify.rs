@@ -83,7 +83,7 @@ async fn compare<T: Table>(store: &Store, pool: &PgPool) -> Result<Comparison, V
     }
     // PostgreSQL side: the same rows, read back column by column.
     let mut postgres = BTreeMap::new();
-    let mut rows = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(T::SELECT)).fetch(pool);
+    let mut rows = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(T::select())).fetch(pool);
     while let Some(row) = rows.try_next().await? {
         let id = row.document_id();
         if !rejected.contains(&id) {

@@ -4,8 +4,10 @@ use crate::domain::{
 };
 
 /// A student's standing in one lecture. A student's own scan records `Present` or `Late`; a
-/// lecturer may set any of the four.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// lecturer may set any of the four. Serialised as its stored name (`present`, ...), as the
+/// Portal receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MarkStatus {
     Present,
     Late,

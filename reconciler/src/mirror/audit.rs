@@ -6,26 +6,26 @@ use attendance::store::AuditDoc;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use super::columns::{bound_upsert, mirrored_row, upsert};
 use super::rows::Meta;
-use super::tables::{Table, column};
+use super::tables::Table;
 use crate::time;
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct AuditRow {
-    pub id: String,
-    pub action: String,
-    pub actor: String,
-    pub target: String,
-    pub detail: String,
-    pub at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+mirrored_row! {
+    pub struct AuditRow in "admin_audit" key id {
+        id: String as "text",
+        action: String as "text",
+        actor: String as "text",
+        target: String as "text",
+        detail: String as "text",
+        at: DateTime<Utc> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+    }
 }
 
 impl Table for AuditRow {
     type Doc = AuditDoc;
-    const TABLE: &'static str = "admin_audit";
     const ID_COLUMN: &'static str = "id";
-    const SELECT: &'static str = "SELECT id, action, actor, target, detail, at, updated_at FROM admin_audit";
 
     fn build(meta: Meta, e: AuditEntry) -> Result<Self, String> {
         Ok(Self {
@@ -46,25 +46,6 @@ impl Table for AuditRow {
     }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query(
-            "INSERT INTO admin_audit (id, action, actor, target, detail, at, updated_at, mirrored_at)
-             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                                         $7::timestamptz[])
-             ON CONFLICT (id) DO UPDATE SET
-                action = excluded.action, actor = excluded.actor, target = excluded.target, detail = excluded.detail,
-                at = excluded.at, updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at
-             WHERE (admin_audit.updated_at IS DISTINCT FROM excluded.updated_at OR $8::bool)",
-        )
-        .bind(column(batch, |r| r.id.clone()))
-        .bind(column(batch, |r| r.action.clone()))
-        .bind(column(batch, |r| r.actor.clone()))
-        .bind(column(batch, |r| r.target.clone()))
-        .bind(column(batch, |r| r.detail.clone()))
-        .bind(column(batch, |r| r.at))
-        .bind(column(batch, |r| r.updated_at))
-        .bind(touch_all)
-        .execute(conn)
-        .await?;
-        Ok(result.rows_affected())
+        Ok(bound_upsert(upsert::<Self>(), batch, touch_all).execute(conn).await?.rows_affected())
     }
 }

@@ -7,28 +7,30 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::columns::{bound_upsert, mirrored_row, upsert};
 use super::rows::{Meta, small};
-use super::tables::{Table, column};
+use super::tables::Table;
 use crate::time;
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct ChangeRow {
-    pub id: String,
-    pub attendance_id: String,
-    pub session_id: Uuid,
-    pub unit_code: String,
-    pub academic_year: String,
-    pub semester: i16,
-    pub admission_number: String,
-    pub admission_key: String,
-    pub version: i32,
-    pub from_status: String,
-    pub to_status: String,
-    pub reason: Option<String>,
-    pub by: String,
-    pub source: String,
-    pub at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+mirrored_row! {
+    pub struct ChangeRow in "attendance_changes" key id {
+        id: String as "text",
+        attendance_id: String as "text",
+        session_id: Uuid as "uuid",
+        unit_code: String as "text",
+        academic_year: String as "text",
+        semester: i16 as "int2",
+        admission_number: String as "text",
+        admission_key: String as "text",
+        version: i32 as "int4",
+        from_status: String as "text",
+        to_status: String as "text",
+        reason: Option<String> as "text",
+        by: String as "text",
+        source: String as "text",
+        at: DateTime<Utc> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+    }
 }
 
 impl ChangeRow {
@@ -57,10 +59,7 @@ impl ChangeRow {
 
 impl Table for ChangeRow {
     type Doc = AttendanceChangeDoc;
-    const TABLE: &'static str = "attendance_changes";
     const ID_COLUMN: &'static str = "id";
-    const SELECT: &'static str = "SELECT id, attendance_id, session_id, unit_code, academic_year, semester, admission_number,
-        admission_key, version, from_status, to_status, reason, by, source, at, updated_at FROM attendance_changes";
 
     fn build(meta: Meta, model: MarkChange) -> Result<Self, String> {
         Self::build(meta, model)
@@ -73,41 +72,6 @@ impl Table for ChangeRow {
     }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query(
-            "INSERT INTO attendance_changes (id, attendance_id, session_id, unit_code, academic_year, semester, admission_number,
-                                             admission_key, version, from_status, to_status, reason, by, source, at,
-                                             updated_at, mirrored_at)
-             SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::int2[], $7::text[],
-                                         $8::text[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                                         $15::timestamptz[], $16::timestamptz[])
-             ON CONFLICT (id) DO UPDATE SET
-                attendance_id = excluded.attendance_id, session_id = excluded.session_id, unit_code = excluded.unit_code,
-                academic_year = excluded.academic_year, semester = excluded.semester,
-                admission_number = excluded.admission_number, admission_key = excluded.admission_key,
-                version = excluded.version, from_status = excluded.from_status, to_status = excluded.to_status,
-                reason = excluded.reason, by = excluded.by, source = excluded.source, at = excluded.at,
-                updated_at = excluded.updated_at, mirrored_at = excluded.mirrored_at
-             WHERE (attendance_changes.updated_at IS DISTINCT FROM excluded.updated_at OR $17::bool)",
-        )
-        .bind(column(batch, |r| r.id.clone()))
-        .bind(column(batch, |r| r.attendance_id.clone()))
-        .bind(column(batch, |r| r.session_id))
-        .bind(column(batch, |r| r.unit_code.clone()))
-        .bind(column(batch, |r| r.academic_year.clone()))
-        .bind(column(batch, |r| r.semester))
-        .bind(column(batch, |r| r.admission_number.clone()))
-        .bind(column(batch, |r| r.admission_key.clone()))
-        .bind(column(batch, |r| r.version))
-        .bind(column(batch, |r| r.from_status.clone()))
-        .bind(column(batch, |r| r.to_status.clone()))
-        .bind(column(batch, |r| r.reason.clone()))
-        .bind(column(batch, |r| r.by.clone()))
-        .bind(column(batch, |r| r.source.clone()))
-        .bind(column(batch, |r| r.at))
-        .bind(column(batch, |r| r.updated_at))
-        .bind(touch_all)
-        .execute(conn)
-        .await?;
-        Ok(result.rows_affected())
+        Ok(bound_upsert(upsert::<Self>(), batch, touch_all).execute(conn).await?.rows_affected())
     }
 }

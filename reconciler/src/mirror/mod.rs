@@ -10,6 +10,7 @@
 
 mod audit;
 mod changes;
+pub(crate) mod columns;
 mod rejects;
 pub mod rows;
 mod tables;

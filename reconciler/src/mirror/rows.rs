@@ -8,6 +8,7 @@ use attendance::store::Changed;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
+use super::columns::mirrored_row;
 use crate::time;
 
 /// The fields every mirrored row shares, from the document's metadata.
@@ -39,19 +40,20 @@ pub(super) fn small(n: u32, what: &str) -> Result<i32, String> {
     i32::try_from(n).map_err(|_| format!("{what} {n} is out of range"))
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct LecturerRow {
-    pub username: String,
-    pub full_name: String,
-    pub email: String,
-    pub staff_id: String,
-    pub department: String,
-    pub phone: Option<String>,
-    pub active: bool,
-    pub admin: bool,
-    pub created_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
+mirrored_row! {
+    pub struct LecturerRow in "lecturers" key username {
+        username: String as "text",
+        full_name: String as "text",
+        email: String as "text",
+        staff_id: String as "text",
+        department: String as "text",
+        phone: Option<String> as "text",
+        active: bool as "bool",
+        admin: bool as "bool",
+        created_at: Option<DateTime<Utc>> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+        deleted_at: Option<DateTime<Utc>> as "timestamptz",
+    }
 }
 
 impl LecturerRow {
@@ -72,18 +74,19 @@ impl LecturerRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct UnitRow {
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub lecturer: String,
-    pub expected_lessons: i32,
-    pub archived: bool,
-    pub risk_threshold: i16,
-    pub created_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
+mirrored_row! {
+    pub struct UnitRow in "units" key code {
+        code: String as "text",
+        name: String as "text",
+        description: String as "text",
+        lecturer: String as "text",
+        expected_lessons: i32 as "int4",
+        archived: bool as "bool",
+        risk_threshold: i16 as "int2",
+        created_at: Option<DateTime<Utc>> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+        deleted_at: Option<DateTime<Utc>> as "timestamptz",
+    }
 }
 
 impl UnitRow {
@@ -103,31 +106,32 @@ impl UnitRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct SessionRow {
-    pub id: Uuid,
-    pub unit_code: String,
-    pub lecturer: String,
-    pub academic_year: String,
-    pub semester: i16,
-    pub session_number: i16,
-    pub date: NaiveDate,
-    pub start_time: NaiveTime,
-    pub end_time: NaiveTime,
-    pub venue: String,
-    pub lecturer_name: String,
-    pub class_year: i16,
-    pub is_active: bool,
-    pub keep_open: bool,
-    pub cancelled: bool,
-    /// The attendance window, local time (the default one for sessions made before windows).
-    pub opens_at: NaiveDateTime,
-    pub closes_at: NaiveDateTime,
-    pub qr_mode: String,
-    pub late_after_minutes: i32,
-    pub created_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
+mirrored_row! {
+    pub struct SessionRow in "sessions" key id {
+        id: Uuid as "uuid",
+        unit_code: String as "text",
+        lecturer: String as "text",
+        academic_year: String as "text",
+        semester: i16 as "int2",
+        session_number: i16 as "int2",
+        date: NaiveDate as "date",
+        start_time: NaiveTime as "time",
+        end_time: NaiveTime as "time",
+        venue: String as "text",
+        lecturer_name: String as "text",
+        class_year: i16 as "int2",
+        is_active: bool as "bool",
+        keep_open: bool as "bool",
+        cancelled: bool as "bool",
+        /// The attendance window, local time (the default one for sessions made before windows).
+        opens_at: NaiveDateTime as "timestamp",
+        closes_at: NaiveDateTime as "timestamp",
+        qr_mode: String as "text",
+        late_after_minutes: i32 as "int4",
+        created_at: Option<DateTime<Utc>> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+        deleted_at: Option<DateTime<Utc>> as "timestamptz",
+    }
 }
 
 impl SessionRow {
@@ -160,17 +164,20 @@ impl SessionRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct StudentRow {
-    pub admission_number: String,
-    pub admission_key: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub created_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    /// The units attended at least once, sorted (rows of `student_units`).
-    pub units: Vec<String>,
+mirrored_row! {
+    pub struct StudentRow in "students" key admission_number {
+        admission_number: String as "text",
+        admission_key: String as "text",
+        name: String as "text",
+        email: Option<String> as "text",
+        phone: Option<String> as "text",
+        created_at: Option<DateTime<Utc>> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+    }
+    also {
+        /// The units attended at least once, sorted (rows of `student_units`).
+        units: Vec<String>,
+    }
 }
 
 impl StudentRow {
@@ -191,23 +198,24 @@ impl StudentRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct AttendanceRow {
-    pub id: String,
-    pub session_id: Uuid,
-    pub unit_code: String,
-    pub academic_year: String,
-    pub semester: i16,
-    pub session_number: i16,
-    pub admission_number: String,
-    pub student_name: String,
-    pub status: String,
-    pub source: String,
-    pub version: i32,
-    pub expected_lessons: Option<i32>,
-    pub marked_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
+mirrored_row! {
+    pub struct AttendanceRow in "attendance" key id {
+        id: String as "text",
+        session_id: Uuid as "uuid",
+        unit_code: String as "text",
+        academic_year: String as "text",
+        semester: i16 as "int2",
+        session_number: i16 as "int2",
+        admission_number: String as "text",
+        student_name: String as "text",
+        status: String as "text",
+        source: String as "text",
+        version: i32 as "int4",
+        expected_lessons: Option<i32> as "int4",
+        marked_at: DateTime<Utc> as "timestamptz",
+        updated_at: DateTime<Utc> as "timestamptz",
+        deleted_at: Option<DateTime<Utc>> as "timestamptz",
+    }
 }
 
 impl AttendanceRow {

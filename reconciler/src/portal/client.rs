@@ -4,17 +4,19 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use attendance::model::MarkStatus;
+
+use super::queue::Action;
 use crate::config::PortalConfig;
 
 /// What the Portal receives: the original system's payload plus what happened to the mark.
 #[derive(Debug, Clone, Serialize, PartialEq, serde::Deserialize)]
 pub struct PortalRecord {
-    /// `created`, `updated` or `removed`.
-    pub action: String,
+    pub action: Action,
     /// The mark's status: `present`, `late`, `excused` or `absent` (on a removal, the status it
     /// had). Absent only from removals queued before statuses were sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<MarkStatus>,
     pub student_name: String,
     pub admission_number: String,
     pub unit_code: String,

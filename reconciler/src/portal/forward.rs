@@ -12,7 +12,10 @@ use sqlx::{PgPool, Row};
 
 use attendance::clock::Clock;
 
+use attendance::model::MarkStatus;
+
 use super::client::{Attempt, Portal, PortalRecord, Verdict};
+use super::queue::{Action, DeliveryStatus, spelled};
 use crate::time;
 
 /// Why forwarding stopped before the queue was empty.
@@ -73,14 +76,14 @@ pub async fn forward(
     let halted = || outcome.lock().map(|o| o.halted.is_some()).unwrap_or(true);
     progress.set_message("forwarding to the Portal");
     while !halted() {
-        let rows = sqlx::query(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(spelled(
             // Pick the due page first, then build only those records: the percentage is a
             // per-record lookup, never computed for the whole mirror.
             "WITH due AS MATERIALIZED (
                 SELECT d.idempotency_key, d.attendance_id, d.action, d.attempts, d.first_attempt_at, d.payload,
                        d.next_attempt_at
                 FROM portal_deliveries d
-                WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+                WHERE d.status = {pending} AND d.next_attempt_at <= $1
                   AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
                 ORDER BY d.next_attempt_at, d.idempotency_key
                 LIMIT 500
@@ -90,7 +93,7 @@ pub async fn forward(
              FROM due
              LEFT JOIN LATERAL (SELECT * FROM portal_records p WHERE p.attendance_id = due.attendance_id) r ON true
              ORDER BY due.next_attempt_at, due.idempotency_key",
-        )
+        )))
         .bind(run_started)
         .fetch_all(pool)
         .await?;
@@ -110,15 +113,16 @@ pub async fn forward(
                 if halted() {
                     return Ok(());
                 }
-                let due = Due::from_row(&row, timezone);
+                let due = Due::from_row(&row, timezone)?;
                 let attempt = match &due.record {
                     Ok(record) => portal.post(&due.key, record).await,
-                    Err(missing) => Attempt {
-                        verdict: Verdict::Retry { after: None },
-                        status_code: None,
-                        response: None,
-                        error: Some(missing.clone()),
-                    },
+                    Err(unsendable) => {
+                        let (verdict, error) = match unsendable {
+                            Unsendable::Missing(why) => (Verdict::Retry { after: None }, why),
+                            Unsendable::Broken(why) => (Verdict::Refused, why),
+                        };
+                        Attempt { verdict, status_code: None, response: None, error: Some(error.clone()) }
+                    }
                 };
                 let verdict = record_attempt(pool, portal, &due, &attempt, now(clock)).await?;
                 progress.inc(1);
@@ -151,71 +155,97 @@ struct Due {
     key: String,
     attempts: i32,
     first_attempt_at: Option<DateTime<Utc>>,
-    /// `Err` says what is missing from the mirror to build it.
-    record: Result<PortalRecord, String>,
+    record: Result<PortalRecord, Unsendable>,
+}
+
+/// Why a due record cannot be built.
+#[derive(Debug, Clone)]
+enum Unsendable {
+    /// Something it needs is not in the mirror yet (a rejected or unread session): it may be.
+    Missing(String),
+    /// Its kept payload is damaged: it never will be sendable.
+    Broken(String),
+}
+
+/// A record kept in the queue when its mark left the mirror: `portal_records` as it was,
+/// every field required (a missing one is a broken record, never an empty field sent).
+#[derive(Debug, serde::Deserialize)]
+struct Kept {
+    status: Option<MarkStatus>,
+    student_name: String,
+    admission_number: String,
+    unit_code: String,
+    date: String,
+    marked_at: jiff::Timestamp,
+    lecturer_name: String,
+    venue: String,
+    shown_percentage: f64,
 }
 
 impl Due {
-    fn from_row(row: &PgRow, timezone: &jiff::tz::TimeZone) -> Self {
-        let key: String = row.get("idempotency_key");
-        let action: String = row.get("action");
-        let kept: Option<serde_json::Value> = row.get("payload");
+    fn from_row(row: &PgRow, timezone: &jiff::tz::TimeZone) -> Result<Self, sqlx::Error> {
+        let action: Action = row.try_get("action")?;
+        let kept: Option<serde_json::Value> = row.try_get("payload")?;
         let record = match kept {
-            Some(payload) => Ok(PortalRecord {
-                action: action.clone(),
-                status: payload.get("status").and_then(|v| v.as_str()).map(str::to_owned),
-                student_name: text(&payload, "student_name"),
-                admission_number: text(&payload, "admission_number"),
-                unit_code: text(&payload, "unit_code"),
-                date: text(&payload, "date"),
-                time: payload
-                    .get("marked_at")
-                    .and_then(|v| v.as_str())
-                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                    .map(|t| local_time(t, timezone))
-                    .unwrap_or_default(),
-                lecturer: text(&payload, "lecturer_name"),
-                venue: text(&payload, "venue"),
-                attendance_percentage: payload
-                    .get("shown_percentage")
-                    .and_then(|v| v.as_f64())
-                    .unwrap_or_default(),
-            }),
-            None => Self::build(row, action, timezone),
+            Some(payload) => serde_json::from_value::<Kept>(payload)
+                .map(|k| PortalRecord {
+                    action,
+                    status: k.status,
+                    student_name: k.student_name,
+                    admission_number: k.admission_number,
+                    unit_code: k.unit_code,
+                    date: k.date,
+                    time: local_time(k.marked_at, timezone),
+                    lecturer: k.lecturer_name,
+                    venue: k.venue,
+                    attendance_percentage: k.shown_percentage,
+                })
+                .map_err(|e| Unsendable::Broken(format!("the kept record is damaged: {e}"))),
+            None => Self::build(row, action, timezone)?,
         };
-        Self { key, attempts: row.get("attempts"), first_attempt_at: row.get("first_attempt_at"), record }
+        Ok(Self {
+            key: row.try_get("idempotency_key")?,
+            attempts: row.try_get("attempts")?,
+            first_attempt_at: row.try_get("first_attempt_at")?,
+            record,
+        })
     }
 
-    fn build(row: &PgRow, action: String, timezone: &jiff::tz::TimeZone) -> Result<PortalRecord, String> {
-        let Some(name) = row.get::<Option<String>, _>("student_name") else {
-            return Err("the mark is not in the mirror".into());
+    fn build(
+        row: &PgRow,
+        action: Action,
+        timezone: &jiff::tz::TimeZone,
+    ) -> Result<Result<PortalRecord, Unsendable>, sqlx::Error> {
+        let missing = |what: &str| Ok(Err(Unsendable::Missing(what.to_owned())));
+        let Some(name) = row.try_get::<Option<String>, _>("student_name")? else {
+            return missing("the mark is not in the mirror");
         };
-        let date: Option<NaiveDate> = row.get("date");
-        let date = date.ok_or("the mark's session is not in the mirror (rejected or not yet read)")?;
-        let marked_at: DateTime<Utc> = row.get("marked_at");
-        let percentage: Option<f64> = row.get("percentage");
-        Ok(PortalRecord {
+        let Some(date) = row.try_get::<Option<NaiveDate>, _>("date")? else {
+            return missing("the mark's session is not in the mirror (rejected or not yet read)");
+        };
+        let Some(percentage) = row.try_get::<Option<f64>, _>("percentage")? else {
+            return missing("the mark's unit is not in the mirror");
+        };
+        let marked_at: DateTime<Utc> = row.try_get("marked_at")?;
+        let status: Option<String> = row.try_get("status")?;
+        Ok(Ok(PortalRecord {
             action,
-            status: row.get("status"),
+            status: status.as_deref().and_then(MarkStatus::parse),
             student_name: name,
-            admission_number: row.get("admission_number"),
-            unit_code: row.get("unit_code"),
+            admission_number: row.try_get("admission_number")?,
+            unit_code: row.try_get("unit_code")?,
             date: date.to_string(),
             time: time::to_firestore(marked_at).map(|t| local_time(t, timezone)).unwrap_or_default(),
-            lecturer: row.get("lecturer_name"),
-            venue: row.get("venue"),
-            attendance_percentage: percentage.ok_or("the mark's unit is not in the mirror")?,
-        })
+            lecturer: row.try_get("lecturer_name")?,
+            venue: row.try_get("venue")?,
+            attendance_percentage: percentage,
+        }))
     }
 }
 
 /// The clock's now at PostgreSQL's precision.
 pub fn now(clock: &Clock) -> DateTime<Utc> {
     time::instant(clock.now()).unwrap_or_else(|_| Utc::now())
-}
-
-fn text(payload: &serde_json::Value, field: &str) -> String {
-    payload.get(field).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).unwrap_or_default()
 }
 
 fn local_time(at: jiff::Timestamp, timezone: &jiff::tz::TimeZone) -> String {
@@ -238,20 +268,21 @@ async fn record_attempt(
 ) -> Result<Recorded, sqlx::Error> {
     let first = due.first_attempt_at.unwrap_or(now);
     let give_up = chrono::Duration::from_std(portal.config.give_up_after).unwrap_or(chrono::Duration::MAX);
+    use DeliveryStatus::{Dead, Delivered, Pending};
     let (status, recorded, spend, delay) = match &attempt.verdict {
-        Verdict::Delivered => ("delivered", Recorded::Delivered, true, Duration::ZERO),
-        Verdict::Refused => ("dead", Recorded::Dead, true, Duration::ZERO),
+        Verdict::Delivered => (Delivered, Recorded::Delivered, true, Duration::ZERO),
+        Verdict::Refused => (Dead, Recorded::Dead, true, Duration::ZERO),
         Verdict::Redirected { location } => {
-            ("pending", Recorded::Halt(Halt::Redirected(location.clone())), false, Duration::ZERO)
+            (Pending, Recorded::Halt(Halt::Redirected(location.clone())), false, Duration::ZERO)
         }
         Verdict::Unauthorized => {
             let why = attempt.error.clone().unwrap_or_else(|| "HTTP 401/403".into());
-            ("pending", Recorded::Halt(Halt::Unauthorized(why)), false, Duration::ZERO)
+            (Pending, Recorded::Halt(Halt::Unauthorized(why)), false, Duration::ZERO)
         }
-        Verdict::Retry { .. } if now - first >= give_up => ("dead", Recorded::Dead, true, Duration::ZERO),
+        Verdict::Retry { .. } if now - first >= give_up => (Dead, Recorded::Dead, true, Duration::ZERO),
         Verdict::Retry { after } => {
             let backoff = portal.backoff(due.attempts + 1);
-            ("pending", Recorded::Retry, true, after.map_or(backoff, |a| a.max(backoff)))
+            (Pending, Recorded::Retry, true, after.map_or(backoff, |a| a.max(backoff)))
         }
     };
     if matches!(recorded, Recorded::Dead) {
@@ -266,7 +297,7 @@ async fn record_attempt(
                 last_attempt_at = CASE WHEN $3 THEN $8 ELSE last_attempt_at END,
                 next_attempt_at = CASE WHEN $3 THEN $8 + $4 * interval '1 millisecond' ELSE next_attempt_at END,
                 last_status_code = $5, last_response = $6, last_error = $7,
-                delivered_at = CASE WHEN $2 = 'delivered' THEN $8 ELSE delivered_at END
+                delivered_at = CASE WHEN $9 THEN $8 ELSE delivered_at END
          WHERE idempotency_key = $1",
     )
     .bind(&due.key)
@@ -277,6 +308,7 @@ async fn record_attempt(
     .bind(&attempt.response)
     .bind(&attempt.error)
     .bind(now)
+    .bind(status == Delivered)
     .execute(pool)
     .await?;
     Ok(recorded)
@@ -285,10 +317,10 @@ async fn record_attempt(
 /// Queues dead deliveries again (all, or the one with this idempotency key or attendance id),
 /// due at once by `clock`; returns how many. Their give-up age starts over.
 pub async fn retry_dead(pool: &PgPool, only: Option<&str>, clock: &Clock) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE portal_deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = $2
-         WHERE status = 'dead' AND ($1::text IS NULL OR idempotency_key = $1 OR attendance_id = $1)",
-    )
+    Ok(sqlx::query(sqlx::AssertSqlSafe(spelled(
+        "UPDATE portal_deliveries SET status = {pending}, attempts = 0, first_attempt_at = NULL, next_attempt_at = $2
+         WHERE status = {dead} AND ($1::text IS NULL OR idempotency_key = $1 OR attendance_id = $1)",
+    )))
     .bind(only)
     .bind(now(clock))
     .execute(pool)

@@ -7,6 +7,7 @@
 
 mod client;
 mod forward;
+pub mod queue;
 
 pub use client::{Attempt, Portal, PortalRecord, Verdict, classify};
 pub use forward::{ForwardOutcome, Halt, forward, now, retry_dead};

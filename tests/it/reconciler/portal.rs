@@ -271,3 +271,24 @@ async fn forwarding_is_off_without_a_portal_and_records_wait_in_the_queue() {
     assert!(summary.to_string().contains("forwarding off"), "{summary}");
     assert_eq!(setup.count("SELECT count(*) FROM portal_deliveries WHERE status = 'pending'").await, 4);
 }
+
+#[tokio::test]
+async fn a_damaged_kept_record_goes_dead_and_is_never_sent_with_blank_fields() {
+    let setup = Setup::new().await;
+    // A removal kept in the queue whose payload lost its fields (a hand edit, a bad restore).
+    sqlx::query(
+        "INSERT INTO portal_deliveries (idempotency_key, attendance_id, version, action, payload)
+         VALUES ('gone_ADM%2F1:2', 'gone_ADM%2F1', 2, 'removed', '{\"student_name\": \"Jane Doe\"}')",
+    )
+    .execute(&setup.db.pool)
+    .await
+    .expect("queued");
+    let summary = run(&setup.reconciler(&[]).await, RunOptions::default()).await;
+    assert_eq!((summary.forward.delivered, summary.forward.dead), (0, 1), "{summary}");
+    assert!(setup.portal.received().is_empty(), "nothing with empty fields went out");
+    let error: String = sqlx::query_scalar("SELECT last_error FROM portal_deliveries")
+        .fetch_one(&setup.db.pool)
+        .await
+        .expect("row");
+    assert!(error.contains("the kept record is damaged") && error.contains("missing field"), "{error}");
+}
