@@ -3,6 +3,7 @@
 
 mod attendance;
 mod audit;
+pub mod class_csv;
 mod class_list;
 mod correction;
 mod lecturer;

@@ -1,6 +1,9 @@
-//! Reading and writing the few cookies the app uses. Values are always URL-safe tokens or
-//! signed base64, so no quoting is needed.
+//! Reading and writing the few cookies the app uses, with the `cookie` crate's parser and
+//! builder. Values are always URL-safe tokens or signed base64, so no quoting is needed; every
+//! cookie is `HttpOnly`, `SameSite=Lax`, `Path=/`, and over https `Secure` with the `__Host-`
+//! prefix.
 
+use cookie::{Cookie, SameSite};
 use http::{HeaderMap, HeaderValue, header};
 
 /// The lecturer's login token (only its hash is stored).
@@ -27,10 +30,11 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str, secure: bool) -> Option<&'a s
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name.as_ref())
-        .map(|(_, value)| value.trim_matches('"'))
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name.as_ref())
+        .and_then(|cookie| cookie.value_raw())
+        .map(|value| value.trim_matches('"'))
 }
 
 #[derive(Debug, Clone)]
@@ -57,16 +61,17 @@ impl SetCookie {
     }
 
     pub fn header_value(&self) -> HeaderValue {
-        let mut cookie =
-            format!("{}={}; Path=/; HttpOnly; SameSite=Lax", full_name(self.name, self.secure), self.value);
+        let mut cookie = Cookie::build((full_name(self.name, self.secure).into_owned(), self.value.clone()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure);
         if let Some(age) = self.max_age_secs {
-            cookie.push_str(&format!("; Max-Age={age}"));
-        }
-        if self.secure {
-            cookie.push_str("; Secure");
+            cookie = cookie.max_age(cookie::time::Duration::seconds(age));
         }
         // Names are constants and values URL-safe, so this is always a valid header value.
-        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+        HeaderValue::from_str(&cookie.build().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
     }
 
     pub fn apply(&self, headers: &mut HeaderMap) {
@@ -89,12 +94,22 @@ mod tests {
         assert_eq!(get(&headers, SESSION, true), None, "over https only the __Host- cookie counts");
     }
 
+    fn attributes(value: &HeaderValue) -> (String, std::collections::BTreeSet<String>) {
+        let text = value.to_str().expect("ascii");
+        let mut parts = text.split("; ");
+        let pair = parts.next().expect("name=value").to_owned();
+        (pair, parts.map(str::to_owned).collect())
+    }
+
     #[test]
     fn cookies_are_http_only_and_lax() {
-        let value = SetCookie::new(SESSION, "tok".into(), true).max_age(60).header_value();
-        let text = value.to_str().expect("ascii");
-        assert_eq!(text, "__Host-attendance_session=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
-        let plain = SetCookie::new(SESSION, "tok".into(), false).header_value();
-        assert_eq!(plain.to_str().expect("ascii"), "attendance_session=tok; Path=/; HttpOnly; SameSite=Lax");
+        let (pair, attrs) =
+            attributes(&SetCookie::new(SESSION, "tok".into(), true).max_age(60).header_value());
+        assert_eq!(pair, "__Host-attendance_session=tok");
+        let expected = ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=60", "Secure"];
+        assert_eq!(attrs, expected.iter().map(|a| (*a).to_owned()).collect());
+        let (pair, attrs) = attributes(&SetCookie::new(SESSION, "tok".into(), false).header_value());
+        assert_eq!(pair, "attendance_session=tok");
+        assert_eq!(attrs, ["Path=/", "HttpOnly", "SameSite=Lax"].iter().map(|a| (*a).to_owned()).collect());
     }
 }

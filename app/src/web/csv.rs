@@ -1,12 +1,25 @@
-//! CSV exports that open safely in a spreadsheet: RFC 4180 quoting, and cells a spreadsheet
-//! would run as a formula (`=`, `+`, `-`, `@`) prefixed with `'`, since names are user input.
+//! CSV exports that open safely in a spreadsheet: RFC 4180 quoting (the `csv` crate writes
+//! it), `\r\n` line ends, a byte-order mark for UTF-8 names, and cells a spreadsheet would run as
+//! a formula (`=`, `+`, `-`, `@`) prefixed with `'`, since names are user input.
 
 use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 
-#[derive(Default)]
 pub struct Csv {
-    text: String,
+    writer: csv::Writer<Vec<u8>>,
+}
+
+impl Default for Csv {
+    fn default() -> Self {
+        // A BOM so spreadsheet programs read UTF-8 names correctly.
+        let bom = "\u{FEFF}".as_bytes().to_vec();
+        Self {
+            writer: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .flexible(true)
+                .from_writer(bom),
+        }
+    }
 }
 
 impl Csv {
@@ -15,14 +28,24 @@ impl Csv {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let cells: Vec<String> = cells.into_iter().map(|c| cell(c.as_ref())).collect();
-        self.text.push_str(&cells.join(","));
-        self.text.push_str("\r\n");
+        let cells: Vec<String> = cells.into_iter().map(|c| defused(c.as_ref())).collect();
+        // Writing into memory cannot fail.
+        if let Err(e) = self.writer.write_record(&cells) {
+            tracing::error!(error = %e, "a CSV row could not be written");
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        // Flushing into a `Vec` cannot fail; should it, the export is empty rather than a panic.
+        self.writer.into_inner().unwrap_or_else(|e| {
+            tracing::error!(error = %e.error(), "a CSV export could not be finished");
+            Vec::new()
+        })
     }
 
     #[cfg(test)]
     pub fn into_string(self) -> String {
-        self.text
+        String::from_utf8(self.into_bytes()).unwrap_or_default().trim_start_matches('\u{FEFF}').to_owned()
     }
 
     /// A download named `filename` (which must be plain ASCII without quotes).
@@ -33,20 +56,15 @@ impl Csv {
                 (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
                 (CACHE_CONTROL, "no-store".to_owned()),
             ],
-            // A BOM so spreadsheet programs read UTF-8 names correctly.
-            format!("\u{FEFF}{}", self.text),
+            self.into_bytes(),
         )
             .into_response()
     }
 }
 
-fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+/// A cell a spreadsheet would run as a formula, made text.
+fn defused(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
 }
 
 #[cfg(test)]

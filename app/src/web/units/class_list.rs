@@ -11,9 +11,10 @@ use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{TermQuery, chosen_term, class_csv, term_query};
+use super::{TermQuery, chosen_term, term_query};
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Term;
+use crate::model::class_csv;
 use crate::model::{ClassList, ImportPlan, Unit};
 use crate::store::{Conflict, StoreError};
 use crate::web::csv::Csv;

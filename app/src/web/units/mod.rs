@@ -1,8 +1,7 @@
 //! Course units: the create form and its AJAX twin for the dashboard's modal; the unit page
 //! (`report`), editing and archiving, the class list, and a student's page.
 
-pub mod class_csv;
-mod class_list;
+pub mod class_list;
 mod edit;
 pub(in crate::web) mod matrix;
 mod report;

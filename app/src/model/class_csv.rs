@@ -1,6 +1,7 @@
 //! Reading a class list file: UTF-8 with or without a byte-order mark, comma- or (as Excel
-//! writes it in many locales) semicolon-separated, RFC 4180 quoting, a header row naming
-//! `admission_number`, `name` and optionally `email` in any order.
+//! writes it in many locales) semicolon-separated, RFC 4180 quoting (the `csv` crate reads it),
+//! a header row naming `admission_number`, `name` and optionally `email` in any order, each
+//! other row a student or a rejected row with its line and the reason.
 
 use crate::domain::{AdmissionNumber, Email, StudentName};
 use crate::model::{Enrolled, RejectedRow};
@@ -10,6 +11,9 @@ pub type ParsedRows = (Vec<(usize, Enrolled)>, Vec<RejectedRow>);
 
 /// A file bigger than this is not a class list.
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// More rows than a class list can hold (5,000 students) with room for blank and broken ones:
+/// a file past it is refused whole before any row becomes a preview line.
+pub const MAX_ROWS: usize = 10_000;
 
 /// Reads `bytes`; `Err` is a reason the whole file cannot be used.
 pub fn parse(bytes: &[u8]) -> Result<ParsedRows, String> {
@@ -22,10 +26,18 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedRows, String> {
     })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let first_line = text.lines().find(|l| !l.trim().is_empty()).ok_or("The file is empty.")?;
-    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { ';' } else { ',' };
-    let mut records =
-        records(text, delimiter).into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let (_, header) = records.next().ok_or("The file is empty.")?;
+    let delimiter =
+        if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader
+        .records()
+        .map(|record| record.map_err(|e| format!("The file could not be read as CSV: {e}.")))
+        .filter(|record| record.as_ref().map_or(true, |r| r.iter().any(|c| !c.trim().is_empty())));
+    let header = records.next().ok_or("The file is empty.")??;
     let column = |names: &[&str]| {
         header.iter().position(|h| {
             let h = h.trim().to_lowercase().replace([' ', '-'], "_");
@@ -35,17 +47,25 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedRows, String> {
     let admission_col = column(&["admission_number", "admission_no", "admission"]);
     let name_col = column(&["name", "student_name", "full_name"]);
     let email_col = column(&["email", "e_mail"]);
+    let separator = char::from(delimiter).to_string();
     let (Some(admission_col), Some(name_col)) = (admission_col, name_col) else {
         return Err(format!(
             "The first row must name the columns admission_number and name (and optionally email); it reads \"{}\".",
-            header.join(&delimiter.to_string())
+            header.iter().collect::<Vec<_>>().join(&separator)
         ));
     };
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
-    for (line, cells) in records {
-        let cell = |i: usize| unformula(cells.get(i).map_or("", |c| c.trim()));
-        let text = cells.join(&delimiter.to_string());
+    let mut lines = Lines { text: text.as_bytes(), scanned: 0, breaks: 0 };
+    for (count, record) in records.enumerate() {
+        if count >= MAX_ROWS {
+            return Err(format!(
+                "The file has more than {MAX_ROWS} rows; a class list holds at most 5,000 students. Check that you chose the right file."
+            ));
+        }
+        let record = record?;
+        let line = record.position().map_or(0, |p| lines.at(p.byte() as usize));
+        let cell = |i: usize| unformula(record.get(i).map_or("", str::trim));
         let student = AdmissionNumber::parse(cell(admission_col)).and_then(|admission_number| {
             let name = StudentName::parse(cell(name_col))?;
             let email = match email_col.map(cell).filter(|e| !e.is_empty()) {
@@ -56,10 +76,35 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedRows, String> {
         });
         match student {
             Ok(student) => rows.push((line, student)),
-            Err(e) => rejected.push(RejectedRow { line, text, reason: e.0 }),
+            Err(e) => {
+                let text = record.iter().collect::<Vec<_>>().join(&separator);
+                rejected.push(RejectedRow { line, text, reason: e.0 });
+            }
         }
     }
     Ok((rows, rejected))
+}
+
+/// Line numbers of records, counted as the reader moves on (once over the text). The `csv`
+/// crate's own line numbers miscount `\r\n` endings and blank lines, and its byte position can
+/// stop short of the terminator before the record: a record starts after any line breaks there.
+struct Lines<'a> {
+    text: &'a [u8],
+    scanned: usize,
+    breaks: usize,
+}
+
+impl Lines<'_> {
+    /// The line of the record whose position is `position` (positions only grow).
+    fn at(&mut self, position: usize) -> usize {
+        let position = position.min(self.text.len());
+        let start =
+            position + self.text[position..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let start = start.max(self.scanned);
+        self.breaks += self.text[self.scanned..start].iter().filter(|b| **b == b'\n').count();
+        self.scanned = start;
+        self.breaks + 1
+    }
 }
 
 /// Our own exports protect cells a spreadsheet would run as formulas with a leading `'`;
@@ -69,49 +114,6 @@ fn unformula(cell: &str) -> &str {
         Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
         _ => cell,
     }
-}
-
-/// The file's records with the line each starts on. A quoted cell may hold the delimiter,
-/// doubled quotes and line breaks.
-fn records(text: &str, delimiter: char) -> Vec<(usize, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut line = 1;
-    let mut start = 1;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            '"' if quoted => quoted = false,
-            '"' if cell.trim().is_empty() => {
-                cell.clear();
-                quoted = true;
-            }
-            c if c == delimiter && !quoted => cells.push(std::mem::take(&mut cell)),
-            '\r' if !quoted => {}
-            '\n' if !quoted => {
-                cells.push(std::mem::take(&mut cell));
-                out.push((start, std::mem::take(&mut cells)));
-                line += 1;
-                start = line;
-            }
-            '\n' => {
-                line += 1;
-                cell.push('\n');
-            }
-            c => cell.push(c),
-        }
-    }
-    if !cell.is_empty() || !cells.is_empty() {
-        cells.push(cell);
-        out.push((start, cells));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -149,6 +151,23 @@ mod tests {
         assert!(parse(b"number,student\nADM/1,Jane\n").expect_err("no columns").contains("admission_number"));
         assert!(parse(b"admission_number,name\nADM/1,Ren\xe9\n").expect_err("latin-1").contains("UTF-8"));
         assert!(parse(b"").expect_err("empty").contains("empty"));
+    }
+
+    #[test]
+    fn line_numbers_hold_with_crlf_blank_lines_and_quoted_breaks() {
+        let file = "admission_number,name\r\n\r\nADM/1,\"Jane\r\nDoe\"\r\nADM 2,John\r\n";
+        let (rows, rejected) = parse(file.as_bytes()).expect("parsed");
+        assert_eq!(rows[0].0, 3);
+        assert_eq!(rejected[0].line, 5, "after a cell with a line break in it");
+    }
+
+    #[test]
+    fn a_file_of_too_many_rows_is_refused_whole() {
+        let mut file = String::from("admission_number,name\n");
+        for i in 0..=MAX_ROWS {
+            file.push_str(&format!("ADM/{i},Student {i}\n"));
+        }
+        assert!(parse(file.as_bytes()).expect_err("too many").contains("more than 10000 rows"));
     }
 
     #[test]
