@@ -67,12 +67,6 @@ impl std::fmt::Debug for PortalConfig {
     }
 }
 
-fn whole<T: std::str::FromStr + PartialOrd>(
-    range: std::ops::RangeInclusive<T>,
-) -> impl Fn(&str) -> Option<T> {
-    move |v| v.parse::<T>().ok().filter(|n| range.contains(n))
-}
-
 /// `72h`, `90m`, `3600s` or plain seconds.
 fn duration(range: std::ops::RangeInclusive<u64>) -> impl Fn(&str) -> Option<Duration> {
     move |v| {
@@ -132,13 +126,13 @@ impl ReconcilerConfig {
                     url: url.to_string(),
                     token,
                     audience,
-                    timeout: Duration::from_secs(
-                        vars.optional("PORTAL_TIMEOUT_SECS", "seconds from 1 to 120", whole(1..=120))?
-                            .unwrap_or(10),
-                    ),
-                    concurrency: vars
-                        .optional("PORTAL_CONCURRENCY", "requests in flight, 1 to 64", whole(1..=64))?
-                        .unwrap_or(16),
+                    timeout: Duration::from_secs(vars.ranged(
+                        "PORTAL_TIMEOUT_SECS",
+                        "seconds",
+                        1..=120,
+                        10,
+                    )?),
+                    concurrency: vars.ranged("PORTAL_CONCURRENCY", "requests in flight", 1..=64, 16)?,
                     give_up_after: vars
                         .optional(
                             "PORTAL_GIVE_UP_AFTER",
@@ -146,14 +140,12 @@ impl ReconcilerConfig {
                             duration(3600..=30 * 86_400),
                         )?
                         .unwrap_or(Duration::from_secs(72 * 3600)),
-                    backoff_base: Duration::from_secs(
-                        vars.optional(
-                            "PORTAL_BACKOFF_SECS",
-                            "seconds before the first retry, 1 to 3600",
-                            whole(1..=3600),
-                        )?
-                        .unwrap_or(60),
-                    ),
+                    backoff_base: Duration::from_secs(vars.ranged(
+                        "PORTAL_BACKOFF_SECS",
+                        "seconds before the first retry",
+                        1..=3600,
+                        60,
+                    )?),
                     backoff_cap: Duration::from_secs(3 * 3600),
                     budget: vars
                         .optional(
@@ -183,14 +175,8 @@ impl ReconcilerConfig {
                     cron,
                 )?
                 .unwrap_or_else(|| "0 30 2 * * *".to_owned()),
-            batch_size: vars
-                .optional("MIRROR_BATCH_SIZE", "documents per batch, 10 to 10000", whole(10..=10_000))?
-                .unwrap_or(2000),
-            timezone: vars
-                .optional("TIMEZONE", "an IANA time zone such as Africa/Nairobi", |v| {
-                    jiff::tz::TimeZone::get(v).ok()
-                })?
-                .unwrap_or(jiff::tz::TimeZone::UTC),
+            batch_size: vars.ranged("MIRROR_BATCH_SIZE", "documents per batch", 10..=10_000, 2000)?,
+            timezone: vars.timezone()?,
         })
     }
 }

@@ -54,6 +54,7 @@ pub async fn finish(
 }
 
 /// A human-readable report: recent runs, the delivery backlog, dead letters, watermarks.
+/// Long on purpose: it is the text of `reconciler status`, one section after another.
 pub async fn report(pool: &PgPool, clock: &attendance::clock::Clock) -> Result<String, sqlx::Error> {
     let mut out = String::new();
     let _ = writeln!(out, "Recent runs:");

@@ -80,34 +80,15 @@ pub async fn log_in(
     let Attempt { username, password, client, now } = attempt;
     let user = username.trim().to_lowercase();
     let network = network_of(client);
-    let current = bucket(now);
-    let pair = window(ThrottleSubject::AccountFrom(&user, &network), current);
-    let net = window(ThrottleSubject::Network(&network), current);
-    let account = window(ThrottleSubject::Account(&user), current);
-    let expires = now + SignedDuration::from_secs(BUCKET_SECS * (BUCKETS + 1));
-
-    // Count this attempt first, atomically, and judge by the count it gets back: parallel
-    // guesses each see a different number, so a burst cannot slip past the limit.
-    let this = [pair[0], net[0]];
-    let older: Vec<_> = pair[1..].iter().chain(&net[1..]).chain(&account).copied().collect();
-    let (counted, earlier) =
-        tokio::try_join!(store.add_to_throttle(&this, 1, expires), store.throttle_counts(&older))?;
-    let (pair_earlier, rest) = earlier.split_at(pair.len() - 1);
-    let (net_earlier, account_counts) = rest.split_at(net.len() - 1);
-    let pair_attempts: Vec<u64> = std::iter::once(counted[0]).chain(pair_earlier.iter().copied()).collect();
-    let net_attempts: Vec<u64> = std::iter::once(counted[1]).chain(net_earlier.iter().copied()).collect();
-    if let Some(retry_after_secs) = retry_after(&pair_attempts, MAX_ATTEMPTS_PER_ACCOUNT_AND_NETWORK, now)
-        .or_else(|| retry_after(&net_attempts, MAX_ATTEMPTS_PER_NETWORK, now))
-    {
-        // A refused attempt does not count: hammering cannot push the end of the wait back.
-        store.add_to_throttle(&this, -1, expires).await?;
-        tracing::warn!(target: "security", event = "login_throttled", username = %user, network, retry_after_secs);
-        return Ok(LoginOutcome::Throttled { retry_after_secs });
-    }
-
-    // Many failures at this account from elsewhere: slow this attempt, never refuse it.
-    if account_counts.iter().sum::<u64>() >= SLOW_DOWN_AFTER_ACCOUNT_FAILURES {
-        tokio::time::sleep(SLOW_DOWN).await;
+    let throttle = Throttle::new(&user, &network, now);
+    match throttle.count(store, now).await? {
+        Counted::Refused { retry_after_secs } => {
+            tracing::warn!(target: "security", event = "login_throttled", username = %user, network, retry_after_secs);
+            return Ok(LoginOutcome::Throttled { retry_after_secs });
+        }
+        // Many failures at this account from elsewhere: slow this attempt, never refuse it.
+        Counted::Slowed => tokio::time::sleep(SLOW_DOWN).await,
+        Counted::Allowed => {}
     }
     let found = match Username::parse(username) {
         Ok(name) => store.lecturer_with_hash(&name).await?,
@@ -120,14 +101,13 @@ pub async fn log_in(
     let verified = match gate.verify(password, hash).await {
         Ok(verified) => verified,
         Err(Busy) => {
-            store.add_to_throttle(&this, -1, expires).await?;
+            throttle.refund(store).await?;
             tracing::warn!(target: "security", event = "login_busy", username = %user, network);
             return Ok(LoginOutcome::Busy);
         }
     };
     let Some(lecturer) = lecturer.filter(|_| verified) else {
-        // The attempt stays counted against this network, and the account remembers it.
-        store.add_to_throttle(&account[..1], 1, expires).await?;
+        throttle.failed(store).await?;
         tracing::warn!(target: "security", event = "login_failed", username = %user, network);
         return Ok(LoginOutcome::Refused);
     };
@@ -135,9 +115,7 @@ pub async fn log_in(
         tracing::warn!(target: "security", event = "login_disabled_account", username = %user, network);
         return Ok(LoginOutcome::Disabled);
     }
-    // A success wipes this network's slate for the account and takes its attempt off the
-    // network's count.
-    tokio::try_join!(store.clear_throttle(&pair), store.add_to_throttle(&net[..1], -1, expires))?;
+    throttle.succeeded(store).await?;
     let token = random_token();
     store
         .create_login_session(&NewLoginSession {
@@ -154,6 +132,91 @@ pub async fn log_in(
         .await?;
     tracing::info!(target: "security", event = "login_succeeded", username = %user, network);
     Ok(LoginOutcome::LoggedIn { token, lecturer })
+}
+
+/// The counters one login attempt is judged by: its (account, network) pair, its network and
+/// its account, each a sliding window of buckets.
+struct Throttle<'a> {
+    pair: Vec<(ThrottleSubject<'a>, i64)>,
+    net: Vec<(ThrottleSubject<'a>, i64)>,
+    account: Vec<(ThrottleSubject<'a>, i64)>,
+    expires: Timestamp,
+}
+
+/// What the counters say of an attempt.
+enum Counted {
+    Allowed,
+    /// Allowed, after a wait: the account failed too often from elsewhere.
+    Slowed,
+    /// Refused: too many attempts from this network; nothing stays counted.
+    Refused {
+        retry_after_secs: u64,
+    },
+}
+
+impl<'a> Throttle<'a> {
+    fn new(user: &'a str, network: &'a str, now: Timestamp) -> Self {
+        let current = bucket(now);
+        Self {
+            pair: window(ThrottleSubject::AccountFrom(user, network), current),
+            net: window(ThrottleSubject::Network(network), current),
+            account: window(ThrottleSubject::Account(user), current),
+            expires: now + SignedDuration::from_secs(BUCKET_SECS * (BUCKETS + 1)),
+        }
+    }
+
+    /// This attempt's own counters: the current bucket of the pair and of the network.
+    fn this(&self) -> [(ThrottleSubject<'a>, i64); 2] {
+        [self.pair[0], self.net[0]]
+    }
+
+    /// Counts this attempt first, atomically, and judges by the count it gets back: parallel
+    /// guesses each see a different number, so a burst cannot slip past the limit.
+    async fn count(&self, store: &Store, now: Timestamp) -> Result<Counted, StoreError> {
+        let older: Vec<_> =
+            self.pair[1..].iter().chain(&self.net[1..]).chain(&self.account).copied().collect();
+        let this = self.this();
+        let (counted, earlier) =
+            tokio::try_join!(store.add_to_throttle(&this, 1, self.expires), store.throttle_counts(&older))?;
+        let (pair_earlier, rest) = earlier.split_at(self.pair.len() - 1);
+        let (net_earlier, account_counts) = rest.split_at(self.net.len() - 1);
+        let pair: Vec<u64> = std::iter::once(counted[0]).chain(pair_earlier.iter().copied()).collect();
+        let net: Vec<u64> = std::iter::once(counted[1]).chain(net_earlier.iter().copied()).collect();
+        if let Some(retry_after_secs) = retry_after(&pair, MAX_ATTEMPTS_PER_ACCOUNT_AND_NETWORK, now)
+            .or_else(|| retry_after(&net, MAX_ATTEMPTS_PER_NETWORK, now))
+        {
+            // A refused attempt does not count: hammering cannot push the end of the wait back.
+            self.refund(store).await?;
+            return Ok(Counted::Refused { retry_after_secs });
+        }
+        Ok(if account_counts.iter().sum::<u64>() >= SLOW_DOWN_AFTER_ACCOUNT_FAILURES {
+            Counted::Slowed
+        } else {
+            Counted::Allowed
+        })
+    }
+
+    /// Takes this attempt back (it was refused, or never checked).
+    async fn refund(&self, store: &Store) -> Result<(), StoreError> {
+        let this = self.this();
+        store.add_to_throttle(&this, -1, self.expires).await.map(|_| ())
+    }
+
+    /// A wrong password: the attempt stays counted against this network, and the account
+    /// remembers it.
+    async fn failed(&self, store: &Store) -> Result<(), StoreError> {
+        store.add_to_throttle(&self.account[..1], 1, self.expires).await.map(|_| ())
+    }
+
+    /// A success wipes this network's slate for the account and takes its attempt off the
+    /// network's count.
+    async fn succeeded(&self, store: &Store) -> Result<(), StoreError> {
+        tokio::try_join!(
+            store.clear_throttle(&self.pair),
+            store.add_to_throttle(&self.net[..1], -1, self.expires)
+        )
+        .map(|_| ())
+    }
 }
 
 /// The live session a cookie token names at `now` (the app's clock), if any. Expired sessions

@@ -10,9 +10,6 @@ pub use env::{ConfigError, Vars};
 
 use crate::domain::{ExpectedLessons, YearStart};
 
-fn minutes(value: Option<i64>) -> Option<jiff::SignedDuration> {
-    value.map(jiff::SignedDuration::from_mins)
-}
 use crate::store::FirestoreSettings;
 
 /// Which Firestore to use: all any command that touches data needs.
@@ -231,31 +228,13 @@ impl AppSettings {
                     v.parse::<i8>().ok().and_then(|m| YearStart::new(m).ok())
                 })?
                 .unwrap_or_default(),
-            timezone: vars
-                .optional("TIMEZONE", "an IANA time zone such as Africa/Nairobi", |v| {
-                    jiff::tz::TimeZone::get(v).ok()
-                })?
-                .unwrap_or(jiff::tz::TimeZone::UTC),
+            timezone: vars.timezone()?,
             session_policy: SessionPolicy {
-                idle: minutes(vars.optional("SESSION_IDLE_MINUTES", "minutes from 5 to 1440", |v| {
-                    v.parse::<i64>().ok().filter(|m| (5..=1440).contains(m))
-                })?)
-                .unwrap_or(SessionPolicy::default().idle),
-                absolute: minutes(vars.optional("SESSION_MAX_HOURS", "hours from 1 to 168", |v| {
-                    v.parse::<i64>().ok().filter(|h| (1..=168).contains(h)).map(|h| h * 60)
-                })?)
-                .unwrap_or(SessionPolicy::default().absolute),
+                idle: jiff::SignedDuration::from_mins(vars.ranged("SESSION_IDLE_MINUTES", "minutes", 5..=1440, 120)?),
+                absolute: jiff::SignedDuration::from_hours(vars.ranged("SESSION_MAX_HOURS", "hours", 1..=168, 12)?),
             },
-            proxy_hops: vars
-                .optional("PROXY_HOPS", "the number of trusted proxies in front of the app, 0 to 5", |v| {
-                    v.parse::<usize>().ok().filter(|n| *n <= 5)
-                })?
-                .unwrap_or(0),
-            qr_rotation_secs: vars
-                .optional("QR_ROTATION_SECS", "seconds from 5 to 300", |v| {
-                    v.parse::<i64>().ok().filter(|s| (5..=300).contains(s))
-                })?
-                .unwrap_or(15),
+            proxy_hops: vars.ranged("PROXY_HOPS", "trusted proxies in front of the app", 0..=5, 0)?,
+            qr_rotation_secs: vars.ranged("QR_ROTATION_SECS", "seconds", 5..=300, 15)?,
             one_device_per_student: vars
                 .optional("ONE_DEVICE_PER_STUDENT", "true or false", |v| {
                     match v.to_ascii_lowercase().as_str() {
@@ -265,34 +244,21 @@ impl AppSettings {
                     }
                 })?
                 .unwrap_or(true),
-            password_checks: vars
-                .optional("PASSWORD_CHECKS", "concurrent password checks, 1 to 64", |v| {
-                    v.parse::<usize>().ok().filter(|n| (1..=64).contains(n))
-                })?
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2))),
-            password_wait: Duration::from_millis(
-                vars.optional("PASSWORD_WAIT_MS", "milliseconds from 1 to 30000", |v| {
-                    v.parse::<u64>().ok().filter(|n| (1..=30_000).contains(n))
-                })?
-                .unwrap_or(5_000),
-            ),
-            header_timeout: Duration::from_secs(
-                vars.optional("HEADER_TIMEOUT_SECS", "seconds from 1 to 300", |v| {
-                    v.parse::<u64>().ok().filter(|n| (1..=300).contains(n))
-                })?
-                .unwrap_or(20),
-            ),
-            marks_per_address: vars
-                .optional("MARKS_PER_ADDRESS", "marks per client address per session, 10 to 100000", |v| {
-                    v.parse::<u32>().ok().filter(|n| (10..=100_000).contains(n))
-                })?
-                .unwrap_or(1500),
-            pending_max_age: jiff::SignedDuration::from_hours(
-                vars.optional("PENDING_MARK_HOURS", "hours from 1 to 168", |v| {
-                    v.parse::<i64>().ok().filter(|h| (1..=168).contains(h))
-                })?
-                .unwrap_or(24),
-            ),
+            password_checks: vars.ranged(
+                "PASSWORD_CHECKS",
+                "concurrent password checks",
+                1..=64,
+                std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            )?,
+            password_wait: Duration::from_millis(vars.ranged("PASSWORD_WAIT_MS", "milliseconds", 1..=30_000, 5_000)?),
+            header_timeout: Duration::from_secs(vars.ranged("HEADER_TIMEOUT_SECS", "seconds", 1..=300, 20)?),
+            marks_per_address: vars.ranged(
+                "MARKS_PER_ADDRESS",
+                "marks per client address per session",
+                10..=100_000,
+                1500,
+            )?,
+            pending_max_age: jiff::SignedDuration::from_hours(vars.ranged("PENDING_MARK_HOURS", "hours", 1..=168, 24)?),
         })
     }
 }

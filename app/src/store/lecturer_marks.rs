@@ -124,27 +124,53 @@ impl Store {
 }
 
 impl Planned<'_> {
-    /// Adds the correction's writes to `writes`; returns the history record's write and its
-    /// document (its time is the commit's).
+    /// Adds the correction's writes to `writes`: the mark, the student, the history record and
+    /// the session's settled count; returns the history record's write and its document (its
+    /// time is the commit's).
     fn write(
         &self,
         writes: &mut Writes,
         current: Option<&AttendanceDoc>,
         decision: &Decision,
     ) -> Result<(Written, AttendanceChangeDoc), StoreError> {
-        let (session, correction) = (self.session, self.correction);
-        let key = correction.admission_number.key();
+        self.write_mark(writes, current, decision)?;
+        self.write_student(writes, decision)?;
+        let change = self.history(decision);
+        let history = writes.create(
+            ATTENDANCE_CHANGES,
+            &ids::attendance_change(&self.id, decision.version),
+            &change,
+            &["at", "updated_at"],
+        )?;
+        // The session's settled count no longer holds: the next reader counts again.
+        writes.update(
+            SESSIONS,
+            &self.session.id.to_string(),
+            &Unsettled::default(),
+            &Unsettled::FIELDS,
+            Vec::new(),
+        )?;
+        Ok((history, change))
+    }
+
+    /// The mark: created by the lecturer, or updated only if unchanged since `current` was read.
+    fn write_mark(
+        &self,
+        writes: &mut Writes,
+        current: Option<&AttendanceDoc>,
+        decision: &Decision,
+    ) -> Result<(), StoreError> {
         match (decision.mark, current) {
             (MarkWrite::Create(status), _) => {
                 let mark = NewMark {
-                    admission_number: correction.admission_number.clone(),
+                    admission_number: self.correction.admission_number.clone(),
                     student_name: decision.name.clone(),
                     status,
                     source: MarkSource::Lecturer,
                     expected_lessons: self.expected_lessons,
                     attempted_at: None,
                 };
-                let doc = new_mark_doc(session, &mark, &uuid::Uuid::new_v4().to_string(), None);
+                let doc = new_mark_doc(self.session, &mark, &uuid::Uuid::new_v4().to_string(), None);
                 writes.create(ATTENDANCE, &self.id, &doc, &["marked_at", "updated_at"])?;
             }
             (MarkWrite::Update, Some(doc)) => {
@@ -175,6 +201,13 @@ impl Planned<'_> {
             }
             (MarkWrite::Update, None) => return Err(StoreError::unexpected("mark to update")),
         }
+        Ok(())
+    }
+
+    /// The student: created with a first mark, or their count moved by the decision's delta.
+    fn write_student(&self, writes: &mut Writes, decision: &Decision) -> Result<(), StoreError> {
+        let session = self.session;
+        let key = self.correction.admission_number.key();
         let counter = ids::attended_field(&session.unit_code, session.term);
         let transforms = || {
             vec![
@@ -190,20 +223,26 @@ impl Planned<'_> {
             }
             StudentWrite::Create => {
                 let create = StudentCreate {
-                    admission_number: correction.admission_number.as_str(),
+                    admission_number: self.correction.admission_number.as_str(),
                     name: decision.name.as_str(),
                 };
                 writes.create_with(STUDENTS, key.as_str(), &create, &StudentCreate::FIELDS, transforms())?;
             }
         }
-        let change = AttendanceChangeDoc {
+        Ok(())
+    }
+
+    /// The change's history record, as first written (the commit sets its time).
+    fn history(&self, decision: &Decision) -> AttendanceChangeDoc {
+        let (session, correction) = (self.session, self.correction);
+        AttendanceChangeDoc {
             attendance_id: self.id.clone(),
             session_id: session.id.to_string(),
             unit_code: session.unit_code.as_str().to_owned(),
             academic_year: session.term.year.to_string(),
             semester: session.term.semester.number(),
             admission_number: correction.admission_number.as_str().to_owned(),
-            admission_key: key.as_str().to_owned(),
+            admission_key: correction.admission_number.key().as_str().to_owned(),
             version: decision.version,
             from_status: decision.from.as_str().to_owned(),
             to_status: decision.to.as_str().to_owned(),
@@ -212,22 +251,7 @@ impl Planned<'_> {
             source: ChangeSource::Lecturer.as_str().to_owned(),
             at: None,
             updated_at: None,
-        };
-        let history = writes.create(
-            ATTENDANCE_CHANGES,
-            &ids::attendance_change(&self.id, decision.version),
-            &change,
-            &["at", "updated_at"],
-        )?;
-        // The session's settled count no longer holds: the next reader counts again.
-        writes.update(
-            SESSIONS,
-            &session.id.to_string(),
-            &Unsettled::default(),
-            &Unsettled::FIELDS,
-            Vec::new(),
-        )?;
-        Ok((history, change))
+        }
     }
 }
 

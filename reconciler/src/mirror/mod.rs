@@ -18,7 +18,7 @@ mod tables;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use attendance::store::{Changed, Store, StoreError};
+use attendance::store::{Changed, MirrorStream, Store, StoreError};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use indicatif::ProgressBar;
@@ -130,6 +130,9 @@ struct Pass<'a> {
 type Batch<M> = Result<Vec<Changed<M>>, StoreError>;
 
 impl Pass<'_> {
+    /// One collection: read what changed since its watermark (everything on a full pass), in
+    /// batches read ahead while the previous one is written; each batch commits with its
+    /// watermark; a full pass then removes the rows whose documents are gone.
     #[tracing::instrument(skip_all, fields(collection = <T::Doc as attendance::store::MirroredDoc>::COLLECTION))]
     async fn mirror<T: Table>(&mut self) -> Result<(), MirrorError> {
         use attendance::store::MirroredDoc;
@@ -150,63 +153,20 @@ impl Pass<'_> {
             let since = crate::time::to_firestore(since).unwrap_or_default();
             self.store.changed_since::<T::Doc>(since).await?
         };
-        // Read ahead: the next batch streams in from Firestore while this one is written.
-        let (sender, mut batches_in) = tokio::sync::mpsc::channel::<Batch<Model<T>>>(2);
-        let batch_size = self.options.batch_size;
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-        let reader = AbortOnDrop(tokio::spawn(async move {
-            let mut chunks = stream.chunks(batch_size);
-            while let Some(chunk) = chunks.next().await {
-                let batch: Result<Vec<_>, _> = chunk.into_iter().collect();
-                let failed = batch.is_err();
-                if sender.send(batch).await.is_err() || failed {
-                    return;
-                }
-            }
-            // Only a reader that reached the end says so: a panic or abort drops the sender
-            // without this, which must never look like the end of the collection.
-            let _ = done_tx.send(());
-        }));
+        let (reader, mut batches_in, done) = read_ahead(stream, self.options.batch_size);
         let (mut changed, mut documents, mut newest) = (0, 0, None::<DateTime<Utc>>);
         while let Some(batch) = batches_in.recv().await {
             let batch = batch?;
             documents += batch.len();
-            let mut rows = Vec::with_capacity(batch.len());
-            let mut rejected = Vec::new();
-            for doc in batch {
-                match parse::<T>(doc) {
-                    Ok(row) => rows.push(row),
-                    Err((id, updated_at, reason)) => rejected.push(Reject { id, updated_at, reason }),
-                }
-            }
-            let batch_newest =
-                rows.iter().map(T::updated_at).chain(rejected.iter().filter_map(|r| r.updated_at)).max();
-            let mut tx = self.conn.begin().await?;
-            // The mirror can always be rebuilt from Firestore: a commit lost in a crash only
-            // means that batch (and its watermark) is read again, so don't wait for the disk.
-            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-            if !rows.is_empty() {
-                changed += T::upsert(&mut tx, &rows, rewrite).await?;
-            }
-            let accepted: Vec<String> = rows.iter().map(T::document_id).collect();
-            rejects::record(&mut tx, collection, &rejected, &accepted).await?;
-            // An unordered full read cannot move the watermark batch by batch.
-            if let (Some(to), false) = (batch_newest, full) {
-                advance(&mut tx, collection, to).await?;
-            }
-            tx.commit().await?;
+            let (batch_changed, batch_newest) = self.commit_batch::<T>(batch, rewrite).await?;
+            changed += batch_changed;
             newest = newest.max(batch_newest);
-            self.outcome.rejected += rejected.len() as u64;
-            for reject in &rejected {
-                tracing::warn!(collection, id = reject.id, reason = reject.reason, "document rejected");
-            }
-            self.progress.inc((rows.len() + rejected.len()) as u64);
             *self.batches += 1;
             if self.options.fail_after_batches.is_some_and(|n| *self.batches >= n) {
                 return Err(MirrorError::Injected(*self.batches));
             }
         }
-        if done_rx.await.is_err() {
+        if done.await.is_err() {
             return Err(MirrorError::ReaderDied(collection));
         }
         drop(reader);
@@ -217,26 +177,96 @@ impl Pass<'_> {
             if let Some(newest) = newest {
                 advance(self.conn, collection, newest.min(started)).await?;
             }
-            let mut tx = self.conn.begin().await?;
-            T::before_removal(&mut tx, started).await?;
-            // Rows whose documents no longer exist. A rejected document still exists: its last
-            // good row stays until a valid version replaces it.
-            let removed = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE mirrored_at < $1
-                 AND {id} NOT IN (SELECT document_id FROM mirror_rejects WHERE collection = $2)",
-                table = T::TABLE,
-                id = T::ID_COLUMN,
-            )))
-            .bind(started)
-            .bind(collection)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            // Rejects of documents that are gone are resolved too.
-            rejects::forget_missing(&mut tx, collection, started).await?;
-            tx.commit().await?;
+            let removed = self.remove_unseen::<T>(started).await?;
             self.outcome.removed.insert(T::TABLE, removed);
         }
         Ok(())
     }
+
+    /// Writes one batch (its rows, its rejects, and, on an incremental pass, the watermark) in
+    /// one transaction; returns the rows changed and the newest `updated_at` in it.
+    async fn commit_batch<T: Table>(
+        &mut self,
+        batch: Vec<Changed<Model<T>>>,
+        rewrite: bool,
+    ) -> Result<(u64, Option<DateTime<Utc>>), MirrorError> {
+        use attendance::store::MirroredDoc;
+        let collection = T::Doc::COLLECTION;
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut rejected = Vec::new();
+        for doc in batch {
+            match parse::<T>(doc) {
+                Ok(row) => rows.push(row),
+                Err((id, updated_at, reason)) => rejected.push(Reject { id, updated_at, reason }),
+            }
+        }
+        let newest = rows.iter().map(T::updated_at).chain(rejected.iter().filter_map(|r| r.updated_at)).max();
+        let mut tx = self.conn.begin().await?;
+        // The mirror can always be rebuilt from Firestore: a commit lost in a crash only means
+        // that batch (and its watermark) is read again, so don't wait for the disk.
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        let changed = if rows.is_empty() { 0 } else { T::upsert(&mut tx, &rows, rewrite).await? };
+        let accepted: Vec<String> = rows.iter().map(T::document_id).collect();
+        rejects::record(&mut tx, collection, &rejected, &accepted).await?;
+        // An unordered full read cannot move the watermark batch by batch.
+        if let (Some(to), false) = (newest, self.options.full) {
+            advance(&mut tx, collection, to).await?;
+        }
+        tx.commit().await?;
+        self.outcome.rejected += rejected.len() as u64;
+        for reject in &rejected {
+            tracing::warn!(collection, id = reject.id, reason = reject.reason, "document rejected");
+        }
+        self.progress.inc((rows.len() + rejected.len()) as u64);
+        Ok((changed, newest))
+    }
+
+    /// After a full read: removes the rows whose documents are gone (not seen since `started`).
+    /// A rejected document still exists: its last good row stays until a valid version
+    /// replaces it.
+    async fn remove_unseen<T: Table>(&mut self, started: DateTime<Utc>) -> Result<u64, MirrorError> {
+        use attendance::store::MirroredDoc;
+        let collection = T::Doc::COLLECTION;
+        let mut tx = self.conn.begin().await?;
+        T::before_removal(&mut tx, started).await?;
+        let removed = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE mirrored_at < $1
+             AND {id} NOT IN (SELECT document_id FROM mirror_rejects WHERE collection = $2)",
+            table = T::TABLE,
+            id = T::ID_COLUMN,
+        )))
+        .bind(started)
+        .bind(collection)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Rejects of documents that are gone are resolved too.
+        rejects::forget_missing(&mut tx, collection, started).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+/// Streams `stream` in batches of `batch_size` from a task of its own, so the next batch comes
+/// in from Firestore while this one is written. The third value resolves only when the reader
+/// reached the end: a panic or abort drops it unresolved, which must never look like the end
+/// of the collection.
+fn read_ahead<M: Send + 'static>(
+    stream: MirrorStream<M>,
+    batch_size: usize,
+) -> (AbortOnDrop, tokio::sync::mpsc::Receiver<Batch<M>>, tokio::sync::oneshot::Receiver<()>) {
+    let (sender, batches) = tokio::sync::mpsc::channel::<Batch<M>>(2);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let reader = AbortOnDrop(tokio::spawn(async move {
+        let mut chunks = stream.chunks(batch_size);
+        while let Some(chunk) = chunks.next().await {
+            let batch: Result<Vec<_>, _> = chunk.into_iter().collect();
+            let failed = batch.is_err();
+            if sender.send(batch).await.is_err() || failed {
+                return;
+            }
+        }
+        let _ = done_tx.send(());
+    }));
+    (reader, batches, done_rx)
 }

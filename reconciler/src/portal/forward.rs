@@ -70,84 +70,113 @@ pub async fn forward(
     clock: &Clock,
     progress: &ProgressBar,
 ) -> Result<ForwardOutcome, sqlx::Error> {
+    let pass = Pass {
+        pool: pool.clone(),
+        portal,
+        timezone: timezone.clone(),
+        clock: clock.clone(),
+        progress: progress.clone(),
+        deadline: tokio::time::Instant::now() + portal.config.budget,
+        outcome: Mutex::new(ForwardOutcome::default()),
+    };
     let run_started = now(clock);
-    let deadline = tokio::time::Instant::now() + portal.config.budget;
-    let outcome = Mutex::new(ForwardOutcome::default());
-    let halted = || outcome.lock().map(|o| o.halted.is_some()).unwrap_or(true);
     progress.set_message("forwarding to the Portal");
-    while !halted() {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(spelled(
-            // Pick the due page first, then build only those records: the percentage is a
-            // per-record lookup, never computed for the whole mirror.
-            "WITH due AS MATERIALIZED (
-                SELECT d.idempotency_key, d.attendance_id, d.action, d.attempts, d.first_attempt_at, d.payload,
-                       d.next_attempt_at
-                FROM portal_deliveries d
-                WHERE d.status = {pending} AND d.next_attempt_at <= $1
-                  AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
-                ORDER BY d.next_attempt_at, d.idempotency_key
-                LIMIT 500
-             )
-             SELECT due.*, r.status, r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at,
-                    r.lecturer_name, r.venue, r.shown_percentage::float8 AS percentage
-             FROM due
-             LEFT JOIN LATERAL (SELECT * FROM portal_records p WHERE p.attendance_id = due.attendance_id) r ON true
-             ORDER BY due.next_attempt_at, due.idempotency_key",
-        )))
-        .bind(run_started)
-        .fetch_all(pool)
-        .await?;
+    while !pass.halted() {
+        let rows = due_page(pool, run_started).await?;
         if rows.is_empty() {
             break;
         }
-        let jobs = rows.into_iter().map(|row| {
-            let outcome = &outcome;
-            async move {
-                // Budget or a configuration problem: leave the rest untouched for next pass.
-                if tokio::time::Instant::now() >= deadline {
-                    if let Ok(mut o) = outcome.lock() {
-                        o.halted.get_or_insert(Halt::Budget);
-                    }
-                    return Ok(());
-                }
-                if halted() {
-                    return Ok(());
-                }
-                let due = Due::from_row(&row, timezone)?;
-                let attempt = match &due.record {
-                    Ok(record) => portal.post(&due.key, record).await,
-                    Err(unsendable) => {
-                        let (verdict, error) = match unsendable {
-                            Unsendable::Missing(why) => (Verdict::Retry { after: None }, why),
-                            Unsendable::Broken(why) => (Verdict::Refused, why),
-                        };
-                        Attempt { verdict, status_code: None, response: None, error: Some(error.clone()) }
-                    }
-                };
-                let verdict = record_attempt(pool, portal, &due, &attempt, now(clock)).await?;
-                progress.inc(1);
-                if let Ok(mut o) = outcome.lock() {
-                    match verdict {
-                        Recorded::Delivered => o.delivered += 1,
-                        Recorded::Retry => o.retried += 1,
-                        Recorded::Dead => o.dead += 1,
-                        Recorded::Halt(halt) => {
-                            o.halted.get_or_insert(halt);
-                        }
-                    }
-                }
-                Ok::<(), sqlx::Error>(())
-            }
-        });
+        let sends = rows.into_iter().map(|row| pass.send(row));
         let results: Vec<Result<(), sqlx::Error>> =
-            futures::stream::iter(jobs).buffer_unordered(portal.config.concurrency).collect().await;
+            futures::stream::iter(sends).buffer_unordered(portal.config.concurrency).collect().await;
         results.into_iter().collect::<Result<(), _>>()?;
     }
-    let outcome = outcome.into_inner().unwrap_or_default();
+    let outcome = pass.outcome.into_inner().unwrap_or_default();
     if let Some(halt) = &outcome.halted {
         tracing::warn!(%halt, "forwarding stopped early");
     }
     Ok(outcome)
+}
+
+/// The next page of due records (at most 500), each with what the mirror holds to build it;
+/// a record is tried once per pass (`run_started`).
+async fn due_page(pool: &PgPool, run_started: DateTime<Utc>) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(spelled(
+        // Pick the due page first, then build only those records: the percentage is a
+        // per-record lookup, never computed for the whole mirror.
+        "WITH due AS MATERIALIZED (
+            SELECT d.idempotency_key, d.attendance_id, d.action, d.attempts, d.first_attempt_at, d.payload,
+                   d.next_attempt_at
+            FROM portal_deliveries d
+            WHERE d.status = {pending} AND d.next_attempt_at <= $1
+              AND (d.last_attempt_at IS NULL OR d.last_attempt_at < $1)
+            ORDER BY d.next_attempt_at, d.idempotency_key
+            LIMIT 500
+         )
+         SELECT due.*, r.status, r.student_name, r.admission_number, r.unit_code, r.date, r.marked_at,
+                r.lecturer_name, r.venue, r.shown_percentage::float8 AS percentage
+         FROM due
+         LEFT JOIN LATERAL (SELECT * FROM portal_records p WHERE p.attendance_id = due.attendance_id) r ON true
+         ORDER BY due.next_attempt_at, due.idempotency_key",
+    )))
+    .bind(run_started)
+    .fetch_all(pool)
+    .await
+}
+
+/// One forwarding pass: what every record's attempt needs, and the tally so far.
+struct Pass<'a> {
+    pool: PgPool,
+    portal: &'a Portal,
+    timezone: jiff::tz::TimeZone,
+    clock: Clock,
+    progress: ProgressBar,
+    deadline: tokio::time::Instant,
+    outcome: Mutex<ForwardOutcome>,
+}
+
+impl Pass<'_> {
+    fn halted(&self) -> bool {
+        self.outcome.lock().map(|o| o.halted.is_some()).unwrap_or(true)
+    }
+
+    /// One attempt at one due record, recorded; nothing once the budget ran out or a
+    /// configuration problem halted the pass (the rest is left untouched for next pass).
+    async fn send(&self, row: PgRow) -> Result<(), sqlx::Error> {
+        if tokio::time::Instant::now() >= self.deadline {
+            if let Ok(mut o) = self.outcome.lock() {
+                o.halted.get_or_insert(Halt::Budget);
+            }
+            return Ok(());
+        }
+        if self.halted() {
+            return Ok(());
+        }
+        let due = Due::from_row(&row, &self.timezone)?;
+        let attempt = match &due.record {
+            Ok(record) => self.portal.post(&due.key, record).await,
+            Err(unsendable) => {
+                let (verdict, error) = match unsendable {
+                    Unsendable::Missing(why) => (Verdict::Retry { after: None }, why),
+                    Unsendable::Broken(why) => (Verdict::Refused, why),
+                };
+                Attempt { verdict, status_code: None, response: None, error: Some(error.clone()) }
+            }
+        };
+        let verdict = record_attempt(&self.pool, self.portal, &due, &attempt, now(&self.clock)).await?;
+        self.progress.inc(1);
+        if let Ok(mut o) = self.outcome.lock() {
+            match verdict {
+                Recorded::Delivered => o.delivered += 1,
+                Recorded::Retry => o.retried += 1,
+                Recorded::Dead => o.dead += 1,
+                Recorded::Halt(halt) => {
+                    o.halted.get_or_insert(halt);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A due record, with its payload built from the mirror (or kept from when it was queued).

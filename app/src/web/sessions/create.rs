@@ -87,6 +87,8 @@ fn choices(options: &[(&str, &str)], current: &str) -> Vec<Choice> {
         .collect()
 }
 
+/// The new session the form asks for, or every field's message. Long because the form is: one
+/// check per field, each through its domain type, so every message lands beside its field.
 fn parse(
     form: &SessionForm,
     auth: &Auth,
@@ -151,32 +153,23 @@ fn parse(
             })
         }
     };
-    match (unit, semester, date, times, venue, lecturer_name, class_year, qr_mode, late_after, academic_year)
-    {
-        (
-            Some(unit_code),
-            Some(semester),
-            Some(date),
-            Some(times),
-            Some(venue),
-            Some(lecturer_name),
-            Some(class_year),
-            Some(qr_mode),
-            Some(late_after),
-            Some(year),
-        ) if errors.is_empty() => Ok(NewSession {
-            unit_code,
+    let new = || {
+        Some(NewSession {
+            unit_code: unit?,
             lecturer: auth.username.clone(),
-            term: Term { year, semester },
-            date,
-            times,
-            venue,
-            lecturer_name,
-            class_year,
-            qr_mode,
-            late_after,
+            term: Term { year: academic_year?, semester: semester? },
+            date: date?,
+            times: times?,
+            venue: venue?,
+            lecturer_name: lecturer_name?,
+            class_year: class_year?,
+            qr_mode: qr_mode?,
+            late_after: late_after?,
             window: None,
-        }),
+        })
+    };
+    match new() {
+        Some(new) if errors.is_empty() => Ok(new),
         _ => Err(errors),
     }
 }

@@ -200,22 +200,34 @@ pub fn build(
             row.history_count = row.history.len();
         }
     }
-    for student in list.by_name() {
-        if marked.contains(&student.admission_number.key()) {
-            continue;
-        }
+    let (absentees, hidden) = absentees(list, &marked, &matches);
+    roster.absentees = absentees;
+    roster.hidden += hidden;
+    roster.absentees_count = roster.absentees.len();
+    roster
+}
+
+/// The class list's students without a mark that stands, by name, that `matches` the search;
+/// and how many the search hid.
+fn absentees(
+    list: &ClassList,
+    marked: &std::collections::BTreeSet<AdmissionKey>,
+    matches: &impl Fn(&str, &str) -> bool,
+) -> (Vec<AbsentRow>, usize) {
+    let mut rows = Vec::new();
+    let mut hidden = 0;
+    for student in list.by_name().into_iter().filter(|s| !marked.contains(&s.admission_number.key())) {
         if !matches(student.name.as_str(), student.admission_number.as_str()) {
-            roster.hidden += 1;
+            hidden += 1;
             continue;
         }
-        roster.absentees.push(AbsentRow {
+        rows.push(AbsentRow {
             key: student.admission_number.key().as_str().to_owned(),
             name: student.name.to_string(),
             admission_number: student.admission_number.to_string(),
         });
     }
-    roster.absentees_count = roster.absentees.len();
-    roster
+    (rows, hidden)
 }
 
 #[cfg(test)]
