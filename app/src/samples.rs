@@ -4,7 +4,9 @@
 use jiff::civil::{Date, Time};
 
 use crate::domain::*;
-use crate::model::{MarkSource, MarkStatus, NewLecturer, NewMark, NewSession, NewUnit, PasswordHash, QrMode};
+use crate::model::{
+    AttendanceRecord, MarkSource, MarkStatus, NewLecturer, NewMark, NewSession, NewUnit, PasswordHash, QrMode,
+};
 
 /// The expected lessons every sample unit has.
 pub const EXPECTED_LESSONS: ExpectedLessons = ExpectedLessons::DEFAULT;
@@ -73,6 +75,27 @@ pub fn mark(admission: &str, name: &str) -> Result<NewMark, Invalid> {
         status: MarkStatus::Present,
         source: MarkSource::Qr,
         expected_lessons: EXPECTED_LESSONS,
+        attempted_at: None,
+    })
+}
+
+/// `admission`'s mark in a lecture of CS101 (a session of its own), as read back: version 1
+/// of a scan, standing; change what a test is about with `..record(..)`.
+pub fn record(admission: &str, status: MarkStatus) -> Result<AttendanceRecord, Invalid> {
+    Ok(AttendanceRecord {
+        session_id: SessionId::new_random(),
+        unit_code: UnitCode::parse("CS101")?,
+        term: term(),
+        admission_number: AdmissionNumber::parse(admission)?,
+        student_name: StudentName::parse("A Student")?,
+        number: SessionNumber::try_from(1)?,
+        marked_at: jiff::Timestamp::UNIX_EPOCH,
+        status,
+        source: MarkSource::Qr,
+        version: 1,
+        expected_lessons: None,
+        known_name: None,
+        removed: false,
         attempted_at: None,
     })
 }

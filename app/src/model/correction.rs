@@ -277,21 +277,12 @@ mod tests {
     }
 
     fn record(status: MarkStatus, removed: bool, version: u32) -> AttendanceRecord {
+        let student_name = StudentName::parse("Jane Doe").expect("name");
         AttendanceRecord {
-            session_id: SessionId::new_random(),
-            unit_code: UnitCode::parse("CS101").expect("code"),
-            term: crate::samples::term(),
-            admission_number: AdmissionNumber::parse("ADM/1").expect("adm"),
-            student_name: StudentName::parse("Jane Doe").expect("name"),
-            number: crate::domain::SessionNumber::try_from(1).expect("n"),
-            marked_at: jiff::Timestamp::UNIX_EPOCH,
-            status,
-            source: super::super::MarkSource::Qr,
-            version,
-            expected_lessons: None,
-            known_name: None,
+            student_name,
             removed,
-            attempted_at: None,
+            version,
+            ..crate::samples::record("ADM/1", status).expect("record")
         }
     }
 

@@ -228,22 +228,8 @@ mod tests {
     }
 
     fn mark(session: &Session, number: &str, status: MarkStatus, removed: bool) -> AttendanceRecord {
-        AttendanceRecord {
-            session_id: session.id,
-            unit_code: session.unit_code.clone(),
-            term: session.term,
-            admission_number: AdmissionNumber::parse(number).expect("adm"),
-            student_name: StudentName::parse("A Student").expect("name"),
-            number: session.number,
-            marked_at: Timestamp::UNIX_EPOCH,
-            status,
-            source: crate::model::MarkSource::Qr,
-            version: 1,
-            expected_lessons: None,
-            known_name: None,
-            removed,
-            attempted_at: None,
-        }
+        let record = crate::samples::record(number, status).expect("record");
+        AttendanceRecord { session_id: session.id, number: session.number, removed, ..record }
     }
 
     fn listed(numbers: &[&str]) -> ClassList {

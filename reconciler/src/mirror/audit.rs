@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 
 use super::columns::{bound_upsert, mirrored_row, upsert};
 use super::rows::Meta;
-use super::tables::Table;
+use super::tables::{FromDoc, Table};
 use crate::time;
 
 mirrored_row! {
@@ -23,9 +23,12 @@ mirrored_row! {
     }
 }
 
-impl Table for AuditRow {
+impl FromDoc for AuditRow {
     type Doc = AuditDoc;
-    const ID_COLUMN: &'static str = "id";
+
+    fn document_id(&self) -> String {
+        self.id.clone()
+    }
 
     fn build(meta: Meta, e: AuditEntry) -> Result<Self, String> {
         Ok(Self {
@@ -38,12 +41,10 @@ impl Table for AuditRow {
             updated_at: meta.updated_at,
         })
     }
-    fn document_id(&self) -> String {
-        self.id.clone()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
+}
+
+impl Table for AuditRow {
+    const ID_COLUMN: &'static str = "id";
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         Ok(bound_upsert(upsert::<Self>(), batch, touch_all).execute(conn).await?.rows_affected())

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::columns::{bound_upsert, mirrored_row, upsert};
 use super::rows::{Meta, small};
-use super::tables::Table;
+use super::tables::{FromDoc, Table};
 use crate::time;
 
 mirrored_row! {
@@ -33,8 +33,14 @@ mirrored_row! {
     }
 }
 
-impl ChangeRow {
-    pub fn build(meta: Meta, c: MarkChange) -> Result<Self, String> {
+impl FromDoc for ChangeRow {
+    type Doc = AttendanceChangeDoc;
+
+    fn document_id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn build(meta: Meta, c: MarkChange) -> Result<Self, String> {
         let key = c.admission_number.key();
         Ok(Self {
             id: meta.id,
@@ -58,18 +64,7 @@ impl ChangeRow {
 }
 
 impl Table for ChangeRow {
-    type Doc = AttendanceChangeDoc;
     const ID_COLUMN: &'static str = "id";
-
-    fn build(meta: Meta, model: MarkChange) -> Result<Self, String> {
-        Self::build(meta, model)
-    }
-    fn document_id(&self) -> String {
-        self.id.clone()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         Ok(bound_upsert(upsert::<Self>(), batch, touch_all).execute(conn).await?.rows_affected())

@@ -19,6 +19,9 @@ pub trait Columns: Sized {
 
     /// Binds each column of `batch` as one array, in [`Columns::COLUMNS`] order.
     fn bind_columns(batch: &[Self], query: PgQuery) -> PgQuery;
+
+    /// The row's `updated_at` (every mirrored table has one: the pass reads "changed since").
+    fn updated_at(&self) -> chrono::DateTime<chrono::Utc>;
 }
 
 /// `SELECT <every column> FROM <table>`.
@@ -92,6 +95,10 @@ macro_rules! mirrored_row {
                 query: $crate::mirror::columns::PgQuery,
             ) -> $crate::mirror::columns::PgQuery {
                 query $(.bind($crate::mirror::columns::column(batch, |r| r.$field.clone())))*
+            }
+
+            fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.updated_at
             }
         }
     };

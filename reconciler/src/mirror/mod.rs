@@ -30,7 +30,7 @@ pub use rejects::Reject;
 pub use rows::{AttendanceRow, LecturerRow, SessionRow, StudentRow, UnitRow};
 pub use tables::{Table, parse};
 
-type Model<T> = <<T as Table>::Doc as attendance::store::MirroredDoc>::Model;
+type Model<T> = <<T as tables::FromDoc>::Doc as attendance::store::MirroredDoc>::Model;
 
 /// Stops the read-ahead task when mirroring a collection ends early (an error, a crash test).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

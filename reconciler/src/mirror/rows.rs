@@ -8,7 +8,10 @@ use attendance::store::Changed;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
+use attendance::store::docs::{AttendanceDoc, LecturerDoc, SessionDoc, StudentDoc, UnitDoc};
+
 use super::columns::mirrored_row;
+use super::tables::FromDoc;
 use crate::time;
 
 /// The fields every mirrored row shares, from the document's metadata.
@@ -56,8 +59,14 @@ mirrored_row! {
     }
 }
 
-impl LecturerRow {
-    pub fn build(meta: Meta, l: Lecturer) -> Result<Self, String> {
+impl FromDoc for LecturerRow {
+    type Doc = LecturerDoc;
+
+    fn document_id(&self) -> String {
+        self.username.clone()
+    }
+
+    fn build(meta: Meta, l: Lecturer) -> Result<Self, String> {
         Ok(Self {
             username: l.username.as_str().to_owned(),
             full_name: l.full_name.as_str().to_owned(),
@@ -89,8 +98,14 @@ mirrored_row! {
     }
 }
 
-impl UnitRow {
-    pub fn build(meta: Meta, u: Unit) -> Result<Self, String> {
+impl FromDoc for UnitRow {
+    type Doc = UnitDoc;
+
+    fn document_id(&self) -> String {
+        self.code.clone()
+    }
+
+    fn build(meta: Meta, u: Unit) -> Result<Self, String> {
         Ok(Self {
             code: u.code.as_str().to_owned(),
             name: u.name.as_str().to_owned(),
@@ -134,8 +149,14 @@ mirrored_row! {
     }
 }
 
-impl SessionRow {
-    pub fn build(meta: Meta, s: Session) -> Result<Self, String> {
+impl FromDoc for SessionRow {
+    type Doc = SessionDoc;
+
+    fn document_id(&self) -> String {
+        self.id.hyphenated().to_string()
+    }
+
+    fn build(meta: Meta, s: Session) -> Result<Self, String> {
         let bad = |e: time::OutOfRange| e.to_string();
         Ok(Self {
             id: *s.id.as_uuid(),
@@ -180,8 +201,14 @@ mirrored_row! {
     }
 }
 
-impl StudentRow {
-    pub fn build(meta: Meta, s: Student) -> Result<Self, String> {
+impl FromDoc for StudentRow {
+    type Doc = StudentDoc;
+
+    fn document_id(&self) -> String {
+        self.admission_key.clone()
+    }
+
+    fn build(meta: Meta, s: Student) -> Result<Self, String> {
         let mut units: Vec<String> = s.units.iter().map(|u| u.as_str().to_owned()).collect();
         units.sort();
         units.dedup();
@@ -218,8 +245,14 @@ mirrored_row! {
     }
 }
 
-impl AttendanceRow {
-    pub fn build(meta: Meta, a: AttendanceRecord) -> Result<Self, String> {
+impl FromDoc for AttendanceRow {
+    type Doc = AttendanceDoc;
+
+    fn document_id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn build(meta: Meta, a: AttendanceRecord) -> Result<Self, String> {
         Ok(Self {
             id: meta.id,
             session_id: *a.session_id.as_uuid(),

@@ -3,7 +3,6 @@
 //! `updated_at` moved, so a re-read of unchanged documents writes nothing and counts nothing.
 //! Attendance rows also queue their Portal records in the same statement.
 
-use attendance::store::docs::{AttendanceDoc, LecturerDoc, SessionDoc, StudentDoc, UnitDoc};
 use attendance::store::{Changed, MirroredDoc};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -13,11 +12,19 @@ use super::columns::{self, Columns, bound_upsert, column, upsert};
 use super::rows::{AttendanceRow, LecturerRow, Meta, SessionRow, StudentRow, UnitRow, split};
 use crate::portal::queue::spelled;
 
-type Model<T> = <<T as Table>::Doc as MirroredDoc>::Model;
+type Model<T> = <<T as FromDoc>::Doc as MirroredDoc>::Model;
+
+/// How one document becomes one row (the impls are in `rows`).
+pub trait FromDoc: Sized {
+    type Doc: MirroredDoc;
+    fn build(meta: Meta, model: <Self::Doc as MirroredDoc>::Model) -> Result<Self, String>;
+    fn document_id(&self) -> String;
+}
 
 /// A Firestore collection mirrored into one table.
 pub trait Table:
     Columns
+    + FromDoc
     + Sized
     + Send
     + Sync
@@ -27,7 +34,6 @@ pub trait Table:
     + for<'r> sqlx::FromRow<'r, PgRow>
     + 'static
 {
-    type Doc: MirroredDoc;
     /// The column that holds the Firestore document id.
     const ID_COLUMN: &'static str;
 
@@ -35,10 +41,6 @@ pub trait Table:
     fn select() -> String {
         columns::select::<Self>()
     }
-
-    fn build(meta: Meta, model: Model<Self>) -> Result<Self, String>;
-    fn document_id(&self) -> String;
-    fn updated_at(&self) -> DateTime<Utc>;
 
     /// Upserts the batch; returns how many rows were inserted or changed. With `touch_all`
     /// (a full run) unchanged rows are rewritten too, so their `mirrored_at` shows they were
@@ -75,18 +77,7 @@ async fn upsert_rows<T: Columns>(
 }
 
 impl Table for LecturerRow {
-    type Doc = LecturerDoc;
     const ID_COLUMN: &'static str = "username";
-
-    fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
-        Self::build(meta, model)
-    }
-    fn document_id(&self) -> String {
-        self.username.clone()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         upsert_rows(conn, batch, touch_all).await
@@ -94,18 +85,7 @@ impl Table for LecturerRow {
 }
 
 impl Table for UnitRow {
-    type Doc = UnitDoc;
     const ID_COLUMN: &'static str = "code";
-
-    fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
-        Self::build(meta, model)
-    }
-    fn document_id(&self) -> String {
-        self.code.clone()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         upsert_rows(conn, batch, touch_all).await
@@ -113,18 +93,7 @@ impl Table for UnitRow {
 }
 
 impl Table for SessionRow {
-    type Doc = SessionDoc;
     const ID_COLUMN: &'static str = "id::text";
-
-    fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
-        Self::build(meta, model)
-    }
-    fn document_id(&self) -> String {
-        self.id.hyphenated().to_string()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         let sql = format!(
@@ -155,7 +124,6 @@ impl Table for SessionRow {
 }
 
 impl Table for StudentRow {
-    type Doc = StudentDoc;
     const ID_COLUMN: &'static str = "admission_key";
 
     /// With the units the student attended, joined from `student_units`.
@@ -164,16 +132,6 @@ impl Table for StudentRow {
          coalesce(array_agg(u.unit_code ORDER BY u.unit_code) FILTER (WHERE u.unit_code IS NOT NULL), '{}') AS units
          FROM students s LEFT JOIN student_units u ON u.admission_number = s.admission_number GROUP BY s.admission_number"
             .to_owned()
-    }
-
-    fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
-        Self::build(meta, model)
-    }
-    fn document_id(&self) -> String {
-        self.admission_key.clone()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
     }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
@@ -203,18 +161,7 @@ impl Table for StudentRow {
 }
 
 impl Table for AttendanceRow {
-    type Doc = AttendanceDoc;
     const ID_COLUMN: &'static str = "id";
-
-    fn build(meta: Meta, model: Model<Self>) -> Result<Self, String> {
-        Self::build(meta, model)
-    }
-    fn document_id(&self) -> String {
-        self.id.clone()
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
 
     async fn upsert(conn: &mut PgConnection, batch: &[Self], touch_all: bool) -> Result<u64, sqlx::Error> {
         // One statement: upsert the rows and queue what the Portal must hear about each change.

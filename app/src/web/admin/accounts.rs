@@ -8,9 +8,9 @@ use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{Administrator, account, flag};
+use super::{Administrator, account};
 use crate::domain::{Department, Email, FullName, Password, Phone, StaffId, Username};
-use crate::model::{Lecturer, LecturerDetails, NewLecturer};
+use crate::model::{Actor, Lecturer, LecturerDetails, NewLecturer};
 use crate::store::{Conflict, StoreError, Taken};
 use crate::web::forms::FieldErrors;
 use crate::web::guard::Auth;
@@ -248,63 +248,88 @@ async fn refused_last_admin(
     render_account(state, auth, lecturer, None, &errors).await
 }
 
-pub async fn set_active(
+/// `POST /admin/lecturers/<username>/active/` (disable, ending every session, or enable) and
+/// `.../role/` (grant or take the administrator role); any other switch is not found.
+pub async fn switch(
     State(state): State<AppState>,
     auth: Auth,
     Administrator(actor): Administrator,
-    Path(username): Path<String>,
+    Path((username, switch)): Path<(String, String)>,
     Form(form): Form<ChoiceForm>,
 ) -> Result<Response, AppError> {
-    let lecturer = account(&state, &username).await?;
-    let active = flag(&form.value)?;
-    let to = format!("/admin/lecturers/{}/", lecturer.username);
-    if lecturer.active == active {
-        return Ok(flash::redirect(&state, &to, flash::Kind::Info, "Nothing to change."));
-    }
-    let ended = match state.store().set_lecturer_active(&lecturer.username, active, &actor).await {
-        Err(StoreError::Conflict(Conflict::LastAdministrator)) => {
-            return refused_last_admin(&state, &auth, &lecturer).await;
-        }
-        other => other?,
+    let flag = match switch.as_str() {
+        "active" => AccountFlag::Active,
+        "role" => AccountFlag::Admin,
+        _ => return Err(AppError::NotFound),
     };
-    let event = if active { "account_enabled" } else { "account_disabled" };
-    tracing::warn!(target: "security", event, username = %lecturer.username, sessions_ended = ended, by = %auth.username);
-    let text = if active {
-        format!("{} can log in again.", lecturer.username)
-    } else {
-        format!(
-            "{} is disabled; {ended} login session(s) ended. Their units and records stay.",
-            lecturer.username
-        )
-    };
-    Ok(flash::redirect(&state, &to, flash::Kind::Success, &text))
+    set_flag(&state, &auth, &actor, &username, &form, flag).await
 }
 
-pub async fn set_role(
-    State(state): State<AppState>,
-    auth: Auth,
-    Administrator(actor): Administrator,
-    Path(username): Path<String>,
-    Form(form): Form<ChoiceForm>,
-) -> Result<Response, AppError> {
-    let lecturer = account(&state, &username).await?;
-    let admin = flag(&form.value)?;
-    let to = format!("/admin/lecturers/{}/", lecturer.username);
-    if lecturer.admin == admin {
-        return Ok(flash::redirect(&state, &to, flash::Kind::Info, "Nothing to change."));
+/// The two switches of an account's page.
+#[derive(Debug, Clone, Copy)]
+enum AccountFlag {
+    Active,
+    Admin,
+}
+
+impl AccountFlag {
+    fn of(self, lecturer: &Lecturer) -> bool {
+        match self {
+            Self::Active => lecturer.active,
+            Self::Admin => lecturer.admin,
+        }
     }
-    match state.store().set_lecturer_admin(&lecturer.username, admin, &actor).await {
+
+    fn event(self, on: bool) -> &'static str {
+        match (self, on) {
+            (Self::Active, true) => "account_enabled",
+            (Self::Active, false) => "account_disabled",
+            (Self::Admin, true) => "admin_granted",
+            (Self::Admin, false) => "admin_revoked",
+        }
+    }
+
+    fn done(self, username: &Username, on: bool, ended: usize) -> String {
+        match (self, on) {
+            (Self::Active, true) => format!("{username} can log in again."),
+            (Self::Active, false) => {
+                format!(
+                    "{username} is disabled; {ended} login session(s) ended. Their units and records stay."
+                )
+            }
+            (Self::Admin, true) => format!("{username} is now a department administrator."),
+            (Self::Admin, false) => format!("{username} is no longer an administrator."),
+        }
+    }
+}
+
+/// Turns `flag` of `username` on or off, as the form's value says; repeating it changes
+/// nothing, and the last active administrator keeps both.
+async fn set_flag(
+    state: &AppState,
+    auth: &Auth,
+    actor: &Actor,
+    username: &str,
+    form: &ChoiceForm,
+    flag: AccountFlag,
+) -> Result<Response, AppError> {
+    let lecturer = account(state, username).await?;
+    let on = super::flag(&form.value)?;
+    let to = format!("/admin/lecturers/{}/", lecturer.username);
+    if flag.of(&lecturer) == on {
+        return Ok(flash::redirect(state, &to, flash::Kind::Info, "Nothing to change."));
+    }
+    let store = state.store();
+    let changed = match flag {
+        AccountFlag::Active => store.set_lecturer_active(&lecturer.username, on, actor).await,
+        AccountFlag::Admin => store.set_lecturer_admin(&lecturer.username, on, actor).await.map(|()| 0),
+    };
+    let ended = match changed {
         Err(StoreError::Conflict(Conflict::LastAdministrator)) => {
-            return refused_last_admin(&state, &auth, &lecturer).await;
+            return refused_last_admin(state, auth, &lecturer).await;
         }
         other => other?,
-    }
-    let event = if admin { "admin_granted" } else { "admin_revoked" };
-    tracing::warn!(target: "security", event, username = %lecturer.username, by = %auth.username);
-    let text = if admin {
-        format!("{} is now a department administrator.", lecturer.username)
-    } else {
-        format!("{} is no longer an administrator.", lecturer.username)
     };
-    Ok(flash::redirect(&state, &to, flash::Kind::Success, &text))
+    tracing::warn!(target: "security", event = flag.event(on), username = %lecturer.username, sessions_ended = ended, by = %auth.username);
+    Ok(flash::redirect(state, &to, flash::Kind::Success, &flag.done(&lecturer.username, on, ended)))
 }

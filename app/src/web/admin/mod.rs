@@ -30,9 +30,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/", get(lecturers::list))
         .route("/admin/lecturers/new/", get(accounts::new_form).post(accounts::create))
         .route("/admin/lecturers/{username}/", get(accounts::page).post(accounts::edit))
-        .route("/admin/lecturers/{username}/active/", post(accounts::set_active))
-        .route("/admin/lecturers/{username}/role/", post(accounts::set_role))
         .route("/admin/lecturers/{username}/password/", post(passwords::reset_password))
+        // `active` (disable, enable) and `role` (grant, revoke): the account page's switches.
+        .route("/admin/lecturers/{username}/{switch}/", post(accounts::switch))
         .route("/admin/units/", get(units::list))
         .route("/admin/units/{code}/lecturer/", post(units::reassign))
         .route("/admin/units/{code}/archive/", post(units::archive))

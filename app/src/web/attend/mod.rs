@@ -128,16 +128,9 @@ async fn submit(
     Path(id): Path<String>,
     request: axum::extract::Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let network = crate::auth::login::network_of(crate::web::client::client_ip(&parts, &state));
-    let headers = parts.headers.clone();
-    let read = <Form<AttendForm> as axum::extract::FromRequest<AppState>>::from_request(
-        axum::extract::Request::from_parts(parts, body),
-        &state,
-    );
-    let form = match tokio::time::timeout(BODY_READ_LIMIT, read).await {
-        Ok(form) => form.map(|Form(f)| f).ok(),
-        Err(_) => return too_slow(&state),
+    let Post { network, headers, form } = match read_post::<AttendForm>(&state, request).await {
+        Ok(post) => post,
+        Err(too_slow) => return too_slow,
     };
     // Firestore's part of a mark is bounded as a whole, from here: when it stalls, the student
     // hears "not recorded" within FIRESTORE_TIMEOUT_SECS, however many calls the stall caught.
@@ -174,7 +167,7 @@ async fn admit_form(
             let device = admit::device(state, headers, id, &student)?;
             admit::budget(state, id, network, false)?;
             tracing::warn!(session = %id, "mark kept as pending: the session could not be read");
-            let pending = admit::unread_pending(state, &student, checked, network);
+            let pending = admit::pending_mark(state, &student, false, checked, network);
             return Ok(pending::page(
                 state,
                 id,
@@ -193,13 +186,14 @@ async fn admit_form(
     let student = admit::identity(Some(info), claim)?;
     let device = admit::device(state, headers, info.session.id, &student)?;
     admit::budget(state, info.session.id, network, false)?;
-    let mark = admit::new_mark(state, info, student, None);
+    let mark = admit::new_mark(state, info, &student, None);
     Ok(match admit::commit(state, info, &mark, deadline).await? {
         Some(marking) => landed(state, info, &mark, &marking, &device),
         None => {
             // Not recorded (or, after a time-out, perhaps recorded; a resend then finds it and
             // answers "already marked"). The phone keeps what the server saw and sends it again.
-            let pending = admit::pending_mark(state, &mark, true, network);
+            let late = mark.status == MarkStatus::Late;
+            let pending = admit::pending_mark(state, &student, late, true, network);
             pending::page(
                 state,
                 info.session.id,
@@ -210,6 +204,33 @@ async fn admit_form(
             )
         }
     })
+}
+
+/// A POST of the student path as it arrived: from which network, with which headers, and its
+/// form (`None` when the body did not read as one).
+struct Post<T> {
+    network: String,
+    headers: http::HeaderMap,
+    form: Option<T>,
+}
+
+/// Reads a POST's form within [`BODY_READ_LIMIT`]; a body slower than that gets the "took too
+/// long" page, and nothing is recorded.
+async fn read_post<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<Post<T>, Response> {
+    let (parts, body) = request.into_parts();
+    let network = crate::auth::login::network_of(crate::web::client::client_ip(&parts, state));
+    let headers = parts.headers.clone();
+    let read = <Form<T> as axum::extract::FromRequest<AppState>>::from_request(
+        axum::extract::Request::from_parts(parts, body),
+        state,
+    );
+    match tokio::time::timeout(BODY_READ_LIMIT, read).await {
+        Ok(form) => Ok(Post { network, headers, form: form.map(|Form(f)| f).ok() }),
+        Err(_) => Err(too_slow(state)),
+    }
 }
 
 /// The body took longer than [`BODY_READ_LIMIT`] to arrive: nothing was read or recorded.

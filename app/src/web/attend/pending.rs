@@ -5,7 +5,6 @@
 //! window has closed if the attempt was inside it and is younger than `PENDING_MARK_HOURS`, and
 //! it is exactly-once like any mark: the deterministic id decides.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
@@ -68,7 +67,7 @@ pub(super) fn page(
     response
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(super) struct Resend {
     #[serde(default)]
     pending: String,
@@ -81,17 +80,9 @@ pub(super) async fn resend(
     Path(id): Path<String>,
     request: axum::extract::Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let network = crate::auth::login::network_of(crate::web::client::client_ip(&parts, &state));
-    let headers = parts.headers.clone();
-    let read = <Form<Resend> as axum::extract::FromRequest<AppState>>::from_request(
-        axum::extract::Request::from_parts(parts, body),
-        &state,
-    );
-    let form = match tokio::time::timeout(super::BODY_READ_LIMIT, read).await {
-        Ok(Ok(Form(form))) => form,
-        Ok(Err(_)) => Resend { pending: String::new() },
-        Err(_) => return super::too_slow(&state),
+    let (network, headers, form) = match super::read_post::<Resend>(&state, request).await {
+        Ok(post) => (post.network, post.headers, post.form.unwrap_or_default()),
+        Err(too_slow) => return too_slow,
     };
     let deadline = tokio::time::Instant::now() + state.store().request_timeout();
     let mut info = None;
@@ -144,7 +135,7 @@ async fn admit_pending(
     let student = admit::identity(Some(info), admit::Claim { admission_number, student_name })?;
     let device = admit::device(state, headers, info.session.id, &student)?;
     admit::budget(state, info.session.id, network, pending.network == network)?;
-    let mark = admit::new_mark(state, info, student, Some(attempted));
+    let mark = admit::new_mark(state, info, &student, Some(attempted));
     Ok(match admit::commit(state, info, &mark, deadline).await? {
         Some(marking) => {
             tracing::info!(session = %session_id, "a pending mark landed");

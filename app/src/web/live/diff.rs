@@ -74,25 +74,15 @@ impl SessionShown {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AdmissionNumber, StudentName};
+
     use crate::model::MarkStatus;
 
     fn heard(version: u32, status: MarkStatus, removed: bool, source: MarkSource) -> AttendanceRecord {
         AttendanceRecord {
-            session_id: crate::domain::SessionId::new_random(),
-            unit_code: crate::domain::UnitCode::parse("CS101").expect("code"),
-            term: crate::samples::term(),
-            admission_number: AdmissionNumber::parse("ADM/1").expect("adm"),
-            student_name: StudentName::parse("Jane Doe").expect("name"),
-            number: crate::domain::SessionNumber::try_from(1).expect("n"),
-            marked_at: Timestamp::UNIX_EPOCH,
-            status,
-            source,
             version,
-            expected_lessons: None,
-            known_name: None,
             removed,
-            attempted_at: None,
+            source,
+            ..crate::samples::record("ADM/1", status).expect("record")
         }
     }
 

@@ -237,23 +237,8 @@ mod tests {
     use crate::model::Enrolled;
 
     fn mark(number: &str, name: &str, status: MarkStatus, removed: bool) -> AttendanceRecord {
-        let session = crate::domain::SessionId::new_random();
-        AttendanceRecord {
-            session_id: session,
-            unit_code: crate::domain::UnitCode::parse("CS101").expect("code"),
-            term: crate::samples::term(),
-            admission_number: AdmissionNumber::parse(number).expect("adm"),
-            student_name: StudentName::parse(name).expect("name"),
-            number: crate::domain::SessionNumber::try_from(1).expect("n"),
-            marked_at: jiff::Timestamp::UNIX_EPOCH,
-            status,
-            source: crate::model::MarkSource::Qr,
-            version: 1,
-            expected_lessons: None,
-            known_name: None,
-            removed,
-            attempted_at: None,
-        }
+        let student_name = StudentName::parse(name).expect("name");
+        AttendanceRecord { student_name, removed, ..crate::samples::record(number, status).expect("record") }
     }
 
     fn list(students: &[(&str, &str)]) -> ClassList {

@@ -216,14 +216,14 @@ pub(super) fn budget(
 pub(super) fn new_mark(
     state: &AppState,
     info: &SessionInfo,
-    student: Student,
+    student: &Student,
     attempted: Option<Timestamp>,
 ) -> NewMark {
     let at = attempted.unwrap_or_else(|| state.clock().now());
     NewMark {
         status: info.session.status_at(at, &state.settings().timezone),
-        admission_number: student.admission_number,
-        student_name: student.student_name,
+        admission_number: student.admission_number.clone(),
+        student_name: student.student_name.clone(),
         source: crate::model::MarkSource::Qr,
         expected_lessons: info.expected_lessons,
         attempted_at: attempted,
@@ -254,28 +254,13 @@ pub(super) async fn commit(
     }
 }
 
-/// What a pending mark made now holds.
+/// What a pending mark made now holds: the student, whether the attempt was late (judged
+/// again when it lands, for one whose session could not be read), whether the session's code
+/// checks were made, and the network that spent its budget.
 pub(super) fn pending_mark(
     state: &AppState,
-    mark: &NewMark,
-    checked: bool,
-    network: &str,
-) -> tokens::PendingMark {
-    tokens::PendingMark {
-        admission_number: mark.admission_number.to_string(),
-        student_name: mark.student_name.to_string(),
-        attempted_at: state.clock().now_secs(),
-        late: mark.status == crate::model::MarkStatus::Late,
-        checked,
-        network: network.to_owned(),
-    }
-}
-
-/// The pending mark kept from a form whose session could not be read (nothing about the
-/// session is known yet: its window and status are decided when it lands).
-pub(super) fn unread_pending(
-    state: &AppState,
     student: &Student,
+    late: bool,
     checked: bool,
     network: &str,
 ) -> tokens::PendingMark {
@@ -283,7 +268,7 @@ pub(super) fn unread_pending(
         admission_number: student.admission_number.to_string(),
         student_name: student.student_name.to_string(),
         attempted_at: state.clock().now_secs(),
-        late: false,
+        late,
         checked,
         network: network.to_owned(),
     }
