@@ -16,8 +16,8 @@ use reconciler::{Reconciler, ReconcilerConfig, RunOptions, RunResult, db, portal
 #[command(
     name = "reconciler",
     version,
-    about = "Mirrors Firestore into PostgreSQL, refreshes attendance percentages and forwards records to the Portal.",
-    long_about = "Mirrors Firestore into PostgreSQL, refreshes attendance percentages and forwards records to the Portal.\n\n\
+    about = "Mirrors Firestore into PostgreSQL (where the attendance percentages are views) and forwards records to the Portal.",
+    long_about = "Mirrors Firestore into PostgreSQL (where the attendance percentages are views) and forwards records to the Portal.\n\n\
                   Configuration: FIRESTORE_PROJECT_ID, FIRESTORE_EMULATOR_HOST, DATABASE_URL, PORTAL_API_URL, PORTAL_API_TOKEN, \
                   PORTAL_AUDIENCE, PORTAL_GIVE_UP_AFTER, PORTAL_BUDGET, RECONCILE_CRON, RECONCILE_FULL_CRON (see .env.example).\n\
                   Exit codes: 0 done (or another instance was running), 1 the run failed, forwarding needs an operator \
@@ -32,7 +32,7 @@ struct Cli {
 enum Command {
     /// Create or update the PostgreSQL schema.
     Migrate,
-    /// One pass: mirror what changed, refresh percentages, forward due records.
+    /// One pass: mirror what changed, forward due records.
     Run {
         /// Re-read everything and remove rows whose Firestore documents are gone.
         #[arg(long)]

@@ -1,4 +1,5 @@
-//! One reconciler pass: lock, mirror, refresh percentages, forward, record. Safe to run twice;
+//! One reconciler pass: lock, record the time zone, mirror (the percentage views are computed
+//! from the mirror, nothing to refresh), forward, record. Safe to run twice;
 //! a second instance finds the lock taken and stands down.
 
 use std::io::IsTerminal;
