@@ -10,6 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset_ns: Arc<AtomicI64>,
+    /// Woken whenever the offset changes, so a [`Clock::sleep_until`] sees a moved clock.
+    moved: Arc<tokio::sync::Notify>,
 }
 
 impl Clock {
@@ -33,11 +35,31 @@ impl Clock {
         let offset = at.duration_since(Timestamp::now());
         // Nanoseconds, exactly: a rounded offset would read a moment before the time set.
         self.offset_ns.store(offset.as_nanos() as i64, Ordering::Relaxed);
+        self.moved.notify_waiters();
     }
 
     /// Moves "now" forward (or back, with a negative duration).
     pub fn advance(&self, by: SignedDuration) {
         self.offset_ns.fetch_add(by.as_nanos() as i64, Ordering::Relaxed);
+        self.moved.notify_waiters();
+    }
+
+    /// Waits until "now" reads `at` or later: as time passes, or at once when a test moves the
+    /// clock past it.
+    pub async fn sleep_until(&self, at: Timestamp) {
+        loop {
+            // Made before the check: a move between the check and the wait still wakes it.
+            let moved = self.moved.notified();
+            let left = at.duration_since(self.now());
+            let Ok(left) = std::time::Duration::try_from(left) else { return };
+            if left.is_zero() {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(left) => {}
+                () = moved => {}
+            }
+        }
     }
 }
 
@@ -55,6 +77,25 @@ mod tests {
         assert!(read >= target && read.duration_since(target) < SignedDuration::from_secs(5), "{read}");
         shared.advance(SignedDuration::from_hours(2));
         assert!(clock.now() >= target + SignedDuration::from_hours(2));
+    }
+
+    #[tokio::test]
+    async fn a_sleep_ends_when_the_clock_is_moved_past_it() {
+        let clock = Clock::system();
+        let at = clock.now() + SignedDuration::from_hours(1);
+        let sleeping = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.sleep_until(at).await }
+        });
+        tokio::task::yield_now().await;
+        clock.advance(SignedDuration::from_mins(59));
+        tokio::task::yield_now().await;
+        assert!(!sleeping.is_finished(), "not yet");
+        clock.advance(SignedDuration::from_mins(2));
+        tokio::time::timeout(std::time::Duration::from_secs(5), sleeping)
+            .await
+            .expect("woken")
+            .expect("join");
     }
 
     #[test]

@@ -35,6 +35,38 @@ pub fn reconciler_command(
     command
 }
 
+/// `target/<profile>/attendance`, like [`reconciler_binary`].
+pub fn attendance_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| built("attendance", "attendance")).clone()
+}
+
+/// `attendance <args>` as an operator runs it against `fs` (the command line's own settings
+/// only), its output captured.
+pub async fn attendance_command(
+    fs: &crate::TestFirestore,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(attendance_binary())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
+        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("attendance starts");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).await.expect("stdin written");
+    drop(input);
+    child.wait_with_output().await.expect("attendance ran")
+}
+
 fn built(package: &str, binary: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("path of the running test");
     // Tests live in target/<profile>/deps, examples in .../examples, the bench in <profile> itself.

@@ -40,6 +40,18 @@ impl EventStream {
         }
     }
 
+    /// Whether the server ends the stream within `within` (events before the end are skipped).
+    pub async fn ends_within(&mut self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
     /// The next event named `name` within `within`, skipping others.
     pub async fn next_named(&mut self, name: &str, within: Duration) -> Option<SseEvent> {
         let deadline = tokio::time::Instant::now() + within;

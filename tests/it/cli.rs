@@ -115,6 +115,7 @@ async fn set_password_and_disable_change_the_account() {
             admin: false,
             expires_at: expires,
             seen_at: jiff::Timestamp::now(),
+            access_epoch: "",
             network: "127.0.0.0/24",
         })
         .await

@@ -2,10 +2,11 @@
 //!
 //! Throttling follows OWASP's authentication guidance: it must slow guessing without letting an
 //! attacker lock the real lecturer out. Attempts are counted per (account, network) and per
-//! network (an IPv4 address, or an IPv6 /64, since one host owns a whole /64); either limit
-//! refuses further attempts from that network only. Failures per account, from anywhere, only
-//! slow verification down: the correct password from a network that has not been failing
-//! always gets in. Counters live in Firestore, so every app instance enforces the same limits.
+//! network (an IPv4 address, or an IPv6 /64, since one host owns a whole /64). Only the first
+//! refuses, and only that account from that network. A busy network, and failures per account
+//! from anywhere, only slow verification down: on a campus behind one address, one student's
+//! failures cannot keep the lecturers there out, and the correct password from a network that
+//! has not been failing at that account always gets in. Counters live in Firestore, so every app instance enforces the same limits.
 //! Unknown usernames cost a full argon2 verification, like known ones, so response time does
 //! not reveal which accounts exist.
 
@@ -14,11 +15,12 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::access::AccessCache;
 use super::password::{Busy, PasswordGate};
 use super::tokens::{random_token, sha256_hex};
 use crate::config::SessionPolicy;
 use crate::domain::Username;
-use crate::model::Lecturer;
+use crate::model::{Lecturer, PasswordHash};
 use crate::store::{LoginSession, NewLoginSession, Store, StoreError, ThrottleSubject};
 
 /// Attempt limits within a sliding window of `BUCKETS` × `BUCKET_SECS`.
@@ -37,11 +39,9 @@ pub const MAX_USERNAME_CHARS: usize = 150;
 #[derive(Debug)]
 pub enum LoginOutcome {
     /// The cookie value to set; only its hash is stored.
-    LoggedIn { token: String, lecturer: Lecturer },
+    LoggedIn { token: String, lecturer: Box<Lecturer> },
     /// Wrong username or password (deliberately not saying which).
     Refused,
-    /// Right password, but the account is disabled.
-    Disabled,
     /// Too many attempts from this network; try again after this many seconds.
     Throttled { retry_after_secs: u64 },
     /// Every password check is busy; try again in a few seconds.
@@ -81,15 +81,6 @@ pub async fn log_in(
     let user = username.trim().to_lowercase();
     let network = network_of(client);
     let throttle = Throttle::new(&user, &network, now);
-    match throttle.count(store, now).await? {
-        Counted::Refused { retry_after_secs } => {
-            tracing::warn!(target: "security", event = "login_throttled", username = %user, network, retry_after_secs);
-            return Ok(LoginOutcome::Throttled { retry_after_secs });
-        }
-        // Many failures at this account from elsewhere: slow this attempt, never refuse it.
-        Counted::Slowed => tokio::time::sleep(SLOW_DOWN).await,
-        Counted::Allowed => {}
-    }
     let found = match Username::parse(username) {
         Ok(name) => store.lecturer_with_hash(&name).await?,
         Err(_) => None,
@@ -98,25 +89,34 @@ pub async fn log_in(
         Some((lecturer, hash)) => (Some(lecturer), Some(hash)),
         None => (None, None),
     };
-    let verified = match gate.verify(password, hash).await {
-        Ok(verified) => verified,
-        Err(Busy) => {
-            throttle.refund(store).await?;
-            tracing::warn!(target: "security", event = "login_busy", username = %user, network);
+    let lecturer = match throttle.verify(store, gate, password, hash, now).await? {
+        Checked::Throttled { retry_after_secs } => {
+            tracing::warn!(target: "security", event = "login_throttled", username = ?user, network, retry_after_secs);
+            return Ok(LoginOutcome::Throttled { retry_after_secs });
+        }
+        Checked::Busy => {
+            tracing::warn!(target: "security", event = "login_busy", username = ?user, network);
             return Ok(LoginOutcome::Busy);
         }
+        Checked::Wrong => None,
+        Checked::Right => lecturer,
     };
-    let Some(lecturer) = lecturer.filter(|_| verified) else {
+    let Some(lecturer) = lecturer else {
         throttle.failed(store).await?;
-        tracing::warn!(target: "security", event = "login_failed", username = %user, network);
+        tracing::warn!(target: "security", event = "login_failed", username = ?user, network);
         return Ok(LoginOutcome::Refused);
     };
     if !lecturer.active {
-        tracing::warn!(target: "security", event = "login_disabled_account", username = %user, network);
-        return Ok(LoginOutcome::Disabled);
+        // The same answer as a wrong password: a disabled account does not confirm a password
+        // (which may be in use elsewhere), and the attempt counts like a failure.
+        throttle.failed(store).await?;
+        tracing::warn!(target: "security", event = "login_disabled_account", username = ?user, network);
+        return Ok(LoginOutcome::Refused);
     }
     throttle.succeeded(store).await?;
     let token = random_token();
+    // Made under the epoch read with the password: an end of access since then (a disable or
+    // a password change while this login ran) leaves this session dead on its first request.
     store
         .create_login_session(&NewLoginSession {
             token_hash: &sha256_hex(&token),
@@ -127,11 +127,61 @@ pub async fn log_in(
             admin: lecturer.admin,
             expires_at: now + policy.absolute,
             seen_at: now,
+            access_epoch: &lecturer.access_epoch,
             network: &network,
         })
         .await?;
-    tracing::info!(target: "security", event = "login_succeeded", username = %user, network);
-    Ok(LoginOutcome::LoggedIn { token, lecturer })
+    let trimmed = store.trim_login_sessions(&lecturer.username).await?;
+    if trimmed > 0 {
+        tracing::info!(target: "security", event = "login_sessions_trimmed", username = ?user, ended = trimmed);
+    }
+    tracing::info!(target: "security", event = "login_succeeded", username = ?user, network);
+    Ok(LoginOutcome::LoggedIn { token, lecturer: Box::new(lecturer) })
+}
+
+/// What `/account/password/` learns of the current password a signed-in lecturer typed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CurrentPassword {
+    Right,
+    Wrong,
+    /// Too many wrong ones from this network: the same limit as logins to the account.
+    Throttled {
+        retry_after_secs: u64,
+    },
+    Busy,
+}
+
+/// Checks a signed-in lecturer's current password under the login limits: a stolen session
+/// is not an unthrottled way to guess the password. Failures count against the account as
+/// failed logins do.
+pub async fn check_current_password(
+    store: &Store,
+    gate: &PasswordGate,
+    attempt: Attempt<'_>,
+) -> Result<CurrentPassword, StoreError> {
+    let Attempt { username, password, client, now } = attempt;
+    let network = network_of(client);
+    let throttle = Throttle::new(username, &network, now);
+    let hash = match Username::parse(username) {
+        Ok(name) => store.lecturer_with_hash(&name).await?.map(|(_, hash)| hash),
+        Err(_) => None,
+    };
+    Ok(match throttle.verify(store, gate, password, hash, now).await? {
+        Checked::Right => {
+            throttle.succeeded(store).await?;
+            CurrentPassword::Right
+        }
+        Checked::Wrong => {
+            throttle.failed(store).await?;
+            tracing::warn!(target: "security", event = "current_password_failed", username = ?username, network);
+            CurrentPassword::Wrong
+        }
+        Checked::Throttled { retry_after_secs } => {
+            tracing::warn!(target: "security", event = "current_password_throttled", username = ?username, network, retry_after_secs);
+            CurrentPassword::Throttled { retry_after_secs }
+        }
+        Checked::Busy => CurrentPassword::Busy,
+    })
 }
 
 /// The counters one login attempt is judged by: its (account, network) pair, its network and
@@ -146,12 +196,21 @@ struct Throttle<'a> {
 /// What the counters say of an attempt.
 enum Counted {
     Allowed,
-    /// Allowed, after a wait: the account failed too often from elsewhere.
+    /// Allowed, after a wait: the account failed too often from elsewhere, or this network
+    /// (perhaps a campus behind one address) made many attempts.
     Slowed,
-    /// Refused: too many attempts from this network; nothing stays counted.
+    /// Refused: too many attempts at this account from this network; nothing stays counted.
     Refused {
         retry_after_secs: u64,
     },
+}
+
+/// A password checked under the counters.
+enum Checked {
+    Right,
+    Wrong,
+    Throttled { retry_after_secs: u64 },
+    Busy,
 }
 
 impl<'a> Throttle<'a> {
@@ -182,18 +241,42 @@ impl<'a> Throttle<'a> {
         let (net_earlier, account_counts) = rest.split_at(self.net.len() - 1);
         let pair: Vec<u64> = std::iter::once(counted[0]).chain(pair_earlier.iter().copied()).collect();
         let net: Vec<u64> = std::iter::once(counted[1]).chain(net_earlier.iter().copied()).collect();
-        if let Some(retry_after_secs) = retry_after(&pair, MAX_ATTEMPTS_PER_ACCOUNT_AND_NETWORK, now)
-            .or_else(|| retry_after(&net, MAX_ATTEMPTS_PER_NETWORK, now))
-        {
+        if let Some(retry_after_secs) = retry_after(&pair, MAX_ATTEMPTS_PER_ACCOUNT_AND_NETWORK, now) {
             // A refused attempt does not count: hammering cannot push the end of the wait back.
             self.refund(store).await?;
             return Ok(Counted::Refused { retry_after_secs });
         }
-        Ok(if account_counts.iter().sum::<u64>() >= SLOW_DOWN_AFTER_ACCOUNT_FAILURES {
-            Counted::Slowed
-        } else {
-            Counted::Allowed
-        })
+        // A busy network only slows down: one student failing on a campus address must not
+        // keep every lecturer behind it out.
+        let busy_network = retry_after(&net, MAX_ATTEMPTS_PER_NETWORK, now).is_some();
+        let failing_account = account_counts.iter().sum::<u64>() >= SLOW_DOWN_AFTER_ACCOUNT_FAILURES;
+        Ok(if busy_network || failing_account { Counted::Slowed } else { Counted::Allowed })
+    }
+
+    /// Counts the attempt, waits if the counters say so, and verifies `password` against `hash`
+    /// (a dummy verification when there is none). Busy attempts are taken back.
+    async fn verify(
+        &self,
+        store: &Store,
+        gate: &PasswordGate,
+        password: &str,
+        hash: Option<PasswordHash>,
+        now: Timestamp,
+    ) -> Result<Checked, StoreError> {
+        match self.count(store, now).await? {
+            Counted::Refused { retry_after_secs } => return Ok(Checked::Throttled { retry_after_secs }),
+            Counted::Slowed => tokio::time::sleep(SLOW_DOWN).await,
+            Counted::Allowed => {}
+        }
+        let known = hash.is_some();
+        match gate.verify(password, hash).await {
+            Ok(true) if known => Ok(Checked::Right),
+            Ok(_) => Ok(Checked::Wrong),
+            Err(Busy) => {
+                self.refund(store).await?;
+                Ok(Checked::Busy)
+            }
+        }
     }
 
     /// Takes this attempt back (it was refused, or never checked).
@@ -219,10 +302,12 @@ impl<'a> Throttle<'a> {
     }
 }
 
-/// The live session a cookie token names at `now` (the app's clock), if any. Expired sessions
-/// are deleted on sight.
+/// The live session a cookie token names at `now` (the app's clock), if any: not expired, not
+/// idle too long, and its account active and still on the session's access epoch (see
+/// `access`). A dead session is deleted on sight.
 pub async fn authenticate(
     store: &Store,
+    access: &AccessCache,
     token: &str,
     policy: SessionPolicy,
     now: Timestamp,
@@ -232,7 +317,10 @@ pub async fn authenticate(
         return Ok(None);
     };
     let idle_since = session.last_seen_at.unwrap_or(now);
-    if session.expires_at <= now || now.duration_since(idle_since) > policy.idle {
+    let alive = session.expires_at > now
+        && now.duration_since(idle_since) <= policy.idle
+        && access.allows(store, &session.lecturer, &session.access_epoch, now).await?;
+    if !alive {
         store.delete_login_session(&hash).await?;
         return Ok(None);
     }

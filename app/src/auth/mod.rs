@@ -1,5 +1,6 @@
 //! Lecturer authentication.
 
+pub mod access;
 pub mod login;
 pub mod password;
 pub mod tokens;

@@ -89,9 +89,11 @@ fn dummy_hash() -> Option<&'static PasswordHash> {
 /// burst of logins cannot exhaust memory or starve the student pages of CPU. Verifications run
 /// on a fixed set of worker threads, each reusing one working buffer, so memory stays at
 /// workers × 19 MiB however many logins arrive. Excess requests wait up to `wait`, then are
-/// told to come back.
+/// told to come back. A job keeps its permit until its work ends, so the queue never holds
+/// more jobs than there are workers, and a job whose caller has gone (a cancelled login) is
+/// skipped rather than run.
 pub struct PasswordGate {
-    permits: tokio::sync::Semaphore,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
     wait: std::time::Duration,
     jobs: std::sync::mpsc::Sender<Job>,
 }
@@ -138,7 +140,7 @@ impl PasswordGate {
                 tracing::error!(error = %e, "could not start a password-check worker");
             }
         }
-        Self { permits: tokio::sync::Semaphore::new(workers), wait, jobs }
+        Self { permits: std::sync::Arc::new(tokio::sync::Semaphore::new(workers)), wait, jobs }
     }
 
     /// Verifies `candidate` against `stored` (or, without an account, against a dummy hash so
@@ -168,17 +170,31 @@ impl PasswordGate {
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Busy> {
-        let _permit = match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+        let permit = match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             _ => return Err(Busy),
         };
         let (answer, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |memory| {
-            let _ = answer.send(work(memory));
-        });
-        self.jobs.send(job).map_err(|_| Busy)?;
+        self.jobs.send(job(permit, answer, work)).map_err(|_| Busy)?;
         result.await.map_err(|_| Busy)
     }
+}
+
+/// `work` as a queued job holding `permit`, answering on `answer`.
+fn job<T: Send + 'static>(
+    permit: tokio::sync::OwnedSemaphorePermit,
+    answer: tokio::sync::oneshot::Sender<T>,
+    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+) -> Job {
+    Box::new(move |memory| {
+        // Released when the work ends, not when the caller stops waiting: a dropped login
+        // cannot make room for more queued work than there are workers.
+        let _permit = permit;
+        if answer.is_closed() {
+            return;
+        }
+        let _ = answer.send(work(memory));
+    })
 }
 
 #[cfg(test)]
@@ -254,5 +270,46 @@ mod gate_tests {
             futures::future::join_all(work).await.into_iter().map(|r| r.expect("join")).collect();
         assert!(results.iter().any(Result::is_ok));
         assert!(results.iter().any(|r| matches!(r, Err(HashRefused::Busy(_)))), "bounded: {results:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_check_keeps_its_place_until_its_work_ends_and_queued_work_is_skipped() {
+        let gate = std::sync::Arc::new(PasswordGate::new(1, std::time::Duration::from_millis(50)));
+        // A slow job holds the only worker; its caller gives up (a client that disconnected).
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let slow = tokio::spawn({
+            let gate = gate.clone();
+            async move {
+                gate.run(move |_| {
+                    let _ = started.send(());
+                    let _ = release_rx.recv();
+                })
+                .await
+            }
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv()).await.expect("join").expect("started");
+        slow.abort();
+        let _ = slow.await;
+        // Still running, so still holding its permit: the next caller is told "busy" after its
+        // wait instead of queueing behind work it cannot see.
+        assert!(gate.run(|_| ()).await.is_err(), "bounded while the cancelled work runs");
+        release.send(()).expect("release");
+        let mut freed = false;
+        for _ in 0..100 {
+            if gate.run(|_| ()).await.is_ok() {
+                freed = true;
+                break;
+            }
+        }
+        assert!(freed, "the permit came back when the work ended");
+        // A job whose caller is gone before it starts is skipped.
+        let (ran, ran_rx) = std::sync::mpsc::channel::<()>();
+        let (answer, result) = tokio::sync::oneshot::channel::<()>();
+        drop(result);
+        let permit = gate.permits.clone().acquire_owned().await.expect("permit");
+        gate.jobs.send(job(permit, answer, move |_| ran.send(()).expect("told"))).expect("queued");
+        assert!(gate.run(|_| ()).await.is_ok(), "the skipped job gave its permit back");
+        assert!(ran_rx.try_recv().is_err(), "its work never ran");
     }
 }

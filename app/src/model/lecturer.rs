@@ -16,6 +16,8 @@ pub struct Lecturer {
     /// Set by an administrator's temporary password: every page but the password form waits
     /// until the lecturer chose their own.
     pub must_change_password: bool,
+    /// Changes with every end of access; a login session made under another one is dead.
+    pub access_epoch: String,
     pub created_at: Option<Instant>,
 }
 

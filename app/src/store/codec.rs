@@ -199,6 +199,7 @@ pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError
         active: doc.active,
         admin: doc.admin,
         must_change_password: doc.must_change_password,
+        access_epoch: doc.access_epoch,
         created_at: ts(doc.created_at),
     })
 }

@@ -54,6 +54,10 @@ pub struct LecturerDoc {
     /// A department administrator.
     #[serde(default)]
     pub admin: bool,
+    /// Changed by every end of access (a disable, any password change): login sessions and
+    /// reset links carry the epoch they were made under, and an older one is dead.
+    #[serde(default)]
+    pub access_epoch: String,
     /// Firestore's own update time: the last-administrator guard's precondition.
     #[serde(default, alias = "_firestore_updated", skip_serializing)]
     pub update_time: Option<FirestoreTimestamp>,

@@ -22,6 +22,7 @@ impl Store {
             must_change_password: new.must_change_password,
             active: true,
             admin: new.admin,
+            access_epoch: super::passwords::new_epoch(),
             update_time: None,
             deleted: false,
             created_at: None,
@@ -166,8 +167,8 @@ impl Store {
     /// Sets the account's `active` or `admin` flag, with its audit entry. Turning one off may
     /// take an administrator away: that commit carries a witness (see
     /// `witness_another_administrator`) and is tried again if the witness changed meanwhile.
-    /// Turning `active` off also ends the account's sessions and reset links; returns how many
-    /// sessions ended.
+    /// Turning `active` off also ends the account's access (a new epoch in the same commit:
+    /// every session and reset link is dead at once); returns how many sessions were swept.
     async fn set_account_flag(
         &self,
         username: &Username,
@@ -175,21 +176,33 @@ impl Store {
         on: bool,
         audit: &NewAuditEntry,
     ) -> Result<usize, StoreError> {
-        let change = &std::collections::BTreeMap::from([(field, on)]);
+        #[derive(serde::Serialize)]
+        struct Change {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            active: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            admin: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            access_epoch: Option<String>,
+        }
+        let ends_access = field == "active" && !on;
+        let change = &Change {
+            active: (field == "active").then_some(on),
+            admin: (field == "admin").then_some(on),
+            access_epoch: ends_access.then(super::passwords::new_epoch),
+        };
+        let fields: &[&str] = if ends_access { &[field, "access_epoch"] } else { &[field] };
         self.commit_retrying(Attempts::PRECONDITIONS, |_| async move {
             let mut writes = Writes::new(self.db().await?);
-            let mut ended = 0;
             if !on {
                 self.witness_another_administrator(&mut writes, username).await?;
-                if field == "active" {
-                    ended = self.end_access(&mut writes, username, None, None).await?;
-                }
             }
-            writes.update(LECTURERS, &username.key(), change, &[field], vec![server_time("updated_at")])?;
+            writes.update(LECTURERS, &username.key(), change, fields, vec![server_time("updated_at")])?;
             writes.audit(audit)?;
-            Ok(Step::commit(writes, move |_| Ok(ended)))
+            Ok(Step::commit(writes, |_| Ok(())))
         })
-        .await
+        .await?;
+        Ok(if ends_access { self.sweep_access(username, None).await } else { 0 })
     }
 
     /// Before `username` stops being an active administrator: `Conflict(LastAdministrator)`

@@ -46,6 +46,9 @@ struct LoginSessionDoc {
     created_at: Option<FirestoreTimestamp>,
     #[serde(default)]
     last_seen_at: Option<FirestoreTimestamp>,
+    /// The account's access epoch at login: the session is dead once the account has another.
+    #[serde(default)]
+    access_epoch: String,
 }
 
 /// A live login: who, their CSRF token, and the times expiry is judged by.
@@ -58,7 +61,18 @@ pub struct LoginSession {
     pub admin: bool,
     pub expires_at: Instant,
     pub last_seen_at: Option<Instant>,
+    pub access_epoch: String,
 }
+
+/// What every request's session is checked against: the account's state now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountAccess {
+    pub active: bool,
+    pub epoch: String,
+}
+
+/// The live login sessions an account keeps at most: a new login ends the oldest beyond it.
+pub const SESSIONS_PER_ACCOUNT: usize = 10;
 
 /// A login session to create.
 #[derive(Debug, Clone)]
@@ -73,6 +87,8 @@ pub struct NewLoginSession<'a> {
     pub expires_at: Instant,
     /// Now, by the app's clock: the idle timeout counts from it.
     pub seen_at: Instant,
+    /// The account's access epoch as the login read it.
+    pub access_epoch: &'a str,
     /// The client's network, for the lecturer's list of recent logins.
     pub network: &'a str,
 }
@@ -88,6 +104,7 @@ impl Store {
             expires_at: FirestoreTimestamp(new.expires_at),
             created_at: None,
             last_seen_at: Some(FirestoreTimestamp(new.seen_at)),
+            access_epoch: new.access_epoch.to_owned(),
         };
         let mut writes = Writes::new(self.db().await?);
         writes.create(LOGIN_SESSIONS, new.token_hash, &doc, &["created_at"])?;
@@ -127,7 +144,55 @@ impl Store {
             admin: doc.admin,
             expires_at: doc.expires_at.0,
             last_seen_at: doc.last_seen_at.map(|t| t.0),
+            access_epoch: doc.access_epoch,
         }))
+    }
+
+    /// The account's state a session is judged by (one read); `None` for no such account.
+    pub async fn account_access(&self, username: &Username) -> Result<Option<AccountAccess>, StoreError> {
+        let doc = self.get_doc::<super::docs::LecturerDoc>(super::docs::LECTURERS, &username.key()).await?;
+        Ok(doc.filter(|d| !d.deleted).map(|d| AccountAccess { active: d.active, epoch: d.access_epoch }))
+    }
+
+    /// Ends the account's oldest login sessions beyond [`SESSIONS_PER_ACCOUNT`] (after a new
+    /// login): however often a password is used, an account's sessions stay few. Reads the
+    /// account's sessions (at most the cap and the new one, in steady use).
+    pub async fn trim_login_sessions(&self, username: &Username) -> Result<usize, StoreError> {
+        let docs: Vec<firestore::FirestoreDocument> = self
+            .db()
+            .await?
+            .fluent()
+            .select()
+            .from(LOGIN_SESSIONS)
+            .filter(|q| q.field("lecturer").eq(username.as_str()))
+            .stream_query_with_errors()
+            .await?
+            .try_collect()
+            .await?;
+        self.reads().add(docs.len().max(1) as u64);
+        if docs.len() <= SESSIONS_PER_ACCOUNT {
+            return Ok(0);
+        }
+        let mut sessions: Vec<(Option<firestore::FirestoreTimestamp>, String)> = docs
+            .iter()
+            .filter_map(|d| {
+                let id = d.name.rsplit('/').next()?.to_owned();
+                let doc: Option<LoginSessionDoc> = firestore::FirestoreDb::deserialize_doc_to(d).ok();
+                Some((doc.and_then(|s| s.created_at), id))
+            })
+            .collect();
+        // Oldest first (a session whose creation time is missing counts as oldest).
+        sessions.sort_by_key(|(created, _)| created.map(|t| t.0));
+        let surplus = sessions.len() - SESSIONS_PER_ACCOUNT;
+        // A few hundred per commit (Firestore takes 500 writes).
+        for chunk in sessions[..surplus].chunks(400) {
+            let mut writes = Writes::new(self.db().await?);
+            for (_, id) in chunk {
+                writes.delete(LOGIN_SESSIONS, id)?;
+            }
+            writes.commit().await?;
+        }
+        Ok(surplus)
     }
 
     /// Records activity at `now` (the app's clock, which the idle timeout is judged by).

@@ -34,7 +34,7 @@ pub use docs::AuditDoc;
 pub use error::{Conflict, StoreError, Taken};
 pub use lecturer_marks::Corrected;
 pub use listen::{Heard, SessionListener};
-pub use login_sessions::{LoginEvent, LoginSession, NewLoginSession};
+pub use login_sessions::{AccountAccess, LoginEvent, LoginSession, NewLoginSession, SESSIONS_PER_ACCOUNT};
 pub use mirror::{Changed, MirrorStream, MirroredDoc};
 pub use passwords::PasswordReset;
 pub use reads::ReadCounter;

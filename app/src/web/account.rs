@@ -9,9 +9,12 @@ use axum::{Form, Router};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use super::client::ClientIp;
 use super::forms::FieldErrors;
 use super::guard::Auth;
 use super::{AppError, AppState, flash};
+use crate::auth::access::Ended;
+use crate::auth::login::{Attempt, CurrentPassword, check_current_password};
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Password;
 
@@ -83,16 +86,26 @@ async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, App
 async fn submit(
     State(state): State<AppState>,
     auth: Auth,
+    ClientIp(client): ClientIp,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
-    let stored = state.store().lecturer_with_hash(&auth.username).await?.map(|(_, hash)| hash);
-    let current_ok = match state.password_gate().verify(&form.current, stored).await {
-        Ok(ok) => ok,
-        Err(_) => return Err(AppError::Unavailable("password checks are busy".into())),
+    let attempt = Attempt {
+        username: auth.username.as_str(),
+        password: &form.current,
+        client,
+        now: state.clock().now(),
     };
-    if !current_ok {
-        errors.add("current", "That is not your current password.");
+    match check_current_password(state.store(), state.password_gate(), attempt).await? {
+        CurrentPassword::Right => {}
+        CurrentPassword::Wrong => errors.add("current", "That is not your current password."),
+        CurrentPassword::Throttled { retry_after_secs } => {
+            let minutes = retry_after_secs.div_ceil(60);
+            errors
+                .add("current", format!("Too many wrong passwords. Wait {minutes} minute(s) and try again."));
+            return render(&state, &auth, &errors, StatusCode::TOO_MANY_REQUESTS).await;
+        }
+        CurrentPassword::Busy => return Err(AppError::Unavailable("password checks are busy".into())),
     }
     let new = errors.check("new", Password::parse(&form.new));
     if form.new != form.again {
@@ -106,6 +119,8 @@ async fn submit(
     };
     let hash = state.password_gate().hash(&new).await?;
     let ended = state.store().change_password(&auth.username, &hash, Some(&sha256_hex(&auth.token))).await?;
+    // This session moved to the new epoch; the instance's copy of the old one goes at once.
+    state.access().end(Ended::Account(auth.username.clone()));
     tracing::warn!(target: "security", event = "password_changed", username = %auth.username, other_sessions_ended = ended);
     let text = "Password changed. Your other sessions have ended; this one stays signed in.";
     Ok(flash::redirect(&state, "/dashboard/", flash::Kind::Success, text))

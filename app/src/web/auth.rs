@@ -11,8 +11,9 @@ use super::cookies::{self, SetCookie};
 use super::guard::Auth;
 use super::templates::Layout;
 use super::{AppError, AppState, client, flash};
+use crate::auth::access::Ended;
 use crate::auth::login::{self, LoginOutcome, authenticate};
-use crate::auth::tokens::{random_token, same_secret};
+use crate::auth::tokens::{random_token, same_secret, sha256_hex};
 
 /// Routes anyone may call.
 pub fn public_router() -> Router<AppState> {
@@ -70,11 +71,17 @@ async fn login_page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if let Some(token) = cookies::get(&headers, cookies::SESSION, state.secure_cookies())
-        && authenticate(state.store(), token, state.settings().session_policy, state.clock().now())
-            .await
-            .ok()
-            .flatten()
-            .is_some()
+        && authenticate(
+            state.store(),
+            state.access(),
+            token,
+            state.settings().session_policy,
+            state.clock().now(),
+        )
+        .await
+        .ok()
+        .flatten()
+        .is_some()
     {
         return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
     }
@@ -163,10 +170,6 @@ async fn login_submit(State(state): State<AppState>, request: Request) -> Result
             Ok(response)
         }
         LoginOutcome::Refused => again("Wrong username or password.".into(), StatusCode::UNAUTHORIZED),
-        LoginOutcome::Disabled => again(
-            "This account is disabled. Ask the system administrator to enable it.".into(),
-            StatusCode::FORBIDDEN,
-        ),
         LoginOutcome::Busy => {
             let mut response = again(
                 "The server is busy checking other logins. Wait a few seconds and try again.".into(),
@@ -197,6 +200,7 @@ async fn logout_confirm(State(state): State<AppState>, auth: Auth) -> Result<Htm
 
 async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     login::log_out(state.store(), &auth.token).await?;
+    state.access().end(Ended::Session(sha256_hex(&auth.token)));
     tracing::info!(target: "security", event = "logout", username = %auth.username);
     let mut response = flash::redirect(&state, "/login/", flash::Kind::Info, "You have logged out.");
     SetCookie::removal(cookies::SESSION, state.settings().base_url.is_https()).apply(response.headers_mut());

@@ -9,6 +9,17 @@ use http::request::Parts;
 
 use super::AppState;
 
+/// The client's address, as a handler argument.
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_ip(parts, state)))
+    }
+}
+
 /// The client's address for `parts` (see [`client_address`]).
 pub fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());

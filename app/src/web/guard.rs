@@ -93,7 +93,14 @@ async fn lecturer_only(state: AppState, request: Request, next: Next) -> Respons
     let token = cookies::get(request.headers(), cookies::SESSION, state.secure_cookies()).map(str::to_owned);
     let session = match &token {
         Some(token) => {
-            authenticate(state.store(), token, state.settings().session_policy, state.clock().now()).await
+            authenticate(
+                state.store(),
+                state.access(),
+                token,
+                state.settings().session_policy,
+                state.clock().now(),
+            )
+            .await
         }
         None => Ok(None),
     };

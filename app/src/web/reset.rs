@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::forms::FieldErrors;
 use super::templates::Layout;
 use super::{AppError, AppState, flash};
+use crate::auth::access::Ended;
 use crate::auth::tokens::sha256_hex;
 use crate::domain::Password;
 use crate::store::{PasswordReset, StoreError};
@@ -99,6 +100,7 @@ async fn submit(
         Err(StoreError::NotFound) => return render(&state, None, &FieldErrors::default()),
         other => other?,
     };
+    state.access().end(Ended::Account(reset.lecturer.clone()));
     tracing::warn!(target: "security", event = "reset_link_used", username = %reset.lecturer, sessions_ended = ended);
     let text = format!("Password set for {}. Log in with it now.", reset.lecturer);
     Ok(flash::redirect(&state, "/login/", flash::Kind::Success, &text))

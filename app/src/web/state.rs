@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 use super::Templates;
 use super::attend::budget::MarkBudget;
 use super::attend::cache::SessionCache;
+use crate::auth::access::AccessCache;
 use crate::auth::password::PasswordGate;
 use crate::auth::tokens::Signer;
 use crate::clock::Clock;
@@ -20,6 +21,7 @@ pub type Settings = AppSettings;
 struct Inner {
     store: Store,
     password_gate: PasswordGate,
+    access: AccessCache,
     mark_budget: MarkBudget,
     /// Set once the "X-Forwarded-For without PROXY_HOPS" warning was logged.
     forwarded_warning: AtomicBool,
@@ -42,6 +44,7 @@ impl AppState {
         Self(Arc::new(Inner {
             store,
             password_gate,
+            access: AccessCache::default(),
             mark_budget,
             forwarded_warning: AtomicBool::new(false),
             attend_cache: SessionCache::default(),
@@ -60,6 +63,11 @@ impl AppState {
     /// The cap on concurrent password verifications.
     pub fn password_gate(&self) -> &PasswordGate {
         &self.0.password_gate
+    }
+
+    /// Which accounts' login sessions may act (an account's state, cached a few seconds).
+    pub fn access(&self) -> &AccessCache {
+        &self.0.access
     }
 
     /// Marks per client network per session, on this instance.

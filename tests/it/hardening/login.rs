@@ -47,24 +47,50 @@ async fn thirty_wrong_passwords_from_one_address_do_not_lock_the_lecturer_out() 
     assert_eq!(throttle_total(&app, "pair_").await, 5);
 }
 
+/// A login's answer and how long it took.
+async fn timed_login(app: &TestApp, address: &str, username: &str, password: &str) -> (u16, Duration) {
+    let started = Instant::now();
+    let status = login_from(app, address, username, password).await.status().as_u16();
+    (status, started.elapsed())
+}
+
+/// What a login takes here, unhindered: the faster of two from fresh networks, for accounts
+/// with no failures (argon2, the reads and the app on this test's thread included).
+async fn baseline(app: &TestApp) -> Duration {
+    app.add_lecturer("baseline", PASSWORD).await;
+    let mut fastest = Duration::MAX;
+    for network in ["192.0.2.201", "192.0.2.202"] {
+        let (status, took) = timed_login(app, network, "baseline", PASSWORD).await;
+        assert_eq!(status, 303);
+        fastest = fastest.min(took);
+    }
+    fastest
+}
+
+/// The slowdown is 2 s; a margin for a busy machine.
+const SLOWED_BY_AT_LEAST: Duration = Duration::from_millis(1500);
+
 #[tokio::test]
 async fn many_failures_at_one_account_slow_it_down_but_never_refuse_the_right_password() {
     let app = behind_a_proxy().await;
     app.add_lecturer("alice", PASSWORD).await;
+    let unhindered = baseline(&app).await;
     // Ten failures spread over networks, each under its own limit.
     for (network, n) in [("203.0.113.1", 4), ("203.0.113.2", 4), ("203.0.113.3", 2)] {
         for _ in 0..n {
             assert_eq!(login_from(&app, network, "alice", "wrong password!").await.status(), 401);
         }
     }
-    let started = Instant::now();
-    assert_eq!(login_from(&app, "198.51.100.7", "alice", PASSWORD).await.status(), 303);
-    assert!(started.elapsed() >= Duration::from_secs(2), "slowed down: {:?}", started.elapsed());
+    let (status, took) = timed_login(&app, "198.51.100.7", "alice", PASSWORD).await;
+    assert_eq!(status, 303);
+    assert!(took >= unhindered + SLOWED_BY_AT_LEAST, "slowed down: {took:?} against {unhindered:?}");
 }
 
 #[tokio::test]
-async fn an_ipv6_network_shares_one_limit_across_its_64() {
+async fn a_busy_campus_network_slows_logins_from_its_whole_64_and_never_refuses_the_right_password() {
     let app = behind_a_proxy().await;
+    app.add_lecturer("alice", PASSWORD).await;
+    // One student on the campus /64 fails at twenty accounts (every address of it is one network).
     for i in 1..=20 {
         let address = format!("2001:db8:5:7::{i:x}");
         assert_eq!(
@@ -73,9 +99,12 @@ async fn an_ipv6_network_shares_one_limit_across_its_64() {
             "{i}"
         );
     }
-    // The 21st from another address of the same /64 is refused; another /64 is not.
-    assert_eq!(login_from(&app, "2001:db8:5:7:ffff::1", "guess21", "wrong password!").await.status(), 429);
-    assert_eq!(login_from(&app, "2001:db8:5:8::1", "guess21", "wrong password!").await.status(), 401);
+    // Another /64 is not slowed: the baseline.
+    let unhindered = baseline(&app).await;
+    // A lecturer elsewhere on the campus /64 still gets in, a little later.
+    let (status, took) = timed_login(&app, "2001:db8:5:7:ffff::1", "alice", PASSWORD).await;
+    assert_eq!(status, 303, "a busy network is a delay, not a refusal");
+    assert!(took >= unhindered + SLOWED_BY_AT_LEAST, "slowed down: {took:?} against {unhindered:?}");
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod login;
 mod marking;
 mod receipts;
 mod security_log;
+mod streams;
 mod student_path;
 
 use attendance::config::{AppSettings, SecretKey, Vars};

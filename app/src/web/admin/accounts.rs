@@ -9,6 +9,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{Administrator, account};
+use crate::auth::access::Ended;
 use crate::domain::{Department, Email, FullName, Password, Phone, StaffId, Username};
 use crate::model::{Actor, Lecturer, LecturerDetails, NewLecturer};
 use crate::store::{Conflict, StoreError, Taken};
@@ -330,6 +331,9 @@ async fn set_flag(
         }
         other => other?,
     };
+    if matches!(flag, AccountFlag::Active) && !on {
+        state.access().end(Ended::Account(lecturer.username.clone()));
+    }
     tracing::warn!(target: "security", event = flag.event(on), username = %lecturer.username, sessions_ended = ended, by = %auth.username);
     Ok(flash::redirect(state, &to, flash::Kind::Success, &flag.done(&lecturer.username, on, ended)))
 }

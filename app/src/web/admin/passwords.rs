@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::render_account;
 use super::{Administrator, account};
+use crate::auth::access::Ended;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::domain::Password;
 use crate::model::{Actor, Lecturer};
@@ -61,6 +62,7 @@ async fn temporary_password(
     };
     let hash = state.password_gate().hash(&password).await?;
     let ended = state.store().set_password(&lecturer.username, &hash, true, actor).await?;
+    state.access().end(Ended::Account(lecturer.username.clone()));
     tracing::warn!(target: "security", event = "temporary_password_set", username = %lecturer.username, sessions_ended = ended, by = %auth.username);
     let text = format!(
         "Temporary password set for {}; {ended} login session(s) ended. They choose their own at the next login.",

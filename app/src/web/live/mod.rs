@@ -3,6 +3,7 @@
 //! out to every viewer as Server-Sent Events (or, without them, to a poll for the changes since
 //! a cursor). No shared state between instances: each runs its own listeners.
 
+mod access;
 mod diff;
 mod liveness;
 mod log;

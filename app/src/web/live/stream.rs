@@ -32,6 +32,7 @@ pub async fn events(
     let since = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(EventId::parse);
     let watch = state.live().watch(&state, &auth, &id).await?;
     let (viewer, first, receiver) = watch.join(since).await?;
+    let access_ends = super::access::ends(state.clone(), &auth, watch.clone());
     let first = futures::stream::iter(first.into_iter().map(|e| Ok(event(&e))));
     let rest = BroadcastStream::new(receiver).then(move |message| {
         let watch = watch.clone();
@@ -46,13 +47,20 @@ pub async fn events(
             }
         }
     });
-    // The viewer counts until the browser goes away and the stream is dropped, or the
-    // instance stops (the browser then reconnects, to another instance behind the balancer).
-    let stream =
-        first.chain(rest.flat_map(futures::stream::iter)).take_until(state.live().stopped()).map(move |e| {
-            let _held = &viewer;
-            e
-        });
+    // The viewer counts until the browser goes away and the stream is dropped, its login ends,
+    // or the instance stops (the browser then reconnects, to another instance behind the
+    // balancer, or to the login page).
+    let stopped = state.live().stopped();
+    let ends = async move {
+        tokio::select! {
+            () = stopped => {}
+            () = access_ends => {}
+        }
+    };
+    let stream = first.chain(rest.flat_map(futures::stream::iter)).take_until(ends).map(move |e| {
+        let _held = &viewer;
+        e
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

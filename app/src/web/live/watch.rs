@@ -157,6 +157,10 @@ impl Watch {
         self.lock().session.lecturer.clone()
     }
 
+    pub fn session_id(&self) -> SessionId {
+        self.id
+    }
+
     pub fn viewers(&self) -> usize {
         self.viewers.load(Ordering::Relaxed)
     }
