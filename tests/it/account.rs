@@ -67,3 +67,32 @@ async fn a_lecturer_changes_their_password_and_only_this_session_survives() {
     // Without the CSRF token: refused.
     assert_eq!(here.post_form("/account/password/", &fields).await.status(), 403);
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_with_a_stolen_session_is_throttled_and_logged() {
+    harness::logs::capture();
+    let app = spawn_app().await;
+    let stolen = app.logged_in("guessedlecturer").await;
+    let guess = |current: &'static str| async move {
+        let fields = [("current", current), ("new", "a brand new secret"), ("again", "a brand new secret")];
+        stolen.post_with_csrf("/account/password/", &fields).await
+    };
+    for i in 0..5 {
+        assert_eq!(guess("not it at all").await.status(), 400, "guess {i}");
+    }
+    let refused = guess("not it at all").await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.text().await.expect("html").contains("Too many wrong passwords"));
+    // Even the right one waits now: the guesser learns nothing more from this network.
+    assert_eq!(guess("correct horse battery").await.status(), 429);
+    let failed = harness::logs::security_events(&["event=current_password_failed", "guessedlecturer"]);
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    assert_eq!(
+        harness::logs::security_events(&["event=current_password_throttled", "guessedlecturer"]).len(),
+        2
+    );
+    // The password did not change (a login from here would wait like the guesses: same network).
+    let user = attendance::domain::Username::parse("guessedlecturer").expect("user");
+    let (_, hash) = app.firestore.store.lecturer_with_hash(&user).await.expect("read").expect("account");
+    assert!(attendance::auth::password::verify_password("correct horse battery", &hash).await);
+}
