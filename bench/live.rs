@@ -38,7 +38,7 @@ async fn lecture(store: &Store, unit: &str, day: i8, hour: i8) -> anyhow::Result
 }
 
 async fn documents_read(app: &TestApp) -> anyhow::Result<u64> {
-    let metrics: serde_json::Value = app.get("/api/metrics/").await.json().await?;
+    let metrics = app.metrics().await;
     metrics["firestore_documents_read"].as_u64().ok_or_else(|| anyhow::anyhow!("no read count: {metrics}"))
 }
 
@@ -60,7 +60,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let project = fs.project_id.clone();
     let settings = fs.settings();
     let poller = Store::connect(&settings).await?;
-    let app = spawn_app_on_with(fs, settings, AppOptions::default()).await;
+    let app = spawn_app_on_with(fs, settings, AppOptions::default().with_metrics()).await;
     // The password `logged_in` gives: the binary started below logs in with it too.
     let browser = app.logged_in("bench").await.clone();
     store.create_unit(&crate::fixtures::unit("CS101")?).await?;

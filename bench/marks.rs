@@ -111,8 +111,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let http_mark = |session: Session, token: String, prefix: &'static str| {
         let (http, url) = (http.clone(), app.url(&format!("/attend/{}/", session.id)));
+        let origin = app.address.clone();
         move |i: usize| {
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            let (http, url, token, origin) = (http.clone(), url.clone(), token.clone(), origin.clone());
             async move {
                 let admission = format!("{prefix}/{i:05}");
                 let name = format!("Student {i}");
@@ -122,7 +123,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     ("form_token", token.as_str()),
                 ];
                 let phone = format!("198.18.{}.{}", i / 250, i % 250 + 1);
-                let response = http.post(&url).header("x-forwarded-for", phone).form(&form).send().await?;
+                let response = http
+                    .post(&url)
+                    .header("x-forwarded-for", phone)
+                    .header("origin", &origin)
+                    .form(&form)
+                    .send()
+                    .await?;
                 anyhow::ensure!(response.status() == 303, "mark {i}: HTTP {}", response.status());
                 Ok(())
             }

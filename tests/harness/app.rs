@@ -55,6 +55,12 @@ impl AppOptions {
         self.env.push((variable, value.into()));
         self
     }
+
+    /// With `/api/metrics/` on (it is off unless `METRICS_TOKEN` is set), for a test that
+    /// reads what the app costs ([`TestApp::metrics`]).
+    pub fn with_metrics(self) -> Self {
+        self.with("METRICS_TOKEN", SecretKey::generate())
+    }
 }
 
 impl TestApp {
@@ -82,6 +88,21 @@ impl TestApp {
     /// A local date and time in the app's time zone, as an instant.
     pub fn local(&self, at: jiff::civil::DateTime) -> jiff::Timestamp {
         at.to_zoned(self.timezone.clone()).expect("a valid local time").timestamp()
+    }
+
+    /// `/api/metrics/`, with the `METRICS_TOKEN` the app was started with.
+    pub async fn metrics(&self) -> serde_json::Value {
+        let token = self
+            .options
+            .env
+            .iter()
+            .find(|(name, _)| *name == "METRICS_TOKEN")
+            .map(|(_, value)| value.clone())
+            .expect("started with AppOptions::with_metrics");
+        let response =
+            client().get(self.url("/api/metrics/")).bearer_auth(token).send().await.expect("app answers");
+        assert_eq!(response.status(), 200, "metrics");
+        response.json().await.expect("metrics json")
     }
 
     /// A second instance of the same deployment (the same Firestore project, `SECRET_KEY`,
@@ -185,8 +206,14 @@ impl Browser {
         self.get(path).await.text().await.expect("body")
     }
 
+    /// A POST as a browser sends it: with this site's `Origin` (the student form refuses
+    /// one without).
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header("origin", &self.address)
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(self.url(path)).form(fields).send().await.expect("app answers")
+        self.post(path).form(fields).send().await.expect("app answers")
     }
 
     /// Posts with the CSRF token this browser's pages carry.
@@ -205,7 +232,7 @@ impl Browser {
             .mime_str("text/csv")
             .expect("mime");
         let form = reqwest::multipart::Form::new().text("csrfmiddlewaretoken", token).part("file", part);
-        self.client.post(self.url(path)).multipart(form).send().await.expect("app answers")
+        self.post(path).multipart(form).send().await.expect("app answers")
     }
 
     /// The CSRF token of the logged-in session, read from a page like a browser would.

@@ -12,8 +12,7 @@ use crate::pending_marks::behind_a_stall_proxy_with;
 /// Posts a pending mark again from `phone`, as if from the network `from` (behind one proxy).
 async fn resend_from(phone: &Browser, id: &str, pending: &str, from: &str) -> u16 {
     let response = phone
-        .client
-        .post(phone.url(&format!("/attend/{id}/pending/")))
+        .post(&format!("/attend/{id}/pending/"))
         .header("x-forwarded-for", from)
         .form(&[("pending", pending)])
         .send()
@@ -26,8 +25,7 @@ async fn resend_from(phone: &Browser, id: &str, pending: &str, from: &str) -> u1
 async fn submit_from(phone: &Browser, id: &str, from: &str, name: &str, number: &str) -> (u16, String) {
     let token = phone.attend_form_token(id, "").await.expect("form");
     let response = phone
-        .client
-        .post(phone.url(&format!("/attend/{id}/")))
+        .post(&format!("/attend/{id}/"))
         .header("x-forwarded-for", from)
         .form(&[("student_name", name), ("admission_number", number), ("form_token", token.as_str())])
         .send()
@@ -121,7 +119,8 @@ async fn a_form_sent_slowly_still_has_the_whole_firestore_deadline() {
     let host = app.address.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
     let head = format!(
-        "POST /attend/{id}/ HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /attend/{id}/ HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.address,
         body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("headers");

@@ -67,3 +67,23 @@ async fn stylesheets_are_served_with_caching() {
     assert_eq!(response.headers()["content-type"], "text/css; charset=utf-8");
     assert!(response.headers()["cache-control"].to_str().expect("cc").contains("max-age"));
 }
+
+#[tokio::test]
+async fn metrics_are_off_without_a_token_and_need_it_with_one_even_from_a_proxy_on_this_host() {
+    let off = spawn_app().await;
+    assert_eq!(off.get("/api/metrics/").await.status(), 404, "off by default");
+    // Behind a proxy on the same host every request arrives from loopback.
+    let app = harness::spawn_app_with(harness::AppOptions::default().with_metrics().with("PROXY_HOPS", "1")).await;
+    let client = harness::app::client();
+    for authorization in [None, Some("Bearer wrong"), Some("Basic eDp5")] {
+        let mut request = client.get(app.url("/api/metrics/")).header("x-forwarded-for", "203.0.113.9");
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("answer");
+        assert_eq!(response.status(), 401, "{authorization:?}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+    let metrics = app.metrics().await;
+    assert!(metrics["firestore_documents_read"].is_u64(), "{metrics}");
+}

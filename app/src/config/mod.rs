@@ -185,6 +185,8 @@ pub struct AppSettings {
     pub marks_per_address: u32,
     /// How long a phone may keep sending a mark Firestore could not record (`PENDING_MARK_HOURS`).
     pub pending_max_age: jiff::SignedDuration,
+    /// The bearer token `/api/metrics/` asks for (`METRICS_TOKEN`); without one it is off.
+    pub metrics_token: Option<SecretKey>,
 }
 
 impl Config {
@@ -259,6 +261,11 @@ impl AppSettings {
                 1500,
             )?,
             pending_max_age: jiff::SignedDuration::from_hours(vars.ranged("PENDING_MARK_HOURS", "hours", 1..=168, 24)?),
+            metrics_token: vars.optional(
+                "METRICS_TOKEN",
+                "at least 128 bits of randomness (generate one with `openssl rand -hex 32`)",
+                SecretKey::parse,
+            )?,
         })
     }
 }

@@ -171,13 +171,20 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
     let status = response.status();
     let layout = Layout { light: true, ..Layout::public(page.heading) };
     let context = ErrorContext { status: status.as_u16(), heading: page.heading, message: &page.message };
-    match state.templates().render("error", &layout, &context) {
+    let mut page = match state.templates().render("error", &layout, &context) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "error page failed to render");
             (status, page.message).into_response()
         }
+    };
+    // What the handler said beside its body (Retry-After, WWW-Authenticate, cookies) stays.
+    for (name, value) in response.headers() {
+        if name != http::header::CONTENT_TYPE && name != http::header::CONTENT_LENGTH {
+            page.headers_mut().append(name, value.clone());
+        }
     }
+    page
 }
 
 #[cfg(test)]

@@ -19,14 +19,22 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Documents read from Firestore since the start (as billed), and the sessions listened to.
-/// Answered only on a loopback connection (the operator on the machine, a sidecar): the
-/// numbers say how busy the instance is, which is nobody else's business.
-async fn metrics(
-    State(state): State<AppState>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
-) -> Response {
-    if !peer.ip().is_loopback() {
+/// Only for whoever holds `METRICS_TOKEN` (as `Authorization: Bearer <token>`), and off without
+/// one: the numbers say how busy the instance is, which is nobody else's business, and the
+/// peer address says nothing behind a proxy on the same host.
+async fn metrics(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+    let Some(token) = &state.settings().metrics_token else {
         return super::error::not_found().await.into_response();
+    };
+    let offered = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let expected = std::str::from_utf8(token.expose()).unwrap_or("");
+    if !crate::auth::tokens::same_secret(offered, expected) {
+        return (StatusCode::UNAUTHORIZED, [(http::header::WWW_AUTHENTICATE, "Bearer")], "METRICS_TOKEN needed\n")
+            .into_response();
     }
     let body = serde_json::json!({
         "firestore_documents_read": state.store().reads().total(),

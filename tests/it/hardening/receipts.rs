@@ -70,26 +70,46 @@ async fn a_form_posted_from_another_site_records_nothing() {
         ("admission_number", "ADM/2023/001"),
         ("form_token", token.as_str()),
     ];
-    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
-        let response = phone
-            .client
-            .post(phone.url(&format!("/attend/{session}/")))
-            .header(header, value)
-            .form(&form)
-            .send()
-            .await
-            .expect("answer");
-        assert_eq!(response.status(), 403, "{header}");
-        assert!(response.headers().get("set-cookie").is_none(), "no device cookie planted");
+    let evil = "https://evil.example";
+    let refused: [&[(&str, &str)]; 6] = [
+        &[("origin", evil)],
+        &[("sec-fetch-site", "cross-site"), ("origin", evil)],
+        // A sibling subdomain is not this site either.
+        &[("sec-fetch-site", "same-site")],
+        // A sandboxed frame or a data: page, in a browser without Fetch Metadata.
+        &[("origin", "null")],
+        // A browser that says nothing at all.
+        &[],
+        // Fetch Metadata says cross-site, whatever Origin claims.
+        &[("sec-fetch-site", "cross-site"), ("origin", app.address.as_str())],
+    ];
+    for headers in refused {
+        let mut request = phone.client.post(phone.url(&format!("/attend/{session}/")));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.form(&form).send().await.expect("answer");
+        assert_eq!(response.status(), 403, "{headers:?}");
+        assert!(response.headers().get("set-cookie").is_none(), "no device cookie planted: {headers:?}");
     }
     assert!(app.firestore.rest().list_as_admin("attendance").await.is_empty());
-    // The same form from this site works.
-    let same = phone
+    // The same form from this site works: said by Fetch Metadata, or by Origin alone.
+    let by_origin_alone = phone
         .client
         .post(phone.url(&format!("/attend/{session}/")))
         .header("origin", app.address.as_str())
-        .header("sec-fetch-site", "same-origin")
         .form(&form)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(by_origin_alone.status(), 303);
+    let second_phone = app.new_browser();
+    let token = second_phone.attend_form_token(&session, "").await.expect("form");
+    let same = second_phone
+        .client
+        .post(second_phone.url(&format!("/attend/{session}/")))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("student_name", "John Otieno"), ("admission_number", "ADM/2023/002"), ("form_token", token.as_str())])
         .send()
         .await
         .expect("answer");

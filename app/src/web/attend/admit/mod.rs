@@ -29,27 +29,37 @@ use crate::web::cookies;
 use crate::web::forms::FieldErrors;
 
 /// origin: a hostile page must not mark attendance (or plant the device cookie) from a
-/// visitor's phone. The browser says where a POST came from; a browser that says nothing passes.
+/// visitor's phone. A browser with Fetch Metadata must say the POST is `same-origin` (or
+/// `none`, typed by the user); one without must send this site's exact `Origin`. Every form of
+/// ours is same-origin, so `Origin: null` (a sandboxed frame, a `data:` page) or none at all is
+/// refused.
 pub(super) fn origin(state: &AppState, headers: &HeaderMap, network: &str) -> Result<(), Refusal> {
-    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let foreign = if site == Some("cross-site") {
-        Some("cross-site".to_owned())
-    } else {
-        let origin = headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
-        let base = state.settings().base_url.as_str();
-        let own = base
-            .find("://")
-            .and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j]))
-            .unwrap_or(base);
-        origin.filter(|o| *o != "null" && !o.eq_ignore_ascii_case(own)).map(str::to_owned)
+    let site = headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or("(not text)"));
+    let origin = headers.get(http::header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
+    let refused = match (site, origin) {
+        (Some("same-origin" | "none"), _) => None,
+        (Some(site), _) => Some(format!("Sec-Fetch-Site: {site}")),
+        (None, Some(origin)) if origin.eq_ignore_ascii_case(&own_origin(state)) => None,
+        (None, Some(origin)) => Some(format!("Origin: {origin}")),
+        (None, None) => Some("no Origin".to_owned()),
     };
-    match foreign {
-        Some(origin) => {
-            tracing::warn!(target: "security", event = "cross_site_mark_refused", origin = ?origin, network);
+    match refused {
+        Some(said) => {
+            tracing::warn!(target: "security", event = "cross_site_mark_refused", said = ?said, network);
             Err(Refusal::CrossSite)
         }
         None => Ok(()),
     }
+}
+
+/// `scheme://host[:port]` of `BASE_URL`, as browsers spell an `Origin`.
+fn own_origin(state: &AppState) -> String {
+    let base = state.settings().base_url.as_str();
+    let own = base
+        .find("://")
+        .and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j]))
+        .unwrap_or(base);
+    own.to_owned()
 }
 
 /// What the session step found.
