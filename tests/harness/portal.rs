@@ -28,6 +28,8 @@ pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// After `body`, bytes without end (a hostile or broken Portal).
+    pub endless: bool,
 }
 
 impl Answer {
@@ -38,13 +40,34 @@ impl Answer {
             status: code,
             headers: vec![("content-type".into(), "application/json".into())],
             body: serde_json::json!({ "error": reason }).to_string(),
+            endless: false,
         }
+    }
+
+    /// `code` with `body` as plain text.
+    pub fn text(code: u16, body: &str) -> Self {
+        Self {
+            status: code,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.into(),
+            endless: false,
+        }
+    }
+
+    /// `code` with a body that never ends.
+    pub fn endless(code: u16) -> Self {
+        Self { endless: true, ..Self::text(code, "") }
     }
 
     /// A real redirect: `code` (3xx) with a Location header and an empty body.
     pub fn redirect(code: u16, location: &str) -> Self {
         assert!((300..400).contains(&code), "a redirect needs a 3xx status, not {code}");
-        Self { status: code, headers: vec![("location".into(), location.into())], body: String::new() }
+        Self {
+            status: code,
+            headers: vec![("location".into(), location.into())],
+            body: String::new(),
+            endless: false,
+        }
     }
 
     /// Sets a header, replacing any earlier value of the same name.
@@ -59,7 +82,15 @@ impl Answer {
         for (name, value) in &self.headers {
             response = response.header(name, value);
         }
-        response.body(Body::from(self.body)).expect("a valid scripted answer")
+        let body = if self.endless {
+            let head =
+                futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(self.body)) });
+            let rest = futures::stream::repeat_with(|| Ok(bytes::Bytes::from_static(&[b'x'; 64 * 1024])));
+            Body::from_stream(futures::StreamExt::chain(head, rest))
+        } else {
+            Body::from(self.body)
+        };
+        response.body(body).expect("a valid scripted answer")
     }
 }
 

@@ -73,7 +73,8 @@ async fn metrics_are_off_without_a_token_and_need_it_with_one_even_from_a_proxy_
     let off = spawn_app().await;
     assert_eq!(off.get("/api/metrics/").await.status(), 404, "off by default");
     // Behind a proxy on the same host every request arrives from loopback.
-    let app = harness::spawn_app_with(harness::AppOptions::default().with_metrics().with("PROXY_HOPS", "1")).await;
+    let app =
+        harness::spawn_app_with(harness::AppOptions::default().with_metrics().with("PROXY_HOPS", "1")).await;
     let client = harness::app::client();
     for authorization in [None, Some("Bearer wrong"), Some("Basic eDp5")] {
         let mut request = client.get(app.url("/api/metrics/")).header("x-forwarded-for", "203.0.113.9");

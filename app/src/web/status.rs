@@ -33,7 +33,11 @@ async fn metrics(State(state): State<AppState>, headers: http::HeaderMap) -> Res
         .unwrap_or("");
     let expected = std::str::from_utf8(token.expose()).unwrap_or("");
     if !crate::auth::tokens::same_secret(offered, expected) {
-        return (StatusCode::UNAUTHORIZED, [(http::header::WWW_AUTHENTICATE, "Bearer")], "METRICS_TOKEN needed\n")
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(http::header::WWW_AUTHENTICATE, "Bearer")],
+            "METRICS_TOKEN needed\n",
+        )
             .into_response();
     }
     let body = serde_json::json!({

@@ -152,7 +152,7 @@ impl Portal {
             Ok(response) => {
                 let status = response.status();
                 let verdict = classify(status, response.headers());
-                let body = match response.bytes().await {
+                let body = match read_capped(response).await {
                     Ok(body) => body,
                     Err(e) => {
                         // The status arrived but the body did not: treat as no answer.
@@ -196,17 +196,44 @@ fn jitter() -> f64 {
     f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX)
 }
 
-/// The answer's body for the audit trail: its JSON, or `{"text": ...}`, cut at 16 KiB.
+/// At most one byte more of the answer than the audit keeps: a Portal (or anything on its
+/// path) that streams an endless body costs 16 KiB, not the memory of the pass.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_AUDIT_BODY + 1 - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() > MAX_AUDIT_BODY {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// The answer's body for the audit trail: its JSON, or `{"text": ...}`, cut at 16 KiB, with
+/// every NUL removed (PostgreSQL stores none in `text` or `jsonb`, and one must not stop the pass).
 fn audit_body(body: &[u8]) -> serde_json::Value {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) if body.len() <= MAX_AUDIT_BODY => json,
+        Ok(json) if body.len() <= MAX_AUDIT_BODY => without_nuls(json),
         _ => {
-            let mut text = String::from_utf8_lossy(&body[..body.len().min(MAX_AUDIT_BODY)]).into_owned();
+            let mut text = String::from_utf8_lossy(&body[..body.len().min(MAX_AUDIT_BODY)]).replace('\0', "");
             if body.len() > MAX_AUDIT_BODY {
                 text.push_str("… (cut)");
             }
             serde_json::json!({ "text": text })
         }
+    }
+}
+
+fn without_nuls(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(s.replace('\0', "")),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nuls).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k.replace('\0', ""), without_nuls(v))).collect())
+        }
+        other => other,
     }
 }
 
@@ -321,5 +348,12 @@ mod tests {
         let long = vec![b'x'; MAX_AUDIT_BODY + 10];
         let kept = audit_body(&long);
         assert!(kept["text"].as_str().expect("text").ends_with("… (cut)"));
+    }
+
+    #[test]
+    fn no_nul_reaches_the_audit_whether_raw_or_escaped() {
+        let escaped = br#"{"detail": "bad\u0000unit", "a\u0000b": ["x\u0000"]}"#;
+        assert_eq!(audit_body(escaped), serde_json::json!({ "detail": "badunit", "ab": ["x"] }));
+        assert_eq!(audit_body(b"raw\0nul"), serde_json::json!({ "text": "rawnul" }));
     }
 }

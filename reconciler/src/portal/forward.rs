@@ -319,28 +319,59 @@ async fn record_attempt(
     }
     // Answers that only show a configuration problem are kept for audit but spend nothing:
     // no attempt, no change of when the record is due.
-    sqlx::query(
-        "UPDATE portal_deliveries SET status = $2,
-                attempts = attempts + CASE WHEN $3 THEN 1 ELSE 0 END,
-                first_attempt_at = CASE WHEN $3 THEN coalesce(first_attempt_at, $8) ELSE first_attempt_at END,
-                last_attempt_at = CASE WHEN $3 THEN $8 ELSE last_attempt_at END,
-                next_attempt_at = CASE WHEN $3 THEN $8 + $4 * interval '1 millisecond' ELSE next_attempt_at END,
-                last_status_code = $5, last_response = $6, last_error = $7,
-                delivered_at = CASE WHEN $9 THEN $8 ELSE delivered_at END
-         WHERE idempotency_key = $1",
-    )
-    .bind(&due.key)
-    .bind(status)
-    .bind(spend)
-    .bind(time::delay_ms(delay))
-    .bind(attempt.status_code)
-    .bind(&attempt.response)
-    .bind(&attempt.error)
-    .bind(now)
-    .bind(status == Delivered)
-    .execute(pool)
-    .await?;
+    let stamp = Stamp { key: &due.key, status, spend, delay, now };
+    if let Err(e) =
+        stamp.write(pool, attempt.status_code, attempt.response.as_ref(), attempt.error.as_deref()).await
+    {
+        // The answer could not be kept (something in it PostgreSQL refuses): the attempt
+        // still counts, with the reason, and the pass goes on.
+        tracing::warn!(key = due.key, error = %e, "the Portal's answer could not be stored; kept without it");
+        let why = format!("the Portal's answer could not be stored: {e}");
+        stamp.write(pool, attempt.status_code, None, Some(&why)).await?;
+    }
     Ok(recorded)
+}
+
+/// What one attempt changes in its delivery row.
+struct Stamp<'a> {
+    key: &'a str,
+    status: DeliveryStatus,
+    spend: bool,
+    delay: Duration,
+    now: DateTime<Utc>,
+}
+
+impl Stamp<'_> {
+    async fn write(
+        &self,
+        pool: &PgPool,
+        status_code: Option<i32>,
+        response: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE portal_deliveries SET status = $2,
+                    attempts = attempts + CASE WHEN $3 THEN 1 ELSE 0 END,
+                    first_attempt_at = CASE WHEN $3 THEN coalesce(first_attempt_at, $8) ELSE first_attempt_at END,
+                    last_attempt_at = CASE WHEN $3 THEN $8 ELSE last_attempt_at END,
+                    next_attempt_at = CASE WHEN $3 THEN $8 + $4 * interval '1 millisecond' ELSE next_attempt_at END,
+                    last_status_code = $5, last_response = $6, last_error = $7,
+                    delivered_at = CASE WHEN $9 THEN $8 ELSE delivered_at END
+             WHERE idempotency_key = $1",
+        )
+        .bind(self.key)
+        .bind(self.status)
+        .bind(self.spend)
+        .bind(time::delay_ms(self.delay))
+        .bind(status_code)
+        .bind(response)
+        .bind(error)
+        .bind(self.now)
+        .bind(self.status == DeliveryStatus::Delivered)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    }
 }
 
 /// Queues dead deliveries again (all, or the one with this idempotency key or attendance id),

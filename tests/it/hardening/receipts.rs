@@ -109,7 +109,11 @@ async fn a_form_posted_from_another_site_records_nothing() {
         .client
         .post(second_phone.url(&format!("/attend/{session}/")))
         .header("sec-fetch-site", "same-origin")
-        .form(&[("student_name", "John Otieno"), ("admission_number", "ADM/2023/002"), ("form_token", token.as_str())])
+        .form(&[
+            ("student_name", "John Otieno"),
+            ("admission_number", "ADM/2023/002"),
+            ("form_token", token.as_str()),
+        ])
         .send()
         .await
         .expect("answer");

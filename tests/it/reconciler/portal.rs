@@ -134,6 +134,7 @@ async fn refusals_go_dead_at_once_with_the_portals_reason() {
             status: code,
             headers: vec![("content-type".into(), "application/json".into())],
             body: r#"{"detail": "unknown unit code CS101"}"#.into(),
+            endless: false,
         }));
         let summary = run(&setup.reconciler(&[]).await, RunOptions::default()).await;
         assert_eq!(summary.forward.dead, 1, "{code}: {summary}");
@@ -291,4 +292,39 @@ async fn a_damaged_kept_record_goes_dead_and_is_never_sent_with_blank_fields() {
         .await
         .expect("row");
     assert!(error.contains("the kept record is damaged") && error.contains("missing field"), "{error}");
+}
+
+#[tokio::test]
+async fn an_endless_answer_is_read_to_16_kib_and_a_nul_in_one_never_stops_the_pass() {
+    let setup = Setup::new().await;
+    fixture(&setup.fs).await;
+    let reconciler = setup.reconciler(&[]).await;
+    // Four records: an endless 200, a JSON refusal with an escaped NUL, a text 500 with a raw
+    // one, and a plain delivery.
+    setup.portal.answer_next(1, Answer::endless(200));
+    setup.portal.answer_next(
+        1,
+        Answer::text(422, "{\"detail\": \"bad\\u0000unit\"}").with_header("content-type", "application/json"),
+    );
+    setup.portal.answer_next(1, Answer::text(500, "broken\0answer"));
+    let summary = run(&reconciler, RunOptions::default()).await;
+    assert_eq!(
+        (summary.forward.delivered, summary.forward.dead, summary.forward.retried),
+        (2, 1, 1),
+        "{summary}"
+    );
+    let rows = sqlx::query(
+        "SELECT status, last_response, last_error FROM portal_deliveries ORDER BY last_status_code",
+    )
+    .fetch_all(&setup.db.pool)
+    .await
+    .expect("rows");
+    let texts: Vec<String> =
+        rows.iter().map(|r| r.get::<serde_json::Value, _>("last_response").to_string()).collect();
+    let cut = texts.iter().find(|t| t.contains("(cut)")).expect("the endless answer, cut");
+    assert!(cut.len() < 17 * 1024, "{} bytes kept", cut.len());
+    assert!(texts.iter().any(|t| t.contains("badunit")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("brokenanswer")), "{texts:?}");
+    let errors: Vec<Option<String>> = rows.iter().map(|r| r.get("last_error")).collect();
+    assert!(errors.iter().flatten().any(|e| e.ends_with("badunit")), "{errors:?}");
 }

@@ -55,10 +55,8 @@ pub(super) fn origin(state: &AppState, headers: &HeaderMap, network: &str) -> Re
 /// `scheme://host[:port]` of `BASE_URL`, as browsers spell an `Origin`.
 fn own_origin(state: &AppState) -> String {
     let base = state.settings().base_url.as_str();
-    let own = base
-        .find("://")
-        .and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j]))
-        .unwrap_or(base);
+    let own =
+        base.find("://").and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j])).unwrap_or(base);
     own.to_owned()
 }
 
