@@ -3,6 +3,7 @@
 //! Benchmarks, apart from the tests: each starts its own emulator (and app or database) and
 //! prints throughput next to a baseline measured in the same run.
 //!
+//!   cargo run --release -p attendance-system --bin bench -- budget
 //!   cargo run --release -p attendance-system --bin bench -- creates
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
 //!   cargo build --release -p attendance && cargo run --release -p attendance-system --bin bench -- logins -c 200
@@ -10,8 +11,10 @@
 //!   cargo run --release -p attendance-system --bin bench -- live
 //!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
+mod budget;
 mod creates;
 mod fixtures;
+mod goals;
 mod incremental;
 mod live;
 mod logins;
@@ -31,6 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The per-network marking cap at a million networks: memory flat past its bound.
+    Budget(budget::Args),
     /// Raw document creates per second against the emulator, 1 and 32 in flight.
     Creates(creates::Args),
     /// A burst of lecturer logins against the real binary: throughput and peak memory.
@@ -49,6 +54,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Budget(args) => budget::run(args).await,
         Command::Creates(args) => creates::run(args).await,
         Command::Logins(args) => logins::run(args).await,
         Command::Live(args) => live::run(args).await,

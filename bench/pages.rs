@@ -3,9 +3,11 @@
 //!
 //! Printed next to a plain store read of the same documents in the same run:
 //! - the dashboard with 1,000 marks and with 18,200 (goal: ≤ 1.2×, its cost does not grow
-//!   with the marks);
+//!   with the marks), and apart from them its first view, which settles the lectures' counts;
 //! - the unit page, its CSV, and the session page of the 1,000-student unit against reading
 //!   their documents (goal: ≤ 1.5×), with the size of the HTML.
+//!
+//! A missed goal fails the run.
 
 use std::time::{Duration, Instant};
 
@@ -141,6 +143,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sessions.push(lectures);
     }
     println!("loaded 19,200 marks in {:.0} s", started.elapsed().as_secs_f64());
+    // The first view settles the counts of every past lecture (one count each, stored): timed
+    // on its own, since every later view reads the stored counts.
+    let first = Instant::now();
+    get("/dashboard/".into()).await?;
+    let first_view = first.elapsed();
     let (dashboard_small, _) = median(args.repeat, || get_as(&small, "/dashboard/".into())).await?;
     let (dashboard_large, dashboard_bytes) = median(args.repeat, || get("/dashboard/".into())).await?;
     let (plain_dashboard, _) = median(args.repeat, || async {
@@ -198,11 +205,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     line("unit CSV, same", unit_csv, plain_unit, csv_bytes);
     line("session page, 1,000 on the list", session_page, plain_session, session_bytes);
     println!(
-        "dashboard at 18,200 marks vs 1,000 marks: {:.1} ms vs {:.1} ms = {:.2}× (goal ≤ 1.2×)",
+        "dashboard at 18,200 marks vs 1,000 marks: {:.1} ms vs {:.1} ms; its first view (settling 39 lectures' counts) {:.1} ms",
         ms(dashboard_large),
         ms(dashboard_small),
-        dashboard_large.as_secs_f64() / dashboard_small.as_secs_f64()
+        ms(first_view),
     );
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    let mut goals = crate::goals::Goals::default();
+    goals.at_most("dashboard, 18,200 marks / 1,000 marks", ratio(dashboard_large, dashboard_small), 1.2);
+    goals.at_most("unit page / plain read", ratio(unit_page, plain_unit), 1.5);
+    goals.at_most("unit CSV / plain read", ratio(unit_csv, plain_unit), 1.5);
+    goals.at_most("session page / plain read", ratio(session_page, plain_session), 1.5);
     emulator.stop();
-    Ok(())
+    goals.finish()
 }

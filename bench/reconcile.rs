@@ -1,7 +1,8 @@
 //! The reconciler at scale: a full mirror of N attendance documents into PostgreSQL next to a
 //! plain read of the same documents from Firestore (same emulator, same run), then forwarding
-//! M records to a loopback Portal that answers after 20 ms. The reconciler runs as its own
-//! process so its peak memory is its own.
+//! M records to a loopback Portal that answers after 20 ms, next to M bare POSTs to the same
+//! Portal at the same concurrency. The reconciler runs as its own process so its peak memory
+//! is its own. A missed target fails the run.
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,9 @@ pub struct Args {
 }
 
 const STUDENTS_PER_SESSION: usize = 1000;
+/// Forwarding (payload built from the mirror, each attempt recorded in PostgreSQL) against bare
+/// POSTs to the same Portal at the same concurrency: most of its time must be the Portal's.
+const FORWARD_VS_RAW: f64 = 0.5;
 
 async fn load(fs: &TestFirestore, documents: usize) -> anyhow::Result<()> {
     let sessions = documents.div_ceil(STUDENTS_PER_SESSION);
@@ -200,9 +204,6 @@ async fn full_and_forward(args: &Args, host: &str, misses: &mut Vec<String>) -> 
         misses.push(format!("full mirror ratio {ratio:.2} > 1.5"));
     }
     let forwarded = args.forward as f64 / forward_ms * 1000.0;
-    if forwarded < 200.0 {
-        misses.push(format!("forwarding {forwarded:.0} records/s < 200"));
-    }
     // Baseline: the same number of POSTs to the same Portal at the shipped concurrency, nothing
     // else (no PostgreSQL, no payload building).
     let client = reqwest::Client::new();
@@ -224,9 +225,12 @@ async fn full_and_forward(args: &Args, host: &str, misses: &mut Vec<String>) -> 
     );
     let raw = args.forward as f64 / started.elapsed().as_secs_f64();
     println!(
-        "raw POSTs to the same Portal (16 in flight): {raw:.0} records/s   forwarding / raw = {:.2}",
+        "raw POSTs to the same Portal (16 in flight): {raw:.0} records/s   forwarding / raw = {:.2} (target >= {FORWARD_VS_RAW})",
         forwarded / raw
     );
+    if forwarded / raw < FORWARD_VS_RAW {
+        misses.push(format!("forwarding / raw POSTs {:.2} < {FORWARD_VS_RAW}", forwarded / raw));
+    }
     drop(database);
     Ok(())
 }

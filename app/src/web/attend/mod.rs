@@ -187,7 +187,7 @@ async fn admit_form(
     let device = admit::device(state, headers, info.session.id, &student)?;
     admit::budget(state, info.session.id, network, false)?;
     let mark = admit::new_mark(state, info, &student, None);
-    Ok(match admit::commit(state, info, &mark, deadline).await? {
+    Ok(match admit::commit(state, info, &mark, network, deadline).await? {
         Some(marking) => landed(state, info, &mark, &marking, &device),
         None => {
             // Not recorded (or, after a time-out, perhaps recorded; a resend then finds it and

@@ -136,7 +136,7 @@ async fn admit_pending(
     let device = admit::device(state, headers, info.session.id, &student)?;
     admit::budget(state, info.session.id, network, pending.network == network)?;
     let mark = admit::new_mark(state, info, &student, Some(attempted));
-    Ok(match admit::commit(state, info, &mark, deadline).await? {
+    Ok(match admit::commit(state, info, &mark, network, deadline).await? {
         Some(marking) => {
             tracing::info!(session = %session_id, "a pending mark landed");
             let mut response = super::landed(state, info, &mark, &marking, &device);

@@ -22,7 +22,7 @@ use super::device::DeviceMarks;
 use super::pages::{self, AttendForm};
 use super::tokens::{self, FormCheck, QrCheck};
 use crate::domain::{AdmissionNumber, SessionId, StudentName};
-use crate::model::{Availability, Marking, NewMark, QrMode};
+use crate::model::{Availability, MarkOutcome, Marking, NewMark, QrMode};
 use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::cookies;
@@ -205,15 +205,16 @@ pub(super) fn device(
     Ok(marks.with(session, key))
 }
 
-/// budget: takes one mark from the network's budget for the session, unless this attempt was
-/// already counted there (a pending mark sent again from the network that first sent it).
+/// budget: whether the network's budget for the session has room for a mark, unless this
+/// attempt was checked there already (a pending mark sent again from the network that made
+/// it). Only a created mark spends it (see [`commit`]).
 pub(super) fn budget(
     state: &AppState,
     session: SessionId,
     network: &str,
-    counted: bool,
+    checked: bool,
 ) -> Result<(), Refusal> {
-    if counted || state.mark_budget().spend(session, network) {
+    if checked || state.mark_budget().has_room(session, network) {
         return Ok(());
     }
     tracing::warn!(target: "security", event = "mark_cap_reached", session = %session, network, limit = state.mark_budget().limit());
@@ -245,10 +246,16 @@ pub(super) async fn commit(
     state: &AppState,
     info: &SessionInfo,
     mark: &NewMark,
+    network: &str,
     deadline: tokio::time::Instant,
 ) -> Result<Option<Marking>, Refusal> {
     match tokio::time::timeout_at(deadline, state.store().mark_attendance(&info.session, mark)).await {
-        Ok(Ok(marking)) => Ok(Some(marking)),
+        Ok(Ok(marking)) => {
+            if matches!(marking.outcome, MarkOutcome::Marked(_)) {
+                state.mark_budget().spend(info.session.id, network);
+            }
+            Ok(Some(marking))
+        }
         Ok(Err(e)) if !e.is_transient() => Err(Refusal::Store(e)),
         Ok(Err(cause)) => {
             tracing::warn!(%cause, session = %info.session.id, "mark not recorded: Firestore failed; the phone keeps a pending mark");
