@@ -164,34 +164,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     // Memory, in the real binary (so only the app is measured): sessions watched by one client
     // each, then more clients on one session.
-    // Built next to this benchmark by `cargo build --release -p attendance`.
-    let binary = std::env::current_exe()?.with_file_name("attendance");
-    anyhow::ensure!(binary.exists(), "build the app first: cargo build --release -p attendance");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let address = format!("http://127.0.0.1:{port}");
-    let mut server = tokio::process::Command::new(&binary)
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("FIRESTORE_PROJECT_ID", &project)
-        .env("FIRESTORE_EMULATOR_HOST", emulator.host())
-        .env("BASE_URL", &address)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("SECRET_KEY", attendance::config::SecretKey::generate())
-        .env("RUST_LOG", "error")
-        .env("METRICS_TOKEN", attendance::config::SecretKey::generate())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = server.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{address}/api/status/")).await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "the app did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let viewer = Browser { client: harness::app::client(), address: address.clone() };
+    let server = crate::server::Server::start(emulator.host(), &project, &[]).await?;
+    let viewer = Browser { client: harness::app::client(), address: server.address.clone() };
     anyhow::ensure!(viewer.login("bench", "correct horse battery").await.status() == 303, "login");
     let mut held = vec![open(&viewer, &live).await?];
-    let base = rss_kb(pid);
+    let base = server.rss_kb();
     let sessions = 20;
     for i in 0..sessions {
         let unit = format!("MEM{i}");
@@ -199,28 +176,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let session = lecture(&store, &unit, 2, 8).await?;
         held.push(open(&viewer, &session).await?);
     }
-    let per_session = rss_kb(pid).saturating_sub(base) / sessions as u64;
-    let base = rss_kb(pid);
+    let per_session = server.rss_kb().saturating_sub(base) / sessions as u64;
+    let base = server.rss_kb();
     let more = 100;
     for _ in 0..more {
         held.push(open(&viewer, &live).await?);
     }
-    let per_client = rss_kb(pid).saturating_sub(base) / more;
+    let per_client = server.rss_kb().saturating_sub(base) / more;
     println!("app memory per watched session ≈ {per_session} KiB (its listener, its list, one client)");
     println!("app memory per extra client    ≈ {per_client} KiB");
     drop(held);
-    server.start_kill()?;
+    drop(server);
     emulator.stop();
     goals.finish()
-}
-
-/// Resident memory of a process, in KiB.
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }

@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use attendance::auth::password::{hash_password, verify_password};
-use attendance::config::SecretKey;
 use attendance::domain::*;
 use attendance::emulator::Emulator;
 use attendance::model::NewLecturer;
@@ -41,11 +40,6 @@ async fn raw_verifications(hash: &attendance::model::PasswordHash) -> anyhow::Re
     Ok((threads * per_thread) as f64 / started.elapsed().as_secs_f64())
 }
 
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// One login as a browser makes it: the form (cookie and token), then the POST.
 async fn login(address: &str, username: &str, client_ip: &str) -> anyhow::Result<(u16, Duration)> {
     let client =
@@ -63,12 +57,6 @@ async fn login(address: &str, username: &str, client_ip: &str) -> anyhow::Result
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let binary = std::env::current_exe()?.with_file_name("attendance");
-    anyhow::ensure!(
-        binary.is_file(),
-        "{} not found: `cargo build --release -p attendance` first",
-        binary.display()
-    );
     let dir = std::env::temp_dir().join(format!("bench-logins-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let rules = harness::emulator::repo_root().join("firestore.rules");
@@ -107,29 +95,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .into_iter()
         .collect::<anyhow::Result<()>>()?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let address = format!("http://127.0.0.1:{port}");
-    let mut app = tokio::process::Command::new(&binary)
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("FIRESTORE_PROJECT_ID", &fs.project_id)
-        .env("FIRESTORE_EMULATOR_HOST", &fs.host)
-        .env("BASE_URL", &address)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("SECRET_KEY", SecretKey::generate())
-        .env("PROXY_HOPS", "1")
-        .env("RUST_LOG", "error")
-        .envs(std::env::var("BENCH_APP_MALLOC_ARENA_MAX").ok().map(|v| ("MALLOC_ARENA_MAX", v)))
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = app.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{address}/api/status/")).await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "the app did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut env = vec![("PROXY_HOPS", "1".to_owned())];
+    if let Ok(arenas) = std::env::var("BENCH_APP_MALLOC_ARENA_MAX") {
+        env.push(("MALLOC_ARENA_MAX", arenas));
     }
-    let idle_rss = peak_rss_kb(pid).unwrap_or_default();
+    let app = crate::server::Server::start(&fs.host, &fs.project_id, &env).await?;
+    let address = app.address.clone();
+    let idle_rss = app.peak_rss_kb();
 
     let started = Instant::now();
     let results: Vec<anyhow::Result<(u16, Duration)>> = futures::future::join_all((0..args.c).map(|i| {
@@ -140,8 +112,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }))
     .await;
     let elapsed = started.elapsed();
-    let peak = peak_rss_kb(pid).unwrap_or_default();
-    app.start_kill()?;
+    let peak = app.peak_rss_kb();
+    drop(app);
     let mut latencies = Vec::new();
     let (mut ok, mut busy, mut other) = (0, 0, 0);
     for result in results {

@@ -8,6 +8,7 @@
 //!   cargo run --release -p attendance-system --bin bench -- marks --n 2000 -c 64
 //!   cargo build --release -p attendance && cargo run --release -p attendance-system --bin bench -- logins -c 200
 //!   cargo run --release -p attendance-system --bin bench -- pages
+//!   cargo build --release -p attendance && cargo run --release -p attendance-system --bin bench -- uploads
 //!   cargo run --release -p attendance-system --bin bench -- live
 //!   cargo build --release -p reconciler && cargo run --release -p attendance-system --bin bench -- reconcile [--incremental]
 
@@ -22,6 +23,8 @@ mod marks;
 mod pages;
 mod reconcile;
 mod reconciler_run;
+mod server;
+mod uploads;
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +49,8 @@ enum Command {
     Marks(marks::Args),
     /// The dashboard, unit and session pages at class size vs. a plain read of their documents.
     Pages(pages::Args),
+    /// Class-list uploads against the real binary: the peak memory each huge or hostile file adds.
+    Uploads,
     /// Full mirror vs. a plain Firestore read, forwarding vs. raw POSTs, and an incremental pass
     /// on a small vs. a large history.
     Reconcile(reconcile::Args),
@@ -61,5 +66,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Marks(args) => marks::run(args).await,
         Command::Pages(args) => pages::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
+        Command::Uploads => uploads::run().await,
     }
 }

@@ -58,7 +58,7 @@ async fn class_list(store: &Store, code: &str, students: usize) -> anyhow::Resul
         list.students.insert(admission_number.key(), Enrolled { admission_number, name, email: None });
     }
     let (_, version) = store.class_list(&UnitCode::parse(code)?, term()?).await?;
-    store.save_class_list(&UnitCode::parse(code)?, term()?, &list, version).await?;
+    store.save_class_list(&UnitCode::parse(code)?, term()?, &list, &version, None).await?;
     let _: ListVersion = version;
     Ok(())
 }

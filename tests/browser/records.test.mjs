@@ -39,10 +39,11 @@ after(async () => {
 });
 
 /** A CSV file of `rows` under a header, as a spreadsheet would save it. */
-function csvFile(name, rows) {
+/** A class-list file: Windows line endings by default, or `eol` (a Mac's or Linux's "\n"). */
+function csvFile(name, rows, eol = "\r\n") {
   const path = join(files, name);
-  const text = ["admission_number,name,email", ...rows.map((row) => row.join(","))].join("\r\n");
-  writeFileSync(path, `${text}\r\n`);
+  const text = ["admission_number,name,email", ...rows.map((row) => row.join(","))].join(eol);
+  writeFileSync(path, `${text}${eol}`);
   return path;
 }
 
@@ -99,8 +100,9 @@ test("a class list is previewed, refused while a row is wrong, then imported", a
   assert.equal(await preview.getByRole("button", { name: /^Import/ }).count(), 0, "no import while a row is rejected");
   await visit(desk, "class-list-rejected");
 
-  // The corrected file: a preview of the three students, then the import.
-  await desk.getByLabel("CSV file", { exact: true }).setInputFiles(csvFile("class-list.csv", students));
+  // The corrected file, saved with "\n" line endings: a preview of the three students, then
+  // the import, at the first click.
+  await desk.getByLabel("CSV file", { exact: true }).setInputFiles(csvFile("class-list-lf.csv", students, "\n"));
   await desk.getByRole("button", { name: "Preview" }).click();
   await desk.getByRole("button", { name: "Import 3 new and 0 updated" }).waitFor();
   assert.match(await preview.innerText(), /3 to add · 0 to update · 0 already listed · 0 rejected/);
@@ -108,8 +110,9 @@ test("a class list is previewed, refused while a row is wrong, then imported", a
   for (const [admission, name] of students) {
     assert.match(toAdd, new RegExp(`${admission}\\s+${name}`));
   }
-  // The file travels with the confirmation in a hidden field: not shown, not focusable.
-  assert.equal(await desk.locator("textarea[name=csv]").isVisible(), false);
+  // The file stays on the server: the confirmation carries only its id, never the file.
+  assert.equal(await desk.locator("#preview textarea").count(), 0);
+  assert.match(await desk.locator("#preview input[name=upload]").getAttribute("value"), /^[0-9a-f]{32}$/);
   await visit(desk, "class-list-preview");
   await desk.getByRole("button", { name: "Import 3 new and 0 updated" }).click();
   await desk.getByText("Class list saved: 3 added, 0 updated.").waitFor();

@@ -188,7 +188,7 @@ async fn a_class_list_imported_while_watched_reaches_the_page() {
         );
     }
     let (_, version) = app.firestore.store.class_list(&code, session.term).await.expect("read");
-    app.firestore.store.save_class_list(&code, session.term, &list, version).await.expect("save");
+    app.firestore.store.save_class_list(&code, session.term, &list, &version, None).await.expect("save");
     let fresh = stream.next_named("snapshot", Duration::from_secs(3)).await.expect("a new snapshot");
     let rows = fresh.data["rows_html"].as_str().expect("rows");
     assert!(rows.contains(" of 2 ") && rows.contains("John Roe"), "{rows}");

@@ -11,8 +11,8 @@ pub type ParsedRows = (Vec<(usize, Enrolled)>, Vec<RejectedRow>);
 
 /// A file bigger than this is not a class list.
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
-/// More rows than a class list can hold (5,000 students) with room for blank and broken ones:
-/// a file past it is refused whole before any row becomes a preview line.
+/// The most rows one file may have (a large unit's whole enrolment, with room for broken
+/// ones): a file past it is refused whole before any row becomes a preview line.
 pub const MAX_ROWS: usize = 10_000;
 
 /// Reads `bytes`; `Err` is a reason the whole file cannot be used.
@@ -60,7 +60,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedRows, String> {
     for (count, record) in records.enumerate() {
         if count >= MAX_ROWS {
             return Err(format!(
-                "The file has more than {MAX_ROWS} rows; a class list holds at most 5,000 students. Check that you chose the right file."
+                "The file has more than {MAX_ROWS} rows; import at most 10,000 students at a time (split the file). Check that you chose the right file."
             ));
         }
         let record = record?;

@@ -19,8 +19,8 @@ pub struct ClassList {
 }
 
 impl ClassList {
-    /// Kept in one Firestore document (at most 1 MiB): far above any lecture hall.
-    pub const MAX_STUDENTS: usize = 5_000;
+    /// Far above any unit's enrolment; a whole list is saved in one commit (in chunks).
+    pub const MAX_STUDENTS: usize = 20_000;
 
     pub fn get(&self, admission: &AdmissionNumber) -> Option<&Enrolled> {
         self.students.get(&admission.key())

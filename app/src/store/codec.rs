@@ -5,7 +5,8 @@
 use jiff::civil::{Date, Time};
 
 use super::docs::{
-    AttendanceChangeDoc, AttendanceDoc, AuditDoc, ClassListDoc, LecturerDoc, SessionDoc, StudentDoc, UnitDoc,
+    AttendanceChangeDoc, AttendanceDoc, AuditDoc, ClassListEntryDoc, LecturerDoc, SessionDoc, StudentDoc,
+    UnitDoc,
 };
 use super::{StoreError, ts};
 use crate::domain::{
@@ -204,10 +205,13 @@ pub(super) fn lecturer_from_doc(doc: LecturerDoc) -> Result<Lecturer, StoreError
     })
 }
 
-pub(super) fn list_from_doc(doc: ClassListDoc) -> Result<ClassList, StoreError> {
+/// Class list entries (of a head saved before chunks, or of its chunks) added to `list`.
+pub(super) fn add_list_entries(
+    list: &mut ClassList,
+    entries: impl IntoIterator<Item = ClassListEntryDoc>,
+) -> Result<(), StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("class list", e);
-    let mut list = ClassList::default();
-    for entry in doc.students.into_values() {
+    for entry in entries {
         let student = Enrolled {
             admission_number: AdmissionNumber::parse(&entry.admission_number).map_err(|e| bad(&e))?,
             name: StudentName::parse(&entry.name).map_err(|e| bad(&e))?,
@@ -215,7 +219,7 @@ pub(super) fn list_from_doc(doc: ClassListDoc) -> Result<ClassList, StoreError> 
         };
         list.students.insert(student.admission_number.key(), student);
     }
-    Ok(list)
+    Ok(())
 }
 
 pub(super) fn audit_from_doc(doc: AuditDoc) -> Result<AuditEntry, StoreError> {

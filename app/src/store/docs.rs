@@ -17,6 +17,9 @@ pub const ATTENDANCE: &str = "attendance";
 pub const STUDENTS: &str = "students";
 pub const ATTENDANCE_CHANGES: &str = "attendance_changes";
 pub const CLASS_LISTS: &str = "class_lists";
+pub const CLASS_LIST_CHUNKS: &str = "class_list_chunks";
+pub const CLASS_LIST_UPLOADS: &str = "class_list_uploads";
+pub const CLASS_LIST_UPLOAD_PARTS: &str = "class_list_upload_parts";
 pub const ADMIN_AUDIT: &str = "admin_audit";
 /// `password_resets/{sha256(token)}`: one-time links to choose a new password.
 pub const PASSWORD_RESETS: &str = "password_resets";
@@ -278,19 +281,63 @@ impl StudentCreate<'_> {
     pub(crate) const FIELDS: [&'static str; 2] = ["admission_number", "name"];
 }
 
-/// `class_lists/{CODE}_{year}_{sem}`: a unit's students for one term, all in one document so
-/// an import is one atomic write and a page reads the list with one document read.
+/// `class_lists/{CODE}_{year}_{sem}`: the head of a unit's class list for one term. Its
+/// students are in `chunks` documents of [`ClassListChunkDoc`] under `generation`; a save
+/// writes a new generation and this head in one commit, so a list of any size is replaced
+/// atomically and never comes near one document's 1 MiB.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClassListDoc {
     pub unit_code: String,
     pub academic_year: String,
     pub semester: u8,
-    /// By admission key.
+    /// The chunks' generation (empty in a list saved before chunks: its students are here).
+    #[serde(default)]
+    pub generation: String,
+    #[serde(default)]
+    pub chunks: u32,
+    /// How many students, for a reader that needs only the number.
+    #[serde(default)]
+    pub count: u32,
+    /// By admission key: only in a list saved before chunks.
+    #[serde(default)]
     pub students: std::collections::BTreeMap<String, ClassListEntryDoc>,
     #[serde(default)]
     pub updated_at: Option<FirestoreTimestamp>,
     #[serde(default, alias = "_firestore_updated", skip_serializing)]
     pub update_time: Option<FirestoreTimestamp>,
+}
+
+/// `class_list_uploads/{random id}`: a class-list file a lecturer previewed, kept until they
+/// confirm it (or for an hour: `expires_at`, with a TTL policy), so the confirmation need not
+/// carry the file. Its text is in `parts` documents of [`UploadPartDoc`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadDoc {
+    pub lecturer: String,
+    /// The class list it was previewed for (`{CODE}_{year}_{sem}`).
+    pub list: String,
+    pub parts: u32,
+    pub sha256: String,
+    pub expires_at: FirestoreTimestamp,
+    /// Once imported, what the import did (the same answer for a repeated confirmation).
+    #[serde(default)]
+    pub applied: Option<String>,
+}
+
+/// `class_list_upload_parts/{upload id}~{n}`: part of an upload's text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadPartDoc {
+    pub text: String,
+    /// The upload's: the same TTL policy removes both.
+    pub expires_at: FirestoreTimestamp,
+}
+
+/// `class_list_chunks/{list id}~{generation}~{n}`: part of a class list's students.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassListChunkDoc {
+    pub list: String,
+    pub generation: String,
+    /// By admission key.
+    pub students: std::collections::BTreeMap<String, ClassListEntryDoc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -338,6 +385,11 @@ pub mod ids {
     /// `CS101_2025-2026_1`: a student's per-unit-and-term counter key.
     pub fn unit_term(unit: &UnitCode, term: Term) -> String {
         format!("{unit}_{}", term.id_fragment())
+    }
+
+    /// The `n`th chunk of class list `list` in `generation` (a random hex id).
+    pub fn class_list_chunk(list: &str, generation: &str, n: u32) -> String {
+        format!("{list}~{generation}~{n}")
     }
 
     /// One change of the mark `attendance`, to `version`.

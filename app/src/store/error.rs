@@ -56,6 +56,11 @@ pub enum Conflict {
     Contention,
     #[error("The last administrator keeps the role: make someone else an administrator first.")]
     LastAdministrator,
+    #[error(
+        "A class list holds at most {} students: split the file by class or programme.",
+        crate::model::ClassList::MAX_STUDENTS
+    )]
+    ListTooLarge,
 }
 
 impl StoreError {

@@ -84,16 +84,30 @@ impl Store {
         db.fluent()
             .select()
             .by_id_in(CLASS_LISTS)
-            .batch_listen([list])
+            .batch_listen([list.clone()])
             .add_target(FirestoreListenerTarget::new(LIST), &mut listener)?;
-        let reads = self.reads.clone();
+        let store = self.clone();
         // Update time last heard per document: a re-sent, unchanged document is not a new read.
         let seen: Arc<Mutex<HashMap<String, Option<i64>>>> = Arc::default();
         listener
             .start(move |event| {
-                let (heard, reads, seen) = (heard.clone(), reads.clone(), seen.clone());
+                let (heard, store, seen, list) = (heard.clone(), store.clone(), seen.clone(), list.clone());
                 async move {
-                    if let Some(message) = interpret(event, &reads, &seen) {
+                    let message = match interpret(event, &store.reads, &seen) {
+                        Some(Interpreted::Heard(message)) => Some(message),
+                        // A new head: its students are in the chunks it names.
+                        Some(Interpreted::ListHead(head)) => match store.list_of_head(&list, *head).await {
+                            Ok(Some(students)) => Some(Heard::ClassList(Box::new(students))),
+                            // Replaced again meanwhile: the newer head follows.
+                            Ok(None) => None,
+                            Err(e) => {
+                                tracing::error!(error = %e, "a listened class list could not be read");
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    if let Some(message) = message {
                         // The viewer side has gone: nothing to do but let the listener stop.
                         let _ = heard.send(message);
                     }
@@ -105,11 +119,17 @@ impl Store {
     }
 }
 
+/// What one event says: something to pass on, or a class list head whose chunks must be read.
+enum Interpreted {
+    Heard(Heard),
+    ListHead(Box<ClassListDoc>),
+}
+
 fn interpret(
     event: FirestoreListenEvent,
     reads: &super::ReadCounter,
     seen: &Mutex<HashMap<String, Option<i64>>>,
-) -> Option<Heard> {
+) -> Option<Interpreted> {
     use firestore::gcloud_sdk::google::firestore::v1::target_change::TargetChangeType;
     match event {
         FirestoreListenEvent::DocumentChange(change) => {
@@ -125,11 +145,8 @@ fn interpret(
             }
             reads.add(1);
             if change.target_ids.contains(&(LIST as i32)) {
-                let parsed = FirestoreDb::deserialize_doc_to::<ClassListDoc>(&doc)
-                    .map_err(|e| StoreError::corrupt("class list", e))
-                    .and_then(super::codec::list_from_doc);
-                return match parsed {
-                    Ok(list) => Some(Heard::ClassList(Box::new(list))),
+                return match FirestoreDb::deserialize_doc_to::<ClassListDoc>(&doc) {
+                    Ok(head) => Some(Interpreted::ListHead(Box::new(head))),
                     Err(e) => {
                         tracing::error!(error = %e, "a listened class list does not parse");
                         None
@@ -144,7 +161,7 @@ fn interpret(
                             if d.deleted { Ok(None) } else { super::codec::session_from_doc(d).map(Some) }
                         });
                 return match parsed {
-                    Ok(session) => Some(Heard::Session(session.map(Box::new))),
+                    Ok(session) => Some(Interpreted::Heard(Heard::Session(session.map(Box::new)))),
                     Err(e) => {
                         tracing::error!(error = %e, "a listened session does not parse");
                         None
@@ -155,7 +172,7 @@ fn interpret(
                 .map_err(|e| StoreError::corrupt("attendance", e))
                 .and_then(super::codec::record_from_doc);
             match parsed {
-                Ok(record) => Some(Heard::Mark(Box::new(record))),
+                Ok(record) => Some(Interpreted::Heard(Heard::Mark(Box::new(record)))),
                 Err(e) => {
                     tracing::error!(error = %e, "a listened mark does not parse; left out");
                     None
@@ -167,10 +184,12 @@ fn interpret(
             let current =
                 TargetChangeType::try_from(change.target_change_type).ok() == Some(TargetChangeType::Current);
             let all = change.target_ids.is_empty();
-            current.then(|| Heard::Current {
-                marks: all || change.target_ids.contains(&(MARKS as i32)),
-                session: all || change.target_ids.contains(&(SESSION as i32)),
-                list: all || change.target_ids.contains(&(LIST as i32)),
+            current.then(|| {
+                Interpreted::Heard(Heard::Current {
+                    marks: all || change.target_ids.contains(&(MARKS as i32)),
+                    session: all || change.target_ids.contains(&(SESSION as i32)),
+                    list: all || change.target_ids.contains(&(LIST as i32)),
+                })
             })
         }
         FirestoreListenEvent::Filter(_) => None,

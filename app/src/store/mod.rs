@@ -20,6 +20,7 @@ mod reads;
 mod sessions;
 mod throttle;
 mod units;
+mod uploads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,7 @@ pub use passwords::PasswordReset;
 pub use reads::ReadCounter;
 pub use sessions::SessionEdit;
 pub use throttle::ThrottleSubject;
+pub use uploads::{UPLOAD_KEPT_FOR, Upload, UploadId};
 
 /// Handle to the attendance data in one Firestore database. Cheap to clone.
 ///

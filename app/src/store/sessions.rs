@@ -4,7 +4,7 @@
 //! read-then-write transaction, does not stall under contention.
 
 use super::codec::{session_doc, session_from_doc};
-use super::commit::{Writes, increment, server_time};
+use super::commit::{Attempts, Step, Writes, increment, server_time};
 use super::docs::{SESSION_SLOTS, SESSION_TIMES, SESSIONS, SessionDoc, SessionGuardDoc, ids};
 use super::query::{SESSIONS_OF_LECTURER, SESSIONS_OF_UNIT_TERM, unit_term_values};
 use super::{Conflict, Store, StoreError, parse_listed};
@@ -191,46 +191,52 @@ impl Store {
     }
 
     /// Cancels a session (kept on record, out of "held" and of every percentage) or restores
-    /// it. Its attended marks leave (or rejoin) their students' counts in the same commit.
+    /// it. Its attended marks leave (or rejoin) their students' counts in the same commit, on
+    /// the precondition that the session is as read. Repeating it (a double click, a second
+    /// tab) changes nothing and answers the same: each try reads the session afresh, and one
+    /// already in the asked state is done.
     pub async fn set_session_cancelled(&self, session: &Session, cancelled: bool) -> Result<(), StoreError> {
         #[derive(serde::Serialize)]
         struct Change {
             cancelled: bool,
             attended_count: Option<u32>,
         }
-        if session.cancelled == cancelled {
-            return Ok(());
-        }
-        let marks = self.marks_of_session(session.id).await?;
-        let counter = ids::attended_field(&session.unit_code, session.term);
-        let by = if cancelled { -1 } else { 1 };
-        let mut writes = Writes::new(self.db().await?);
-        writes.update_if_unchanged(
-            SESSIONS,
-            &session.id.to_string(),
-            &Change { cancelled, attended_count: None },
-            &["cancelled", "attended_count"],
-            self.session_update_time(session.id).await?,
-            vec![server_time("updated_at")],
-        )?;
-        for mark in marks.iter().filter(|m| crate::model::attended_weight(m.effective_status()) > 0) {
-            writes.update(
-                super::docs::STUDENTS,
-                mark.admission_number.key().as_str(),
-                &NoFields {},
-                &[],
-                vec![increment(&counter, by), server_time("updated_at")],
+        let id = session.id;
+        self.commit_retrying(Attempts::PRECONDITIONS, |_| async move {
+            let (session, read_at) = self.session_as_read(id).await?.ok_or(StoreError::NotFound)?;
+            if session.cancelled == cancelled {
+                return Ok(Step::Done(()));
+            }
+            let marks = self.marks_of_session(id).await?;
+            let counter = ids::attended_field(&session.unit_code, session.term);
+            let by = if cancelled { -1 } else { 1 };
+            let mut writes = Writes::new(self.db().await?);
+            writes.update_if_unchanged(
+                SESSIONS,
+                &id.to_string(),
+                &Change { cancelled, attended_count: None },
+                &["cancelled", "attended_count"],
+                read_at,
+                vec![server_time("updated_at")],
             )?;
-        }
-        match writes.commit().await {
-            // Changed meanwhile (a mark or an edit): the lecturer sees the page again.
-            Err(StoreError::PreconditionFailed(_)) => Err(StoreError::Conflict(Conflict::Contention)),
-            other => other.map(|_| ()),
-        }
+            for mark in marks.iter().filter(|m| crate::model::attended_weight(m.effective_status()) > 0) {
+                writes.update(
+                    super::docs::STUDENTS,
+                    mark.admission_number.key().as_str(),
+                    &NoFields {},
+                    &[],
+                    vec![increment(&counter, by), server_time("updated_at")],
+                )?;
+            }
+            Ok(Step::commit(writes, |_| Ok(())))
+        })
+        .await
     }
 
     /// Deletes a session that has no marks at all (removed ones included), freeing its lecture
-    /// number and start time. `Ok(false)` when it has marks: cancel it instead.
+    /// number and start time. `Ok(false)` when it has marks: cancel it instead. A mark can
+    /// still land a moment later (sent before the delete, or by a phone whose copy of the
+    /// session is a few seconds old): [`Store::restore_if_marked`] undoes the delete then.
     pub async fn delete_unmarked_session(&self, session: &Session) -> Result<bool, StoreError> {
         if !self.marks_of_session(session.id).await?.is_empty() {
             return Ok(false);
@@ -238,14 +244,62 @@ impl Store {
         self.soft_delete_session(session).await.map(|()| true)
     }
 
-    async fn session_update_time(&self, id: SessionId) -> Result<firestore::FirestoreInstant, StoreError> {
-        #[derive(serde::Deserialize)]
-        struct Stamp {
-            #[serde(alias = "_firestore_updated")]
-            update_time: Option<firestore::FirestoreTimestamp>,
+    /// Brings back a deleted session that has a mark after all, with its lecture number and
+    /// start time (unless another session took them meanwhile: then it stays deleted, logged).
+    /// `Ok(true)` when it came back.
+    pub async fn restore_if_marked(&self, session: &Session) -> Result<bool, StoreError> {
+        #[derive(serde::Serialize)]
+        struct Restored {
+            deleted: bool,
+            deleted_at: Option<firestore::FirestoreTimestamp>,
         }
-        let stamp = self.get_doc::<Stamp>(SESSIONS, &id.to_string()).await?.ok_or(StoreError::NotFound)?;
-        stamp.update_time.map(|t| t.0).ok_or_else(|| StoreError::unexpected("update time"))
+        if self.marks_of_session(session.id).await?.is_empty() {
+            return Ok(false);
+        }
+        let guard = SessionGuardDoc { session_id: session.id.to_string() };
+        let mut writes = Writes::new(self.db().await?);
+        writes.update(
+            SESSIONS,
+            &session.id.to_string(),
+            &Restored { deleted: false, deleted_at: None },
+            &["deleted", "deleted_at"],
+            vec![server_time("updated_at")],
+        )?;
+        writes.create(
+            SESSION_SLOTS,
+            &ids::session_slot(&session.unit_code, session.term, session.number),
+            &guard,
+            &[],
+        )?;
+        writes.create(
+            SESSION_TIMES,
+            &ids::session_time(&session.unit_code, session.term, session.date, session.times.start()),
+            &guard,
+            &[],
+        )?;
+        match writes.commit().await {
+            Ok(_) => Ok(true),
+            Err(StoreError::AlreadyExists(_)) => {
+                tracing::error!(session = %session.id, "a deleted session has a mark but its number or time was taken; left deleted");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A session with the update time it was read at (for a commit's precondition).
+    async fn session_as_read(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(Session, firestore::FirestoreInstant)>, StoreError> {
+        match self.get_doc::<SessionDoc>(SESSIONS, &id.to_string()).await? {
+            Some(doc) if !doc.deleted => {
+                let read_at =
+                    doc.update_time.map(|t| t.0).ok_or_else(|| StoreError::unexpected("update time"))?;
+                Ok(Some((session_from_doc(doc)?, read_at)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Switches between a static and a rotating QR code.

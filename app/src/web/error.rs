@@ -136,8 +136,9 @@ fn bare_error(response: &Response) -> Option<ErrorPage> {
         StatusCode::PAYLOAD_TOO_LARGE => (
             "Too much to send",
             format!(
-                "What was sent is larger than this site accepts ({} KB). Nothing was saved. Shorten it and try again.",
-                super::MAX_BODY_BYTES / 1024
+                "What was sent is larger than this site accepts ({} KB for a form, {} MB for a file). Nothing was saved. Shorten it, or check that you chose the right file, and try again.",
+                super::MAX_BODY_BYTES / 1024,
+                super::MAX_UPLOAD_BYTES / (1024 * 1024)
             ),
         ),
         StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (

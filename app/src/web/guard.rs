@@ -169,7 +169,13 @@ async fn check_csrf(request: Request, expected: &str, json: bool) -> Result<Requ
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_UPLOAD_BYTES)
         .await
-        .map_err(|_| Box::new(AppError::BadRequest("The form was too large.".into()).into_response()))?;
+        .map_err(|_| {
+            let why = format!(
+                "What was sent is larger than {} MB: nothing was saved. A class list file is much smaller; check that you chose the right file.",
+                MAX_UPLOAD_BYTES / (1024 * 1024)
+            );
+            Box::new(AppError::BadRequest(why).into_response())
+        })?;
     let from_header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let multipart = parts
         .headers

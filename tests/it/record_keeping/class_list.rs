@@ -16,19 +16,12 @@ async fn preview(app: &TestApp, csv: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.expect("html"))
 }
 
-/// Confirms the preview on `html` as its form would.
+/// Confirms the preview on `html` as its form would: the upload's id and the digest, never
+/// the file.
 async fn confirm(app: &TestApp, html: &str) -> reqwest::Response {
     let digest = harness::input_value(html, "digest").expect("a confirm form");
-    let start = html.find("<textarea name=\"csv\"").expect("the file travels with the form");
-    let text = &html[html[start..].find('>').expect(">") + start + 1..];
-    let text = &text[..text.find("</textarea>").expect("end")];
-    let csv = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&");
-    app.browser.post_with_csrf(&list_path("import/"), &[("digest", &digest), ("csv", &csv)]).await
+    let upload = harness::input_value(html, "upload").expect("the upload's id");
+    app.browser.post_with_csrf(&list_path("import/"), &[("upload", &upload), ("digest", &digest)]).await
 }
 
 async fn listed(app: &TestApp) -> usize {
@@ -115,7 +108,10 @@ async fn a_file_with_a_broken_row_or_a_duplicate_imports_nothing() {
     assert!(!html.contains("name=\"digest\""), "no confirm button");
     assert_eq!(listed(&app).await, 0);
     // Forcing the import of that text anyway re-checks it and still writes nothing.
-    let forced = app.browser.post_with_csrf(&list_path("import/"), &[("digest", "x"), ("csv", csv)]).await;
+    let forced = app
+        .browser
+        .post_with_csrf(&list_path("import/"), &[("upload", "0".repeat(32).as_str()), ("digest", "x")])
+        .await;
     assert_eq!(forced.status(), 400);
     assert_eq!(listed(&app).await, 0);
 
@@ -150,9 +146,10 @@ async fn a_second_import_updates_and_a_list_changed_meanwhile_is_previewed_again
         .post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "ADM/8")])
         .await;
     let stale = confirm(&app, &html).await;
-    assert_eq!(stale.status(), 200, "a fresh preview, not a write");
+    assert_eq!(stale.status(), 409, "a fresh preview, not a write");
     let fresh = stale.text().await.expect("html");
     assert!(fresh.contains("1 to add · 1 to update · 1 already listed"), "{fresh}");
+    assert!(fresh.contains("The class list changed since this preview"), "{fresh}");
     assert_eq!(listed(&app).await, 3);
     assert_eq!(confirm(&app, &fresh).await.status(), 303);
     assert_eq!(listed(&app).await, 4, "ADM/8 kept");
@@ -168,4 +165,130 @@ async fn a_second_import_updates_and_a_list_changed_meanwhile_is_previewed_again
             .status(),
         404
     );
+}
+
+#[tokio::test]
+async fn a_confirmation_sent_twice_at_once_imports_once_and_both_get_its_answer() {
+    let app = spawn_app().await;
+    lecture(&app).await;
+    let (_, html) = preview(&app, "admission_number,name\nADM/1,Jane Doe\nADM/2,John Roe\n").await;
+    let (first, second) = tokio::join!(confirm(&app, &html), confirm(&app, &html));
+    for response in [&first, &second] {
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], first.headers()["location"]);
+    }
+    assert_eq!(listed(&app).await, 2);
+    // Later again (a reload of the confirmation): the same answer, nothing more written.
+    let again = confirm(&app, &html).await;
+    assert_eq!(again.status(), 303);
+    assert!(app.browser.text(&list_path("")).await.contains("Class list saved: 2 added, 0 updated."));
+}
+
+#[tokio::test]
+async fn two_files_confirmed_at_once_against_one_list_save_one_and_preview_the_other_again() {
+    let app = spawn_app().await;
+    lecture(&app).await;
+    let (_, one) = preview(&app, "admission_number,name\nADM/1,Jane Doe\n").await;
+    let (_, two) = preview(&app, "admission_number,name\nADM/2,John Roe\n").await;
+    let (a, b) = tokio::join!(confirm(&app, &one), confirm(&app, &two));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 409], "one saved, the other previewed against the new list");
+    assert_eq!(listed(&app).await, 1);
+    let again = if a.status() == 409 { a } else { b };
+    let fresh = again.text().await.expect("html");
+    assert_eq!(confirm(&app, &fresh).await.status(), 303);
+    assert_eq!(listed(&app).await, 2, "nothing lost");
+}
+
+/// A file of `n` students with long names and e-mails.
+fn long_file(n: usize) -> String {
+    let mut csv = String::from("admission_number,name,email\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "SCT/211-{i:05}/2026,Wanjiru Kamau Achieng Otieno Student Number {i},student.number.{i}@students.university.ac.ke\n"
+        ));
+    }
+    csv
+}
+
+#[tokio::test]
+async fn ten_thousand_students_with_long_names_import_and_the_preview_shows_counts_not_every_row() {
+    let app = spawn_app().await;
+    let session = lecture(&app).await;
+    let csv = long_file(10_000);
+    assert!(csv.len() > 1_000_000, "{} bytes: far past one document", csv.len());
+    let (status, html) = preview(&app, &csv).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("10000 to add · 0 to update · 0 already listed · 0 rejected"), "{}", &html[..2000]);
+    assert!(html.contains("…and 9900 more to add."));
+    assert!(!html.contains("SCT/211-09999/2026"), "the file is not echoed back");
+    assert!(html.len() < 200_000, "{} bytes of preview", html.len());
+    let saved = confirm(&app, &html).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(listed(&app).await, 10_000);
+    // A second file adds to it: the list passes 10,000 and still saves.
+    let more: String = std::iter::once("admission_number,name\n".to_owned())
+        .chain((0..500).map(|i| format!("EXT/{i:04},Extra Student {i}\n")))
+        .collect();
+    let (_, html) = preview(&app, &more).await;
+    assert_eq!(confirm(&app, &html).await.status(), 303);
+    assert_eq!(listed(&app).await, 10_500);
+    // And "Add to class list" from a session page still saves it.
+    app.new_browser()
+        .attend(&session.id.to_string(), "Visiting Student With A Long Name", "VIS/2026/0001")
+        .await;
+    let added = app
+        .browser
+        .post_with_csrf(&format!("/session/{}/enrol/", session.id), &[("admission_number", "VIS/2026/0001")])
+        .await;
+    assert_eq!(added.status(), 303);
+    assert_eq!(listed(&app).await, 10_501);
+}
+
+#[tokio::test]
+async fn a_file_too_large_or_too_long_is_a_clear_400_and_rejects_show_the_first_rows_and_a_count() {
+    let app = spawn_app().await;
+    lecture(&app).await;
+    let mut tiny = String::from("admission_number,name\n");
+    while tiny.len() < 1_900_000 {
+        tiny.push_str("x,y\n");
+    }
+    let (status, html) = preview(&app, &tiny).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("more than 10000 rows"), "{}", &html[..html.len().min(3000)]);
+    let huge = "a".repeat(2 * 1024 * 1024 + 10);
+    let response = app.browser.upload(&list_path("preview/"), "big.csv", huge.into_bytes()).await;
+    let status = response.status().as_u16();
+    assert!(matches!(status, 400 | 413), "{status}");
+    assert!(response.text().await.expect("html").contains("2 MB"), "says why");
+    // Five thousand broken rows: the count, the first twenty, nothing kept to import.
+    let mut broken = String::from("admission_number,name\n");
+    for i in 0..5_000 {
+        broken.push_str(&format!("BAD {i},Student\n"));
+    }
+    let (status, html) = preview(&app, &broken).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("0 to add · 0 to update · 0 already listed · 5000 rejected"), "{}", &html[..3000]);
+    assert!(html.contains("…and 4980 more rejected rows."));
+    assert!(!html.contains("BAD 4999"), "not every row");
+    assert_eq!(listed(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_preview_is_its_lecturers_for_an_hour() {
+    let app = spawn_app().await;
+    lecture(&app).await;
+    let (_, html) = preview(&app, "admission_number,name\nADM/1,Jane Doe\n").await;
+    let upload = harness::input_value(&html, "upload").expect("upload");
+    let digest = harness::input_value(&html, "digest").expect("digest");
+    // Another lecturer with the same unit code cannot confirm it (the unit is not theirs:
+    // 404), and the owner's own confirmation an hour later finds it expired.
+    app.clock.advance(jiff::SignedDuration::from_mins(61));
+    app.log_in_again().await;
+    let late =
+        app.browser.post_with_csrf(&list_path("import/"), &[("upload", &upload), ("digest", &digest)]).await;
+    assert_eq!(late.status(), 400);
+    assert!(late.text().await.expect("html").contains("This preview has expired"));
+    assert_eq!(listed(&app).await, 0);
 }

@@ -4,6 +4,7 @@
 mod class_list;
 mod corrections;
 mod editing;
+mod repeats;
 mod units;
 mod windows;
 

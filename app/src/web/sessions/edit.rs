@@ -214,13 +214,35 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let session = owned::session(&state, &auth, &id).await?;
+    let has_marks =
+        "This session has marks, so it cannot be deleted: cancel it instead, which keeps its record.";
     if !state.store().delete_unmarked_session(&session).await? {
-        return Err(AppError::Conflict(
-            "This session has marks, so it cannot be deleted: cancel it instead, which keeps its record."
-                .into(),
-        ));
+        return Err(AppError::Conflict(has_marks.into()));
     }
     state.attend_cache().forget(session.id);
+    // A mark that raced the delete brings the session back: now, or once every instance's
+    // copy of the session (at most a few seconds old) has expired.
+    if state.store().restore_if_marked(&session).await? {
+        return Err(AppError::Conflict(format!(
+            "A student marked it as you deleted it, so it was kept. {has_marks}"
+        )));
+    }
+    let (store, later) = (state.store().clone(), session.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(
+            std::time::Duration::try_from(crate::web::attend::cache::FRESH_FOR * 2).unwrap_or_default(),
+        )
+        .await;
+        match store.restore_if_marked(&later).await {
+            Ok(true) => {
+                tracing::warn!(session = %later.id, "a deleted session got a mark a moment later; restored")
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, session = %later.id, "could not check a deleted session for late marks")
+            }
+        }
+    });
     let text = format!("Deleted {} {}.", session.unit_code, lecture_label(&session));
     Ok(flash::redirect(&state, &format!("/unit/{}/", session.unit_code), flash::Kind::Success, &text))
 }
