@@ -73,7 +73,15 @@ async fn a_mark_made_during_an_outage_lands_once_after_the_window_with_its_attem
         .get_as_admin(&format!("attendance/{id}_ADM%252F2023%252F001"))
         .await
         .expect("mark");
-    assert!(doc["fields"]["attempted_at"]["timestampValue"].as_str().is_some(), "the attempt's time: {doc}");
+    let attempted: jiff::Timestamp = doc["fields"]["attempted_at"]["timestampValue"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("the attempt's time");
+    let start = app.local(session.date.at(8, 0, 0, 0));
+    assert!(
+        attempted >= start && attempted < start + SignedDuration::from_mins(1),
+        "tried at the lecture's start: {attempted}"
+    );
     assert_eq!(doc["fields"]["status"]["stringValue"], "present", "on time when it was tried");
     let after = phone.text(&format!("/attend/{id}/")).await;
     assert!(!after.contains("Not recorded yet"), "landed: the phone holds nothing more: {after}");
@@ -109,9 +117,13 @@ async fn a_tampered_foreign_or_expired_pending_mark_is_refused_and_writes_nothin
     let pending = input_value(&stalled.html, "pending").expect("a pending mark");
     proxy.stall(false);
 
-    let mut tampered = pending.clone();
-    let last = tampered.pop().expect("a character");
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // One character in the middle changed, the length kept: it still decodes, and only the
+    // seal's authentication can refuse it.
+    let middle = pending.len() / 2;
+    let flipped = if pending.as_bytes()[middle] == b'A' { "B" } else { "A" };
+    let tampered = format!("{}{flipped}{}", &pending[..middle], &pending[middle + 1..]);
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    assert!(base64::Engine::decode(&engine, &tampered).is_ok(), "a valid encoding, a wrong seal");
     for (path, token) in [
         (format!("/attend/{id}/pending/"), tampered.as_str()),
         (format!("/attend/{id}/pending/"), ""),
@@ -139,7 +151,7 @@ async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
     let phones: Vec<_> = (0..300).map(|_| app.new_browser()).collect();
     let forms = futures::future::join_all(phones.iter().map(|p| p.attend_form_token(&id, ""))).await;
 
-    // Firestore stops answering mid-burst: every phone gets a pending mark.
+    // Firestore stops answering before the burst: every phone gets a pending mark.
     proxy.stall(true);
     let pending =
         futures::future::join_all(phones.iter().zip(&forms).enumerate().map(|(i, (phone, form))| {
@@ -154,9 +166,9 @@ async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
             }
         }))
         .await;
-    // Five minutes later, past the window's end, Firestore is back; each page sends again
-    // (some twice, as a page retrying by itself would).
-    app.clock.advance(SignedDuration::from_mins(5));
+    // Fifteen minutes later, past the window's end (09:00), Firestore is back; each page
+    // sends again (some twice, as a page retrying by itself would).
+    app.clock.advance(SignedDuration::from_mins(15));
     proxy.stall(false);
     let resent =
         futures::future::join_all(phones.iter().zip(&pending).enumerate().map(|(i, (phone, token))| {
@@ -174,7 +186,15 @@ async fn five_minutes_of_outage_in_a_burst_of_300_loses_no_one() {
     assert!(resent.iter().all(|s| *s == 303), "{resent:?}");
     let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
     assert_eq!(marks.len(), 300, "every student, once");
-    assert!(marks.iter().all(|m| m.attempted_at.is_some() && !m.removed));
+    // Judged by when each was tried (08:50: inside the window, past the late threshold), not
+    // by when it landed.
+    let tried = app.local(session.date.at(8, 50, 0, 0));
+    for mark in &marks {
+        let attempted = mark.attempted_at.expect("the attempt's time");
+        assert!(attempted >= tried && attempted < tried + SignedDuration::from_mins(2), "{attempted}");
+        assert_eq!(mark.status, attendance::model::MarkStatus::Late, "{}", mark.admission_number);
+        assert!(!mark.removed);
+    }
 }
 
 #[tokio::test]
@@ -214,4 +234,86 @@ async fn with_firestore_down_and_the_session_never_read_a_plain_form_keeps_the_a
     let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
     assert_eq!(marks.len(), 1);
     assert_eq!(marks[0].status, attendance::model::MarkStatus::Present, "checked on landing: on time");
+}
+
+/// The lecturer `jkamau` of the fixture, logged in with the app's main browser.
+async fn lecturer(app: &TestApp) {
+    app.set_password("jkamau", "correct horse battery").await;
+    assert_eq!(app.browser.login("jkamau", "correct horse battery").await.status(), 303);
+}
+
+#[tokio::test]
+async fn a_mark_whose_commit_landed_but_whose_answer_was_lost_counts_once() {
+    let (app, proxy, session) = behind_a_stall_proxy().await;
+    let id = session.id.to_string();
+    let phone = app.new_browser();
+    let form = phone.attend_form_token(&id, "").await.expect("form");
+    // The commit (the only request carrying the name) reaches Firestore; its answer does not.
+    proxy.hold_answers_from(b"Wanjiku Lostanswer");
+    let attempt = phone.submit_attendance(&id, &form, "Wanjiku Lostanswer", "ADM/2023/077").await;
+    assert_eq!(attempt.status, 503, "not confirmed in time: {}", attempt.html);
+    assert!(proxy.holding_answers(), "the commit went through the proxy");
+    let pending = input_value(&attempt.html, "pending").expect("a pending mark");
+    let stored = format!("attendance/{id}_ADM%252F2023%252F077");
+    assert!(app.firestore.rest().get_as_admin(&stored).await.is_some(), "it landed");
+    proxy.stall(false);
+    let resent = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", pending.as_str())]).await;
+    assert_eq!(resent.status(), 303);
+    let result = phone.text(resent.headers()["location"].to_str().expect("location")).await;
+    assert!(result.contains("Already marked"), "{result}");
+    let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
+    assert_eq!(marks.len(), 1, "once");
+    // Recorded when it was first sent, not "sent late because of an outage".
+    assert_eq!(marks[0].attempted_at, None);
+    assert_eq!(marks[0].student_name.as_str(), "Wanjiku Lostanswer");
+}
+
+#[tokio::test]
+async fn a_pending_mark_landing_after_the_count_settled_is_counted() {
+    let (app, proxy, session) = behind_a_stall_proxy().await;
+    let id = session.id.to_string();
+    app.new_browser().attend(&id, "On Time", "ADM/2023/010").await;
+    app.clock.set(app.local(session.date.at(8, 30, 0, 0)));
+    let phone = app.new_browser();
+    let form = phone.attend_form_token(&id, "").await.expect("form");
+    proxy.stall(true);
+    let stalled = phone.submit_attendance(&id, &form, "Jane Doe", "ADM/2023/001").await;
+    let pending = input_value(&stalled.html, "pending").expect("a pending mark");
+    proxy.stall(false);
+    // 11:05: the lecture (08:00-09:00) is long over and the dashboard settles its count.
+    app.clock.set(app.local(session.date.at(11, 5, 0, 0)));
+    lecturer(&app).await;
+    assert!(app.browser.text("/dashboard/").await.contains("<td class=\"num\">1</td>"));
+    let path = format!("sessions/{id}");
+    let stored = app.firestore.rest().get_as_admin(&path).await.expect("session");
+    assert_eq!(stored["fields"]["attended_count"]["integerValue"], "1", "settled");
+    // The phone sends its attempt (tried at 08:30) now.
+    let landed = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", pending.as_str())]).await;
+    assert_eq!(landed.status(), 303);
+    assert!(app.browser.text("/dashboard/").await.contains("<td class=\"num\">2</td>"), "counted again");
+}
+
+#[tokio::test]
+async fn a_pending_mark_tried_inside_the_window_is_accepted_after_close_now() {
+    let (app, proxy, session) = behind_a_stall_proxy().await;
+    let id = session.id.to_string();
+    app.clock.set(app.local(session.date.at(8, 30, 0, 0)));
+    let phone = app.new_browser();
+    let form = phone.attend_form_token(&id, "").await.expect("form");
+    proxy.stall(true);
+    let stalled = phone.submit_attendance(&id, &form, "Jane Doe", "ADM/2023/001").await;
+    let pending = input_value(&stalled.html, "pending").expect("a pending mark");
+    proxy.stall(false);
+    // At the end of the outage lecture the lecturer presses "Close now" (08:55).
+    app.clock.set(app.local(session.date.at(8, 55, 0, 0)));
+    lecturer(&app).await;
+    let closed = app.browser.post_with_csrf(&format!("/session/{id}/toggle/"), &[("active", "0")]).await;
+    assert_eq!(closed.status(), 303);
+    // A phone trying now is turned away; the attempt from 08:30 is not.
+    assert!(app.new_browser().attend_form_token(&id, "").await.is_none(), "no form for a new phone");
+    app.clock.set(app.local(session.date.at(9, 30, 0, 0)));
+    let landed = phone.post_form(&format!("/attend/{id}/pending/"), &[("pending", pending.as_str())]).await;
+    assert_eq!(landed.status(), 303, "tried while the session was open");
+    let marks = app.firestore.store.marks_of_session(session.id).await.expect("marks");
+    assert_eq!(marks.len(), 1);
 }

@@ -105,7 +105,10 @@ async fn recent_sessions_are_newest_first_and_totals_count_open_ones() {
     let recent = fs.store.recent_sessions(&lecturer, 3).await.expect("query");
     let order: Vec<_> = recent.iter().map(|s| (s.date.day(), s.times.start().hour())).collect();
     assert_eq!(order, [(4, 8), (2, 10), (2, 8)]);
-    fs.store.set_session_opening(created[0].id, attendance::model::Opening::Closed).await.expect("close");
+    fs.store
+        .set_session_opening(created[0].id, attendance::model::Opening::Closed, jiff::Timestamp::now())
+        .await
+        .expect("close");
     assert_eq!(fs.store.session_total(&lecturer).await.expect("total"), 4);
     let in_term = fs.store.sessions_of_unit(&created[0].unit_code, term()).await.expect("unit");
     let numbers: Vec<_> = in_term.iter().map(|s| s.number.get()).collect();
@@ -117,7 +120,11 @@ async fn closing_a_missing_session_is_not_found() {
     let fs = TestFirestore::new().await;
     let err = fs
         .store
-        .set_session_opening(attendance::domain::SessionId::new_random(), attendance::model::Opening::Closed)
+        .set_session_opening(
+            attendance::domain::SessionId::new_random(),
+            attendance::model::Opening::Closed,
+            jiff::Timestamp::now(),
+        )
         .await
         .expect_err("missing");
     assert!(matches!(err, StoreError::NotFound), "{err:?}");

@@ -175,7 +175,7 @@ async fn a_closed_session_refuses_marks_with_the_closed_page() {
     let token = app.browser.attend_form_token(&id, "").await.expect("token");
     app.firestore
         .store
-        .set_session_opening(session.id, attendance::model::Opening::Closed)
+        .set_session_opening(session.id, attendance::model::Opening::Closed, jiff::Timestamp::now())
         .await
         .expect("close");
     // The student pages remember a session for a few seconds; the lecturer's own instance

@@ -21,6 +21,6 @@ pub use correction::{
     StudentWrite, correct, decide,
 };
 pub use lecturer::{Lecturer, LecturerDetails, NewLecturer, PasswordHash};
-pub use session::{Availability, NewSession, Opening, QrMode, Session, Window};
+pub use session::{Availability, NewSession, Opening, QrMode, Session, Stamps, Window};
 pub use tally::{LectureHeld, LectureTally, StudentTally, TermTally};
 pub use unit::{NewUnit, Unit};

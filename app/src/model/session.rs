@@ -58,10 +58,22 @@ pub struct Session {
     pub late_after: LateAfter,
     /// The attended count, once settled after the session closed.
     pub attended_count: Option<u32>,
+    /// When it was last closed by hand, cancelled and restored.
+    pub stamps: Stamps,
     /// Firestore's update time when read: a write based on this read names it.
     pub revision: Option<Instant>,
     pub created_at: Option<Instant>,
     pub updated_at: Option<Instant>,
+}
+
+/// When the lecturer last changed what a session takes. `closed_at` is the app's clock (a
+/// pending mark's attempt time is compared with it); cancelling and restoring are Firestore's
+/// server time, as marks are (the Portal's "percentage shown" is judged by them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamps {
+    pub closed_at: Option<Instant>,
+    pub cancelled_at: Option<Instant>,
+    pub restored_at: Option<Instant>,
 }
 
 /// How the lecturer set a session's opening. Stored as two flags (`is_active`, `keep_open`),
@@ -164,7 +176,12 @@ impl Session {
             return Availability::Cancelled;
         }
         match self.opening {
-            Opening::Closed => return Availability::Closed { at: None },
+            // An attempt made before the lecturer closed it (a pending mark) is judged by the
+            // window as it was then.
+            Opening::Closed if self.stamps.closed_at.is_none_or(|closed| now >= closed) => {
+                return Availability::Closed { at: None };
+            }
+            Opening::Closed => {}
             Opening::KeepOpen => return Availability::Open,
             Opening::FollowWindow => {}
         }
@@ -268,6 +285,7 @@ mod tests {
             qr_mode: QrMode::Static,
             late_after: LateAfter::DEFAULT,
             attended_count: None,
+            stamps: Stamps::default(),
             revision: None,
             created_at: None,
             updated_at: None,
@@ -304,6 +322,20 @@ mod tests {
         assert_eq!(closed.availability(at("10:10"), &tz), Availability::Closed { at: None });
         let cancelled = Session { cancelled: true, opening: Opening::KeepOpen, ..lecture() };
         assert_eq!(cancelled.availability(at("10:10"), &tz), Availability::Cancelled);
+    }
+
+    #[test]
+    fn an_attempt_made_before_close_now_is_judged_by_the_window_it_was_made_in() {
+        let tz = nairobi();
+        let stamps = Stamps { closed_at: Some(at("10:55")), ..Stamps::default() };
+        let closed = Session { opening: Opening::Closed, stamps, ..lecture() };
+        assert_eq!(closed.availability(at("10:30"), &tz), Availability::Open, "tried inside the window");
+        assert!(
+            matches!(closed.availability(at("09:30"), &tz), Availability::NotYet { .. }),
+            "before it opened"
+        );
+        assert_eq!(closed.availability(at("10:55"), &tz), Availability::Closed { at: None });
+        assert_eq!(closed.availability(at("10:56"), &tz), Availability::Closed { at: None });
     }
 
     #[test]

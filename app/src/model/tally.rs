@@ -221,6 +221,7 @@ mod tests {
             qr_mode: QrMode::Static,
             late_after: crate::domain::LateAfter::DEFAULT,
             attended_count: None,
+            stamps: crate::model::Stamps::default(),
             revision: None,
             created_at: None,
             updated_at: None,

@@ -7,7 +7,7 @@
 
 use super::codec::{new_mark_doc, record_from_doc};
 use super::commit::{Attempts, Step, Writes, array_union, increment, server_time};
-use super::docs::{ATTENDANCE, AttendanceDoc, STUDENTS, StudentCreate, StudentDoc, ids};
+use super::docs::{ATTENDANCE, AttendanceDoc, SESSIONS, STUDENTS, StudentCreate, StudentDoc, ids};
 use super::query::{
     ATTENDANCE_OF_SESSION, ATTENDANCE_OF_UNIT_TERM, MARKS_OF_SESSION, MARKS_OF_SESSION_WITH_STATUS,
     MARKS_OF_STUDENT_IN_UNIT_TERM, unit_term_values,
@@ -58,6 +58,19 @@ impl Store {
             ];
             let mut writes = Writes::new(self.db().await?);
             let marked = writes.create(ATTENDANCE, id, doc, &["marked_at", "updated_at"])?;
+            if mark.attempted_at.is_some() {
+                // A pending mark can land after the session's count was settled: the count
+                // goes, to be counted again. (Only these marks arrive that late, and they are
+                // few: the session document is not written by every mark of a burst.)
+                let unsettled = Unsettled { attended_count: None };
+                writes.update(
+                    SESSIONS,
+                    &session.id.to_string(),
+                    &unsettled,
+                    &["attended_count"],
+                    Vec::new(),
+                )?;
+            }
             let counted = if student_exists {
                 writes.update(STUDENTS, key.as_str(), &NoFields {}, &[], transforms)?
             } else {
@@ -225,6 +238,11 @@ impl Store {
 
 #[derive(serde::Serialize)]
 struct NoFields {}
+
+#[derive(serde::Serialize)]
+struct Unsettled {
+    attended_count: Option<u32>,
+}
 
 /// The outcome of a mark whose document exists already: ours (a commit whose answer was lost),
 /// another request's (already marked), or removed by the lecturer.

@@ -16,7 +16,8 @@ use crate::domain::{
 };
 use crate::model::{
     AttendanceRecord, AuditAction, AuditEntry, ChangeSource, ClassList, Enrolled, Lecturer, MarkChange,
-    MarkSource, MarkState, MarkStatus, NewMark, NewSession, Opening, QrMode, Session, Student, Unit, Window,
+    MarkSource, MarkState, MarkStatus, NewMark, NewSession, Opening, QrMode, Session, Stamps, Student, Unit,
+    Window,
 };
 
 /// A unit's term as documents spell it: the academic year `2025/2026` and the semester `1`.
@@ -126,6 +127,9 @@ pub(super) fn session_doc(new: &NewSession, id: SessionId, number: SessionNumber
         opens_at: Some(window.opens().to_string()),
         closes_at: Some(window.closes().to_string()),
         attended_count: None,
+        closed_at: None,
+        cancelled_at: None,
+        restored_at: None,
         update_time: None,
         qr_mode: new.qr_mode.as_str().to_owned(),
         late_after_minutes: new.late_after.minutes(),
@@ -166,6 +170,11 @@ pub(super) fn session_from_doc(doc: SessionDoc) -> Result<Session, StoreError> {
         cancelled: doc.cancelled,
         window,
         attended_count: doc.attended_count,
+        stamps: Stamps {
+            closed_at: ts(doc.closed_at),
+            cancelled_at: ts(doc.cancelled_at),
+            restored_at: ts(doc.restored_at),
+        },
         revision: doc.update_time.map(|t| t.0),
         qr_mode: QrMode::parse(&doc.qr_mode).ok_or_else(|| bad(&doc.qr_mode))?,
         late_after: LateAfter::try_from(doc.late_after_minutes).map_err(|e| bad(&e))?,

@@ -139,6 +139,14 @@ pub struct SessionDoc {
     /// every later change to its marks or its opening removes it again.
     #[serde(default)]
     pub attended_count: Option<u32>,
+    /// When closed by hand, by the app's clock (pending marks tried before it still count).
+    #[serde(default)]
+    pub closed_at: Option<FirestoreTimestamp>,
+    /// When last cancelled, and restored (server time).
+    #[serde(default)]
+    pub cancelled_at: Option<FirestoreTimestamp>,
+    #[serde(default)]
+    pub restored_at: Option<FirestoreTimestamp>,
     /// Firestore's own update time: the settled count is written only if nothing changed.
     #[serde(default, alias = "_firestore_updated", skip_serializing)]
     pub update_time: Option<FirestoreTimestamp>,

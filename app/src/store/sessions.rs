@@ -107,9 +107,14 @@ impl Store {
         SESSIONS_OF_LECTURER.count(self, vec![lecturer.as_str().into(), false.into()]).await
     }
 
-    /// Closes the session by hand, keeps it open whatever its window says, or lets it follow
-    /// its window.
-    pub async fn set_session_opening(&self, id: SessionId, opening: Opening) -> Result<(), StoreError> {
+    /// Closes the session by hand (at `now`, the app's clock: a pending mark tried before it
+    /// still counts), keeps it open whatever its window says, or lets it follow its window.
+    pub async fn set_session_opening(
+        &self,
+        id: SessionId,
+        opening: Opening,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
         let (is_active, keep_open) = (opening.is_active(), opening.keep_open());
         #[derive(serde::Serialize)]
         struct Change {
@@ -117,13 +122,15 @@ impl Store {
             keep_open: bool,
             /// A settled count no longer holds once the session may take marks again.
             attended_count: Option<u32>,
+            closed_at: Option<firestore::FirestoreTimestamp>,
         }
+        let closed_at = (opening == Opening::Closed).then_some(firestore::FirestoreTimestamp(now));
         let mut writes = Writes::new(self.db().await?);
         writes.update(
             SESSIONS,
             &id.to_string(),
-            &Change { is_active, keep_open, attended_count: None },
-            &["is_active", "keep_open", "attended_count"],
+            &Change { is_active, keep_open, attended_count: None, closed_at },
+            &["is_active", "keep_open", "attended_count", "closed_at"],
             vec![server_time("updated_at")],
         )?;
         writes.commit().await.map(|_| ())
@@ -211,13 +218,14 @@ impl Store {
             let counter = ids::attended_field(&session.unit_code, session.term);
             let by = if cancelled { -1 } else { 1 };
             let mut writes = Writes::new(self.db().await?);
+            let stamp = if cancelled { "cancelled_at" } else { "restored_at" };
             writes.update_if_unchanged(
                 SESSIONS,
                 &id.to_string(),
                 &Change { cancelled, attended_count: None },
                 &["cancelled", "attended_count"],
                 read_at,
-                vec![server_time("updated_at")],
+                vec![server_time(stamp), server_time("updated_at")],
             )?;
             for mark in marks.iter().filter(|m| crate::model::attended_weight(m.effective_status()) > 0) {
                 writes.update(

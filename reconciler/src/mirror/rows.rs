@@ -143,6 +143,10 @@ mirrored_row! {
         closes_at: NaiveDateTime as "timestamp",
         qr_mode: String as "text",
         late_after_minutes: i32 as "int4",
+        /// When last cancelled and restored: the Portal's "percentage shown" leaves out only
+        /// sessions that were cancelled when the student marked.
+        cancelled_at: Option<DateTime<Utc>> as "timestamptz",
+        restored_at: Option<DateTime<Utc>> as "timestamptz",
         created_at: Option<DateTime<Utc>> as "timestamptz",
         updated_at: DateTime<Utc> as "timestamptz",
         deleted_at: Option<DateTime<Utc>> as "timestamptz",
@@ -178,6 +182,8 @@ impl FromDoc for SessionRow {
             closes_at: time::datetime(s.window.closes()).map_err(bad)?,
             qr_mode: s.qr_mode.as_str().to_owned(),
             late_after_minutes: small(s.late_after.minutes(), "late_after_minutes")?,
+            cancelled_at: at(s.stamps.cancelled_at)?,
+            restored_at: at(s.stamps.restored_at)?,
             created_at: at(s.created_at)?,
             updated_at: meta.updated_at,
             deleted_at: meta.deleted_at,

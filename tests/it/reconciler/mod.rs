@@ -10,6 +10,7 @@ mod percentages;
 mod portal;
 mod rejects;
 mod runs;
+mod safety_nets;
 mod settings;
 mod tally;
 

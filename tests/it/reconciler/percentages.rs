@@ -67,3 +67,38 @@ async fn percentages_count_excused_not_absent_and_leave_out_a_cancelled_session(
     assert_eq!(absent_record["attendance_percentage"], shown);
     setup.assert_verified().await;
 }
+
+#[tokio::test]
+async fn a_lecture_cancelled_after_a_mark_does_not_change_the_figure_that_mark_was_shown() {
+    let setup = Setup::new().await;
+    let store = &setup.fs.store;
+    store
+        .create_lecturer(&new_lecturer("jkamau", "STF/001"), &attendance::model::Actor::CommandLine)
+        .await
+        .expect("lecturer");
+    store.create_unit(&new_unit("CS101", "jkamau")).await.expect("unit");
+    let mut sessions = Vec::new();
+    for hour in [8, 10, 12] {
+        let session =
+            store.create_session(&new_session("CS101", "jkamau", monday(), hour)).await.expect("session");
+        store.mark_attendance(&session, &mark("ADM/1", "Alice")).await.expect("mark");
+        sessions.push(session);
+    }
+    let reconciler = setup.reconciler(&[]).await;
+    run(&reconciler, RunOptions::default()).await;
+    let first = received_once(&setup, &key(&sessions[2], "ADM/1", 1))["attendance_percentage"].clone();
+    assert_eq!(first, 25.0, "three of twelve when she marked lecture 3");
+    // Lecture 1 is cancelled afterwards, then the lecture-3 mark is corrected.
+    store.set_session_cancelled(&sessions[0], true).await.expect("cancel");
+    correct(&setup.fs, &sessions[2], "ADM/1", MarkState::Marked(MarkStatus::Late), Some("bus")).await;
+    run(&reconciler, RunOptions::default()).await;
+    let second = received_once(&setup, &key(&sessions[2], "ADM/1", 2));
+    assert_eq!(second["status"], "late");
+    assert_eq!(second["attendance_percentage"], first, "the figure she was shown, not today's");
+    // A mark made after the cancellation is shown without lecture 1.
+    let later = store.create_session(&new_session("CS101", "jkamau", monday(), 14)).await.expect("session");
+    store.mark_attendance(&later, &mark("ADM/1", "Alice")).await.expect("mark");
+    run(&reconciler, RunOptions::default()).await;
+    assert_eq!(received_once(&setup, &key(&later, "ADM/1", 1))["attendance_percentage"], 25.0, "3 of 12");
+    setup.assert_verified().await;
+}

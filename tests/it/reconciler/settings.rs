@@ -24,7 +24,10 @@ async fn session_and_unit_settings_are_mirrored_and_a_collection_read_from_the_s
         .edit_unit(&cs101, &name, &UnitDescription::parse("").expect("desc"), threshold)
         .await
         .expect("edit");
-    store.set_session_opening(sessions[0].id, attendance::model::Opening::KeepOpen).await.expect("keep open");
+    store
+        .set_session_opening(sessions[0].id, attendance::model::Opening::KeepOpen, jiff::Timestamp::now())
+        .await
+        .expect("keep open");
     store.set_session_cancelled(&sessions[1], true).await.expect("cancel");
     let s = &sessions[2];
     let window =

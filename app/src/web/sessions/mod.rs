@@ -148,7 +148,7 @@ async fn toggle(
         Opening::KeepOpen => "Session kept open: students can mark until you close it.",
         Opening::FollowWindow => "Session follows its attendance window again.",
     };
-    state.store().set_session_opening(session.id, opening).await?;
+    state.store().set_session_opening(session.id, opening, state.clock().now()).await?;
     state.attend_cache().forget(session.id);
     Ok(flash::redirect(&state, &format!("/session/{}/", session.id), flash::Kind::Success, text))
 }
