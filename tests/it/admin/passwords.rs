@@ -108,3 +108,23 @@ async fn a_one_time_link_works_once_for_a_day() {
     assert_eq!(app.new_browser().get(&late).await.status(), 404);
     assert_eq!(app.new_browser().get("/account/reset/not-a-token/").await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_link_used_twice_at_once_sets_one_password() {
+    let app = spawn_app().await;
+    app.add_lecturer("jkamau", "correct horse battery").await;
+    let office = office(&app).await;
+    let link = issue_link(&app, &office).await;
+    let (one, two) = (app.new_browser(), app.new_browser());
+    let (a, b) = tokio::join!(
+        one.post_form(&link, &[("new", "the first secret"), ("again", "the first secret")]),
+        two.post_form(&link, &[("new", "the second secret"), ("again", "the second secret")]),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 404], "one use; the other finds the link used");
+    let winner = if a.status() == 303 { "the first secret" } else { "the second secret" };
+    let loser = if a.status() == 303 { "the second secret" } else { "the first secret" };
+    assert_eq!(app.new_browser().login("jkamau", winner).await.status(), 303);
+    assert_eq!(app.new_browser().login("jkamau", loser).await.status(), 401);
+}

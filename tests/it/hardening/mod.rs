@@ -12,6 +12,7 @@ mod identifiers;
 mod login;
 mod marking;
 mod receipts;
+mod security_events;
 mod security_log;
 mod streams;
 mod student_path;
